@@ -1,0 +1,85 @@
+// swift-tools-version: 6.1
+// Recur: recurrent sequence models, word2vec and seq2seq on one compact CPU tensor core.
+
+import Foundation
+import PackageDescription
+
+// MARK: - Code generation for the build machine
+
+/// The CPU that Swift code generation targets.
+///
+/// Recur's element-wise kernels are written with Swift's `SIMD16<Float>`; compiled for the
+/// x86-64 baseline (SSE2) they run 2–4× slower than with AVX2/AVX-512, and Swift has no
+/// per-function target attribute to dispatch at run time. Like any numeric code built from
+/// source, Recur therefore builds for the machine it is built on: the manifest reads
+/// `/proc/cpuinfo` and picks the matching LLVM CPU. `RECUR_TARGET_CPU=generic` (or any LLVM CPU
+/// name) overrides it, for example to build a portable binary.
+func hostTargetCPU() -> String? {
+    if let forced = Context.environment["RECUR_TARGET_CPU"], !forced.isEmpty {
+        return forced == "generic" ? nil : forced
+    }
+    #if arch(x86_64)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) {
+            return "skylake-avx512"
+        }
+        if ["avx2", "fma", "bmi2"].allSatisfy(flags.contains) { return "haswell" }
+        if flags.contains("avx") { return "sandybridge" }
+        return nil
+    #else
+        return nil
+    #endif
+}
+
+let targetCPU = hostTargetCPU()
+
+let optimization: [SwiftSetting] = {
+    var flags = ["-cross-module-optimization"]
+    var settings: [SwiftSetting] = []
+    if let cpu = targetCPU {
+        flags += ["-target-cpu", cpu]
+        // Every CPU the manifest picks above SSE has FMA except Sandy Bridge.
+        if cpu != "sandybridge" { settings.append(.define("RECUR_FMA", .when(configuration: .release))) }
+    }
+    return settings + [.unsafeFlags(flags, .when(configuration: .release))]
+}()
+
+let package = Package(
+    name: "Recur",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "recur", targets: ["RecurCLI"]),
+        .library(name: "RecurTensor", targets: ["RecurTensor"]),
+        .library(name: "RecurText", targets: ["RecurText"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CUTF8Proc", pkgConfig: "libutf8proc", providers: [.apt(["libutf8proc-dev"])]),
+        .target(
+            name: "RecurTensor",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: optimization
+        ),
+        .executableTarget(
+            name: "RecurCLI",
+            dependencies: [
+                "RecurTensor", "BLASDirect",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimization
+        ),
+        .target(name: "BLASDirect", dependencies: ["CBLAS"], path: "Benchmarks/BLASDirect"),
+        .target(name: "RecurText", dependencies: ["CUTF8Proc"], swiftSettings: optimization),
+        .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
+        .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
+        .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,224 @@
+// The only file that imports CBLAS: OpenBLAS set-up (kernel choice, threads) and the GEMM,
+// GEMV and level-1 wrappers that the rest of Recur calls.
+
+import CBLAS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Recur's interface to OpenBLAS.
+///
+/// On first use it makes sure OpenBLAS runs the right kernels for the CPU: Debian's OpenBLAS
+/// 0.3.21 (a DYNAMIC_ARCH build) does not recognise recent Xeons and falls back to its SSE3
+/// "Prescott" kernels, about 5× slower than its AVX-512 ones. When `OPENBLAS_CORETYPE` is not
+/// set, the library reports a core weaker than the CPU's vector extensions allow
+/// (`/proc/cpuinfo` flags), Recur sets the variable to the matching core, re-runs OpenBLAS's
+/// core detection in-process (`gotoblas_dynamic_quit` + `gotoblas_dynamic_init`, both exported
+/// by DYNAMIC_ARCH builds) and removes the variable again so child processes detect afresh.
+/// This works in every process that uses the library (the CLI, tests, examples), unlike a
+/// re-`exec` of the CLI. A user-set `OPENBLAS_CORETYPE` always wins.
+///
+/// OpenBLAS itself runs single-threaded; `ThreadPool` parallelizes large products by splitting
+/// them, so that OpenBLAS threads and Recur threads never compete for the two cores.
+public enum BLAS {
+    /// How the OpenBLAS kernel was chosen.
+    public struct KernelChoice: Sendable, Equatable, CustomStringConvertible {
+        /// The core whose kernels OpenBLAS runs now, as `openblas_get_corename()` names it.
+        public var coreName: String
+        /// The core OpenBLAS chose by itself before Recur intervened.
+        public var detectedCoreName: String
+        /// Why this kernel runs.
+        public var reason: Reason
+        /// OpenBLAS's build configuration string.
+        public var configuration: String
+
+        /// Why a kernel runs.
+        public enum Reason: String, Sendable, Equatable {
+            /// OpenBLAS recognised the CPU itself.
+            case detected
+            /// Recur upgraded a generic fallback to the CPU's real vector extensions.
+            case upgraded
+            /// The user set `OPENBLAS_CORETYPE`.
+            case userForced = "user-forced"
+        }
+
+        public var description: String {
+            switch reason {
+            case .detected: return "\(coreName) (detected by OpenBLAS)"
+            case .upgraded: return "\(coreName) (OpenBLAS detected \(detectedCoreName); upgraded by Recur)"
+            case .userForced: return "\(coreName) (OPENBLAS_CORETYPE set by the user)"
+            }
+        }
+    }
+
+    /// The kernel OpenBLAS runs; evaluating it performs the one-time set-up.
+    public static let kernel: KernelChoice = configure()
+
+    /// Performs the one-time set-up (kernel choice, single-threaded OpenBLAS) if not done yet.
+    @inline(__always)
+    public static func prepare() { _ = kernel }
+
+    /// The OpenBLAS core (as accepted by `OPENBLAS_CORETYPE`) best suited to a CPU with these
+    /// `/proc/cpuinfo` flags, or nil when `current` is already as good.
+    ///
+    /// Pure function of its inputs, so both paths are unit-tested.
+    public static func preferredCore(flags: Set<String>, current: String) -> String? {
+        let wanted: (name: String, level: Int)
+        if ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"].allSatisfy(flags.contains) {
+            wanted = ("SkylakeX", 3)
+        } else if ["avx2", "fma"].allSatisfy(flags.contains) {
+            wanted = ("Haswell", 2)
+        } else if flags.contains("avx") {
+            wanted = ("Sandybridge", 1)
+        } else {
+            return nil
+        }
+        return vectorLevel(ofCore: current) < wanted.level ? wanted.name : nil
+    }
+
+    /// 3 for AVX-512 kernels, 2 for AVX2, 1 for AVX, 0 for SSE-only or unknown cores.
+    static func vectorLevel(ofCore name: String) -> Int {
+        switch name.lowercased() {
+        case "skylakex", "cooperlake", "sapphirerapids": return 3
+        case "haswell", "zen", "excavator": return 2
+        case "sandybridge", "bulldozer", "piledriver", "steamroller": return 1
+        default: return 0
+        }
+    }
+
+    /// The CPU's feature flags from `/proc/cpuinfo` (empty where unavailable).
+    public static let hostCPUFlags: Set<String> = cpuFlags()
+
+    static func cpuFlags() -> Set<String> {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0 {
+            guard let line else { break }
+            let text = String(cString: line)
+            if text.hasPrefix("flags") {
+                return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+            }
+        }
+        return []
+    }
+
+    static func currentCoreName() -> String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    private static func configure() -> KernelChoice {
+        let detected = currentCoreName()
+        let configuration = openblas_get_config().map { String(cString: $0) } ?? "unknown"
+        var choice = KernelChoice(
+            coreName: detected, detectedCoreName: detected, reason: .detected,
+            configuration: configuration)
+        if let forced = getenv("OPENBLAS_CORETYPE"), !String(cString: forced).isEmpty {
+            choice.reason = .userForced
+        } else if configuration.contains("DYNAMIC_ARCH"),
+            let better = preferredCore(flags: hostCPUFlags, current: detected)
+        {
+            setenv("OPENBLAS_CORETYPE", better, 1)
+            gotoblas_dynamic_quit()
+            gotoblas_dynamic_init()
+            unsetenv("OPENBLAS_CORETYPE")
+            choice.coreName = currentCoreName()
+            choice.reason = .upgraded
+        }
+        openblas_set_num_threads(1)
+        return choice
+    }
+
+    // MARK: - GEMM
+
+    /// Products below this many multiply-adds run on one thread.
+    public static let parallelThreshold = 1 << 18
+
+    /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, through `cblas_sgemm`.
+    ///
+    /// op(A) is M×K, op(B) is K×N, C is M×N; `lda`, `ldb`, `ldc` are row strides in elements.
+    /// Products with more than `parallelThreshold` multiply-adds are split over
+    /// `ThreadPool.shared` along the longer of M and N; each element is still computed by one
+    /// OpenBLAS call over the whole K, so results do not depend on the thread count.
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+        pool: ThreadPool = .shared
+    ) {
+        prepare()
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            scaleMatrix(c, rows: m, columns: n, ldc: ldc, beta: beta)
+            return
+        }
+        let work = m * n * k
+        let parts = min(pool.threadCount, max(1, work / parallelThreshold))
+        if parts <= 1 {
+            gemmSerial(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        if n >= m {
+            // Split columns of B and C; granularity 16 keeps full AVX-512 micro-tiles.
+            let chunks = ThreadPool.chunks(count: n, parts: parts, granularity: 16)
+            pool.run(tasks: chunks.count) { i in
+                let r = chunks[i]
+                let bPart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
+                gemmSerial(
+                    transposeA, transposeB, m, r.count, k, alpha, a, lda, bPart, ldb, beta,
+                    c + r.lowerBound, ldc)
+            }
+        } else {
+            let chunks = ThreadPool.chunks(count: m, parts: parts, granularity: 8)
+            pool.run(tasks: chunks.count) { i in
+                let r = chunks[i]
+                let aPart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
+                gemmSerial(
+                    transposeA, transposeB, r.count, n, k, alpha, aPart, lda, b, ldb, beta,
+                    c + r.lowerBound * ldc, ldc)
+            }
+        }
+    }
+
+    /// One `cblas_sgemm` call on the calling thread.
+    @inline(__always)
+    public static func gemmSerial(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha, a,
+            blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    private static func scaleMatrix(
+        _ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, beta: Float
+    ) {
+        for i in 0..<rows {
+            let row = c + i * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: columns)
+            } else {
+                for j in 0..<columns { row[j] *= beta }
+            }
+        }
+    }
+
+    /// y = alpha · op(A) · x + beta · y through `cblas_sgemv` (A is M×N row-major).
+    public static func gemv(
+        transpose: Bool = false, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>,
+        lda: Int, x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        prepare()
+        if m == 0 || n == 0 { return }
+        cblas_sgemv(
+            CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a,
+            blasint(lda), x, 1, beta, y, 1)
+    }
+}
