@@ -76,9 +76,15 @@ let package = Package(
             swiftSettings: optimization
         ),
         .target(name: "BLASDirect", dependencies: ["CBLAS"], path: "Benchmarks/BLASDirect"),
-        .target(name: "RecurText", dependencies: ["CUTF8Proc"], swiftSettings: optimization),
+        .target(name: "RecurText", dependencies: ["CUTF8Proc", "RecurTensor"], swiftSettings: optimization),
+        .target(
+            name: "RecurNN",
+            dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: optimization
+        ),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
+        .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
     ],
     swiftLanguageModes: [.v6]

@@ -79,7 +79,7 @@ public enum GradientCheck {
             let t = Tape()
             t.isRecording = false
             let out = f(t, values.map { t.constant($0) }).value
-            precondition(out.shape == projection.shape, "GradientCheck: output shape changed")
+            precondition(out.shape == projection.shape, "GradientCheck: output shape changed from \(projection.shape) to \(out.shape)")
             var total = 0.0
             out.withUnsafeBufferPointer { o in
                 projection.withUnsafeBufferPointer { r in

@@ -1,3 +1,5 @@
+import RecurTensor
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -49,26 +51,12 @@ public enum TextFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed
-    /// with `fsync`, then renamed over the destination. An interrupted write never leaves a
-    /// partial file at `path`.
+    /// Writes `bytes` to `path` atomically (see `AtomicFile.write`).
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(TextError) {
-        let temporary = path + ".tmp-\(getpid())"
-        guard let file = fopen(temporary, "wb") else {
-            throw .unreadable(path: path, reason: "cannot write: " + String(cString: strerror(errno)))
-        }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
-        let closed = fclose(file) == 0
-        guard written == bytes.count, flushed, closed else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .unreadable(path: path, reason: "cannot write: \(reason)")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .unreadable(path: path, reason: "cannot write: \(reason)")
+        do {
+            try AtomicFile.write(bytes, to: path)
+        } catch {
+            throw .unreadable(path: path, reason: "cannot write: \(error.reason)")
         }
     }
 }

@@ -86,6 +86,45 @@ public final class Tape {
         return Variable(tape: self, index: nodes.count - 1)
     }
 
+    /// Records an operation with several results that share one backward pass (a recurrent
+    /// layer's output and final states).
+    ///
+    /// `backward` receives one gradient per result (nil for results that got none) and runs
+    /// once, when the first result is reached in the reverse sweep; the other results are
+    /// recorded after it and pass their gradients to it.
+    public func recordMultiple(
+        _ values: [Tensor], inputs: [Variable], backward: @escaping ([Tensor?]) -> Void
+    ) -> [Variable] {
+        precondition(!values.isEmpty, "Tape.recordMultiple: no values")
+        let needs = isRecording && inputs.contains { nodes[$0.index].requiresGradient }
+        let box = GradientBox(count: values.count)
+        let primary = record(values[0], inputs: inputs) { g in
+            box.gradients[0] = g
+            backward(box.gradients)
+        }
+        guard needs else {
+            return [primary] + values.dropFirst().map { constant($0) }
+        }
+        var results = [primary]
+        for (k, value) in values.enumerated().dropFirst() {
+            results.append(
+                record(value, inputs: [primary]) { [unowned self] g in
+                    box.gradients[k] = g
+                    // Make sure the primary node runs even if its own result got no gradient.
+                    if self.nodes[primary.index].gradient == nil {
+                        self.nodes[primary.index].gradient = Tensor.zeros(values[0].shape)
+                    }
+                })
+        }
+        return results
+    }
+
+    /// Gradients collected for a multi-result node.
+    private final class GradientBox {
+        var gradients: [Tensor?]
+        init(count: Int) { gradients = Array(repeating: nil, count: count) }
+    }
+
     /// Whether gradients flow into this variable.
     public func requiresGradient(_ v: Variable) -> Bool { nodes[v.index].requiresGradient }
 

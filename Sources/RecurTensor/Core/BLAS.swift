@@ -164,18 +164,18 @@ public enum BLAS {
         }
         if n >= m {
             // Split columns of B and C; granularity 16 keeps full AVX-512 micro-tiles.
-            let chunks = ThreadPool.chunks(count: n, parts: parts, granularity: 16)
-            pool.run(tasks: chunks.count) { i in
-                let r = chunks[i]
+            let chunks = ThreadPool.chunkCount(count: n, parts: parts, granularity: 16)
+            pool.run(tasks: chunks) { i in
+                let r = ThreadPool.chunk(i, of: chunks, count: n, granularity: 16)
                 let bPart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
                 gemmSerial(
                     transposeA, transposeB, m, r.count, k, alpha, a, lda, bPart, ldb, beta,
                     c + r.lowerBound, ldc)
             }
         } else {
-            let chunks = ThreadPool.chunks(count: m, parts: parts, granularity: 8)
-            pool.run(tasks: chunks.count) { i in
-                let r = chunks[i]
+            let chunks = ThreadPool.chunkCount(count: m, parts: parts, granularity: 8)
+            pool.run(tasks: chunks) { i in
+                let r = ThreadPool.chunk(i, of: chunks, count: m, granularity: 8)
                 let aPart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
                 gemmSerial(
                     transposeA, transposeB, r.count, n, k, alpha, aPart, lda, b, ldb, beta,

@@ -113,6 +113,41 @@ public struct Tensor: Sendable {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
+    /// An empty rank-1 tensor (a placeholder for workspace buffers sized later).
+    public init() {
+        self.init(shape: [0], storage: TensorStorage(uninitializedCount: 0))
+    }
+
+    /// The base address for reading, valid while this tensor's storage is alive and unchanged.
+    ///
+    /// For kernels that juggle many workspace buffers (the recurrent layers), where nested
+    /// `withUnsafe…` closures would hide the algorithm. Prefer `withUnsafeBufferPointer`
+    /// elsewhere.
+    public var unsafeBase: UnsafePointer<Float> { UnsafePointer(storage.base) }
+
+    /// Makes the storage unique and returns its base address for writing, valid until this
+    /// tensor is reassigned, resized or copied-and-mutated. See `unsafeBase`.
+    public mutating func unsafeMutableBase() -> UnsafeMutablePointer<Float> {
+        makeUnique()
+        return storage.base
+    }
+
+    /// Resizes to a rank-2 shape without allocating a shape array when it already matches.
+    public mutating func resize(_ d0: Int, _ d1: Int) {
+        if shape.count == 2 && shape[0] == d0 && shape[1] == d1 && isKnownUniquelyReferenced(&storage) { return }
+        resize(to: [d0, d1])
+    }
+
+    /// Resizes to a rank-3 shape without allocating a shape array when it already matches.
+    public mutating func resize(_ d0: Int, _ d1: Int, _ d2: Int) {
+        if shape.count == 3 && shape[0] == d0 && shape[1] == d1 && shape[2] == d2
+            && isKnownUniquelyReferenced(&storage)
+        {
+            return
+        }
+        resize(to: [d0, d1, d2])
+    }
+
     /// Whether two tensors share one storage (a cheap identity test, used by tests of
     /// copy-on-write and of buffer reuse).
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }

@@ -120,30 +120,39 @@ public final class ThreadPool: @unchecked Sendable {
     /// Splits `0..<count` into at most `threadCount` contiguous chunks whose bounds are
     /// multiples of `granularity` (except the last) and runs `body(range)` for each in parallel.
     public func parallelRanges(count: Int, granularity: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = ThreadPool.chunks(count: count, parts: threadCount, granularity: granularity)
-        if chunks.count <= 1 {
+        let parts = ThreadPool.chunkCount(count: count, parts: threadCount, granularity: granularity)
+        if parts <= 1 {
             if count > 0 { body(0..<count) }
             return
         }
-        run(tasks: chunks.count) { body(chunks[$0]) }
+        run(tasks: parts) { i in
+            body(ThreadPool.chunk(i, of: parts, count: count, granularity: granularity))
+        }
     }
 
-    /// Splits `0..<count` into at most `parts` contiguous, non-empty ranges aligned to
-    /// `granularity`.
-    public static func chunks(count: Int, parts: Int, granularity: Int) -> [Range<Int>] {
-        guard count > 0 else { return [] }
+    /// How many chunks `chunk(_:of:count:granularity:)` makes: at most `parts`, at least one
+    /// per `granularity` elements (0 when `count` is 0).
+    @inlinable
+    public static func chunkCount(count: Int, parts: Int, granularity: Int) -> Int {
+        guard count > 0 else { return 0 }
         let blocks = (count + granularity - 1) / granularity
-        let n = max(1, min(parts, blocks))
-        var result: [Range<Int>] = []
-        result.reserveCapacity(n)
-        var start = 0
-        for i in 0..<n {
-            let endBlock = (blocks * (i + 1)) / n
-            let end = min(count, endBlock * granularity)
-            if end > start { result.append(start..<end) }
-            start = end
-        }
-        return result
+        return Swift.max(1, Swift.min(parts, blocks))
+    }
+
+    /// Chunk `index` of `parts` contiguous ranges covering `0..<count`, with bounds on multiples
+    /// of `granularity` (computed without allocating).
+    @inlinable
+    public static func chunk(_ index: Int, of parts: Int, count: Int, granularity: Int) -> Range<Int> {
+        let blocks = (count + granularity - 1) / granularity
+        let start = Swift.min(count, (blocks * index / parts) * granularity)
+        let end = Swift.min(count, (blocks * (index + 1) / parts) * granularity)
+        return start..<end
+    }
+
+    /// The chunks of `chunk(_:of:count:granularity:)` as an array.
+    public static func chunks(count: Int, parts: Int, granularity: Int) -> [Range<Int>] {
+        let n = chunkCount(count: count, parts: parts, granularity: granularity)
+        return (0..<n).map { chunk($0, of: n, count: count, granularity: granularity) }.filter { !$0.isEmpty }
     }
 
     /// Claims and runs tasks of job `generation` until none is left.

@@ -1,0 +1,178 @@
+import FoundationEssentials
+import RecurTensor
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Module {
+    /// Every parameter's value by name.
+    public func stateDictionary(prefix: String = "") -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        visitParameters(prefix: prefix) { result[$0] = $1.value }
+        return result
+    }
+
+    /// Loads parameter values by name, validating names, shapes and finiteness first (nothing
+    /// is changed when any check fails).
+    ///
+    /// - Parameter strict: reject tensors in `tensors` (under `prefix`) that the module lacks.
+    public func loadStateDictionary(_ tensors: [String: Tensor], prefix: String = "", strict: Bool = true) throws {
+        let own = parameters(prefix: prefix)
+        for (name, parameter) in own {
+            guard let t = tensors[name] else { throw CheckpointError.missingTensor(name: name) }
+            guard t.shape == parameter.shape else {
+                throw CheckpointError.shapeMismatch(name: name, expected: parameter.shape, found: t.shape)
+            }
+            guard t.isFinite else { throw CheckpointError.notFinite(name: name) }
+        }
+        if strict {
+            let names = Set(own.map(\.name))
+            if let extra = tensors.keys.sorted().first(where: { $0.hasPrefix(prefix) && !names.contains($0) }) {
+                throw CheckpointError.unexpectedTensor(name: extra)
+            }
+        }
+        for (name, parameter) in own {
+            if let t = tensors[name] { parameter.value = t }
+        }
+    }
+}
+
+/// What a training checkpoint records besides the tensors; `Config` is the application's model
+/// and training configuration.
+public struct CheckpointSidecar<Config: Codable & Sendable>: Codable, Sendable {
+    /// Bumped when the layout changes incompatibly.
+    public static var currentFormat: Int { 1 }
+
+    public var format: Int = Self.currentFormat
+    /// What wrote the checkpoint (`"recur charlm"`).
+    public var kind: String
+    public var config: Config
+    /// Optimizer updates taken.
+    public var step: Int
+    /// The training random generator's state.
+    public var rngState: [UInt64]
+    /// The optimizer's kind and step (its tensors are in `optimizerFile`).
+    public var optimizerKind: String?
+    public var optimizerStep: Int?
+    /// Files of this checkpoint, relative to its directory.
+    public var modelFile: String
+    public var optimizerFile: String?
+
+    public init(kind: String, config: Config, step: Int, rngState: [UInt64], modelFile: String = "", optimizerFile: String? = nil) {
+        self.kind = kind
+        self.config = config
+        self.step = step
+        self.rngState = rngState
+        self.modelFile = modelFile
+        self.optimizerFile = optimizerFile
+    }
+}
+
+/// Checkpoint directories: `checkpoint.json` (the sidecar) naming `model-<step>.safetensors`
+/// (PyTorch-named weights, loadable with `safetensors.torch.load_file`) and
+/// `optimizer-<step>.safetensors`.
+///
+/// Writes are atomic at every level: each file goes through a temporary file, fsync and rename;
+/// the sidecar is written last and names the new files, and older files are removed only after
+/// it. An interrupted save therefore leaves the previous checkpoint loadable.
+public enum CheckpointDirectory {
+    /// The sidecar's file name.
+    public static let sidecarName = "checkpoint.json"
+
+    /// Saves model (and optimizer) tensors and the sidecar into `directory` (created if needed).
+    public static func save<Config>(
+        directory: String, tensors: [String: Tensor], optimizer: OptimizerState?,
+        sidecar: CheckpointSidecar<Config>, metadata: [String: String] = [:]
+    ) throws {
+        do {
+            try AtomicFile.createDirectory(directory)
+        } catch {
+            throw CheckpointError.writeFailed(path: directory, reason: error.reason)
+        }
+        var sidecar = sidecar
+        let stamp = String(format6(sidecar.step))
+        sidecar.modelFile = "model-\(stamp).safetensors"
+        try SafeTensors.write(tensors, metadata: metadata.merging(["format": "pt"]) { a, _ in a }, to: directory + "/" + sidecar.modelFile)
+        if let optimizer {
+            sidecar.optimizerFile = "optimizer-\(stamp).safetensors"
+            sidecar.optimizerKind = optimizer.kind
+            sidecar.optimizerStep = optimizer.step
+            try SafeTensors.write(optimizer.tensors, to: directory + "/" + (sidecar.optimizerFile ?? ""))
+        } else {
+            sidecar.optimizerFile = nil
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try encoder.encode(sidecar)
+        do {
+            try AtomicFile.write(Array(json), to: directory + "/" + sidecarName)
+        } catch {
+            throw CheckpointError.writeFailed(path: directory + "/" + sidecarName, reason: error.reason)
+        }
+        removeStaleFiles(directory, keeping: [sidecar.modelFile, sidecar.optimizerFile].compactMap { $0 })
+    }
+
+    /// Reads only the sidecar (for `inspect`, or to build the model before loading tensors).
+    public static func readSidecar<Config>(_ type: Config.Type, directory: String) throws -> CheckpointSidecar<Config> {
+        let path = directory + "/" + sidecarName
+        var info = stat()
+        guard stat(directory, &info) == 0 else { throw CheckpointError.fileNotFound(path: directory) }
+        guard stat(path, &info) == 0 else {
+            throw CheckpointError.fileNotFound(path: path)
+        }
+        guard let file = fopen(path, "rb") else {
+            throw CheckpointError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        _ = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        let sidecar: CheckpointSidecar<Config>
+        do {
+            sidecar = try JSONDecoder().decode(CheckpointSidecar<Config>.self, from: Data(bytes))
+        } catch {
+            throw CheckpointError.badHeader(path: path, reason: "checkpoint.json is corrupt or from another tool (\(error))")
+        }
+        guard sidecar.format == CheckpointSidecar<Config>.currentFormat else {
+            throw CheckpointError.mismatch(what: "format", expected: "\(CheckpointSidecar<Config>.currentFormat)", found: "\(sidecar.format)")
+        }
+        return sidecar
+    }
+
+    /// Reads the sidecar, the model tensors and the optimizer state.
+    public static func load<Config>(_ type: Config.Type, directory: String) throws -> (
+        sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?
+    ) {
+        let sidecar = try readSidecar(type, directory: directory)
+        let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile).tensors
+        var optimizer: OptimizerState?
+        if let file = sidecar.optimizerFile, let kind = sidecar.optimizerKind {
+            let t = try SafeTensors.read(directory + "/" + file).tensors
+            optimizer = OptimizerState(kind: kind, step: sidecar.optimizerStep ?? 0, tensors: t)
+        }
+        return (sidecar, tensors, optimizer)
+    }
+
+    static func format6(_ n: Int) -> String {
+        let s = String(n)
+        return s.count >= 8 ? s : String(repeating: "0", count: 8 - s.count) + s
+    }
+
+    /// Deletes `model-*`/`optimizer-*` files other than `keeping` (best effort).
+    static func removeStaleFiles(_ directory: String, keeping: [String]) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if (name.hasPrefix("model-") || name.hasPrefix("optimizer-")) && name.hasSuffix(".safetensors")
+                && !keeping.contains(name)
+            {
+                stale.append(name)
+            }
+        }
+        for name in stale { unlink(directory + "/" + name) }
+    }
+}

@@ -1,0 +1,117 @@
+import RecurTensor
+
+/// The LSTM cell (Hochreiter & Schmidhuber 1997, with forget gate), PyTorch `nn.LSTM` semantics:
+///
+/// ```
+/// i = σ(W_ii x + b_ii + W_hi h + b_hi)
+/// f = σ(W_if x + b_if + W_hf h + b_hf)
+/// g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+/// o = σ(W_io x + b_io + W_ho h + b_ho)
+/// c' = f ⊙ c + i ⊙ g
+/// h' = o ⊙ tanh(c')
+/// ```
+/// Gates are packed i|f|g|o along the last axis (PyTorch's order), so `weight_ih` is `[4H, I]`.
+/// Stored for backward: the four activations and tanh(c').
+///
+/// Backward (per unit, dh = d loss / d h', dc = d loss / d c' from step t+1):
+/// ```
+/// do = dh ⊙ tanh c'                 dc += dh ⊙ o ⊙ (1 - tanh² c')
+/// di = dc ⊙ g   df = dc ⊙ c   dg = dc ⊙ i   dc_prev = dc ⊙ f
+/// d pre-activations: di·i(1-i) | df·f(1-f) | dg·(1-g²) | do·o(1-o)
+/// ```
+public struct LSTMKernel: RecurrentCellKernel {
+    public init() {}
+    public var mode: String { "LSTM" }
+    public var gateCount: Int { 4 }
+    public var hasCellState: Bool { true }
+    public var auxiliaryWidth: Int { 1 }
+    public var separateRecurrentGradient: Bool { false }
+
+    public func forward(_ s: CellForwardStep) {
+        let h = s.hiddenSize
+        let g4 = 4 * h
+        for b in s.rows {
+            let hPrev = s.hiddenPrevious + b * h
+            let cPrev = s.cellPrevious + b * h
+            let hNext = s.hiddenNext + b * h
+            let cNext = s.cellNext + b * h
+            let out = s.output + b * s.outputStride
+            guard s.isActive(b) else {
+                hNext.update(from: hPrev, count: h)
+                cNext.update(from: cPrev, count: h)
+                out.update(repeating: 0, count: h)
+                continue
+            }
+            let x = s.inputRow(b)
+            let r = s.recurrent + b * g4
+            let gates = s.gates + b * g4
+            let tanhC = s.auxiliary + b * h
+            var j = 0
+            while j < h {
+                let n = min(16, h - j)
+                let ai = Lanes.load(x + j, n) + Lanes.load(r + j, n) + Lanes.load(s.biasHH + j, n)
+                let af = Lanes.load(x + h + j, n) + Lanes.load(r + h + j, n) + Lanes.load(s.biasHH + h + j, n)
+                let ag = Lanes.load(x + 2 * h + j, n) + Lanes.load(r + 2 * h + j, n) + Lanes.load(s.biasHH + 2 * h + j, n)
+                let ao = Lanes.load(x + 3 * h + j, n) + Lanes.load(r + 3 * h + j, n) + Lanes.load(s.biasHH + 3 * h + j, n)
+                let i = VectorMath.sigmoid(ai)
+                let f = VectorMath.sigmoid(af)
+                let g = VectorMath.tanh(ag)
+                let o = VectorMath.sigmoid(ao)
+                let c = f * Lanes.load(cPrev + j, n) + i * g
+                let tc = VectorMath.tanh(c)
+                let hv = o * tc
+                Lanes.store(i, gates + j, n)
+                Lanes.store(f, gates + h + j, n)
+                Lanes.store(g, gates + 2 * h + j, n)
+                Lanes.store(o, gates + 3 * h + j, n)
+                Lanes.store(tc, tanhC + j, n)
+                Lanes.store(c, cNext + j, n)
+                Lanes.store(hv, hNext + j, n)
+                Lanes.store(hv, out + j, n)
+                j += 16
+            }
+        }
+    }
+
+    public func backward(_ s: CellBackwardStep) {
+        let h = s.hiddenSize
+        let g4 = 4 * h
+        for b in s.rows {
+            let dhIn = s.hiddenGradient + b * h
+            let dhOut = s.hiddenGradientPrevious + b * h
+            let dc = s.cellGradient + b * h
+            let gates = s.gates + b * g4
+            guard s.isActive(b) else {
+                dhOut.update(from: dhIn, count: h)
+                gates.update(repeating: 0, count: g4)
+                continue
+            }
+            let tanhC = s.auxiliary + b * h
+            let cPrev = s.cellPrevious + b * h
+            let dOut = s.outputGradient.map { $0 + b * s.outputStride }
+            var j = 0
+            while j < h {
+                let n = min(16, h - j)
+                var dh = Lanes.load(dhIn + j, n)
+                if let dOut { dh += Lanes.load(dOut + j, n) }
+                let i = Lanes.load(gates + j, n)
+                let f = Lanes.load(gates + h + j, n)
+                let g = Lanes.load(gates + 2 * h + j, n)
+                let o = Lanes.load(gates + 3 * h + j, n)
+                let tc = Lanes.load(tanhC + j, n)
+                let dcv = Lanes.load(dc + j, n) + dh * o * (1 - tc * tc)
+                let dai = dcv * g * i * (1 - i)
+                let daf = dcv * Lanes.load(cPrev + j, n) * f * (1 - f)
+                let dag = dcv * i * (1 - g * g)
+                let dao = dh * tc * o * (1 - o)
+                Lanes.store(dai, gates + j, n)
+                Lanes.store(daf, gates + h + j, n)
+                Lanes.store(dag, gates + 2 * h + j, n)
+                Lanes.store(dao, gates + 3 * h + j, n)
+                Lanes.store(dcv * f, dc + j, n)
+                Lanes.store(SIMD16(repeating: 0), dhOut + j, n)
+                j += 16
+            }
+        }
+    }
+}

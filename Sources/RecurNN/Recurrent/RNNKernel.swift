@@ -1,0 +1,91 @@
+import RecurTensor
+
+/// The Elman RNN cell, PyTorch `nn.RNN` semantics:
+///
+/// ```
+/// h' = tanh(W_ih x + b_ih + W_hh h + b_hh)      (or relu(…) with nonlinearity relu)
+/// ```
+/// Stored for backward: h' itself. Backward: da = dh ⊙ (1 - h'²) (tanh) or dh ⊙ [h' > 0] (relu).
+public struct RNNKernel: RecurrentCellKernel {
+    /// The elementwise nonlinearity.
+    public enum Nonlinearity: String, Sendable, Codable, CaseIterable {
+        case tanh, relu
+    }
+
+    public let nonlinearity: Nonlinearity
+
+    public init(nonlinearity: Nonlinearity = .tanh) { self.nonlinearity = nonlinearity }
+
+    public var mode: String { nonlinearity == .tanh ? "RNN_TANH" : "RNN_RELU" }
+    public var gateCount: Int { 1 }
+    public var hasCellState: Bool { false }
+    public var auxiliaryWidth: Int { 0 }
+    public var separateRecurrentGradient: Bool { false }
+
+    public func forward(_ s: CellForwardStep) {
+        let h = s.hiddenSize
+        let relu = nonlinearity == .relu
+        for b in s.rows {
+            let hPrev = s.hiddenPrevious + b * h
+            let hNext = s.hiddenNext + b * h
+            let out = s.output + b * s.outputStride
+            guard s.isActive(b) else {
+                hNext.update(from: hPrev, count: h)
+                out.update(repeating: 0, count: h)
+                continue
+            }
+            let x = s.inputRow(b)
+            let rec = s.recurrent + b * h
+            let gates = s.gates + b * h
+            var j = 0
+            while j < h {
+                let n = min(16, h - j)
+                let a = Lanes.load(x + j, n) + Lanes.load(rec + j, n) + Lanes.load(s.biasHH + j, n)
+                var hv: SIMD16<Float>
+                if relu {
+                    hv = a
+                    hv.replace(with: 0, where: a .< 0)
+                } else {
+                    hv = VectorMath.tanh(a)
+                }
+                Lanes.store(hv, gates + j, n)
+                Lanes.store(hv, hNext + j, n)
+                Lanes.store(hv, out + j, n)
+                j += 16
+            }
+        }
+    }
+
+    public func backward(_ s: CellBackwardStep) {
+        let h = s.hiddenSize
+        let relu = nonlinearity == .relu
+        for b in s.rows {
+            let dhIn = s.hiddenGradient + b * h
+            let dhOut = s.hiddenGradientPrevious + b * h
+            let gates = s.gates + b * h
+            guard s.isActive(b) else {
+                dhOut.update(from: dhIn, count: h)
+                gates.update(repeating: 0, count: h)
+                continue
+            }
+            let dOut = s.outputGradient.map { $0 + b * s.outputStride }
+            var j = 0
+            while j < h {
+                let n = min(16, h - j)
+                var dh = Lanes.load(dhIn + j, n)
+                if let dOut { dh += Lanes.load(dOut + j, n) }
+                let hv = Lanes.load(gates + j, n)
+                var da: SIMD16<Float>
+                if relu {
+                    da = dh
+                    da.replace(with: 0, where: hv .<= 0)
+                } else {
+                    da = dh * (1 - hv * hv)
+                }
+                Lanes.store(da, gates + j, n)
+                Lanes.store(SIMD16(repeating: 0), dhOut + j, n)
+                j += 16
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import RecurNN
+import RecurTensor
+import RecurTestSupport
+import Testing
+
+func randomTensor(_ shape: [Int], seed: UInt64, range: ClosedRange<Float> = -1...1) -> Tensor {
+    var rng = Xoshiro256(seed: seed)
+    return Tensor.uniform(shape, in: range, using: &rng)
+}
+
+/// One configuration of a recurrent gradient check.
+struct RecurrentCase: CustomTestStringConvertible, Sendable {
+    enum Cell: String, Sendable { case lstm, gru, rnnTanh, rnnReLU }
+    var cell: Cell
+    var layers: Int
+    var bidirectional: Bool
+    var lengths: [Int]?
+    var withInitialState: Bool
+    var dropout: Float = 0
+    var testDescription: String {
+        "\(cell) L=\(layers) bi=\(bidirectional) lengths=\(lengths.map { "\($0)" } ?? "full") h0=\(withInitialState) p=\(dropout)"
+    }
+}
+
+/// Builds a layer of the given kind with fixed weights.
+func makeLayer(_ c: RecurrentCase, input: Int, hidden: Int, seed: UInt64 = 3) -> any Module {
+    var rng = Xoshiro256(seed: seed)
+    switch c.cell {
+    case .lstm: return LSTM(inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
+    case .gru: return GRU(inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
+    case .rnnTanh: return RNN(inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
+    case .rnnReLU:
+        return RNN(inputSize: input, hiddenSize: hidden, layers: c.layers, nonlinearity: .relu, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
+    }
+}
+
+/// Runs any of the layer kinds through the tape API.
+func apply(
+    _ layer: any Module, _ x: Variable, h0: Variable?, c0: Variable?, lengths: [Int]?, rng: inout Xoshiro256
+) -> (Variable, Variable, Variable?) {
+    switch layer {
+    case let l as LSTM: return l(x, initialHidden: h0, initialCell: c0, lengths: lengths, rng: &rng)
+    case let l as GRU: return l(x, initialHidden: h0, lengths: lengths, rng: &rng)
+    case let l as RNN: return l(x, initialHidden: h0, lengths: lengths, rng: &rng)
+    default: fatalError("unknown layer")
+    }
+}
+
+@Suite("Recurrent layers: gradient checks")
+struct RecurrentGradientTests {
+    static let cases: [RecurrentCase] = [
+        .init(cell: .lstm, layers: 1, bidirectional: false, lengths: nil, withInitialState: false),
+        .init(cell: .lstm, layers: 2, bidirectional: true, lengths: [5, 3, 1], withInitialState: true),
+        .init(cell: .gru, layers: 1, bidirectional: false, lengths: nil, withInitialState: true),
+        .init(cell: .gru, layers: 2, bidirectional: true, lengths: [2, 5, 4], withInitialState: true),
+        .init(cell: .rnnTanh, layers: 2, bidirectional: true, lengths: [5, 1, 3], withInitialState: true),
+        .init(cell: .rnnReLU, layers: 2, bidirectional: false, lengths: [4, 5, 2], withInitialState: false),
+        .init(cell: .lstm, layers: 3, bidirectional: false, lengths: nil, withInitialState: false, dropout: 0.3),
+        .init(cell: .gru, layers: 2, bidirectional: true, lengths: [5, 3, 4], withInitialState: false, dropout: 0.25),
+    ]
+
+    @Test("output, final state and every parameter match central differences", arguments: cases)
+    func check(c: RecurrentCase) {
+        let (t, b, i, h) = (5, 3, 4, 6)
+        let layer = makeLayer(c, input: i, hidden: h)
+        let d = c.bidirectional ? 2 : 1
+        let x = randomTensor([t, b, i], seed: 1)
+        let h0 = randomTensor([c.layers * d, b, h], seed: 2, range: -0.5...0.5)
+        let c0 = randomTensor([c.layers * d, b, h], seed: 4, range: -0.5...0.5)
+        var inputs = [x]
+        if c.withInitialState { inputs += [h0, c0] }
+        let parameters = layer.parameters().map(\.parameter)
+        // ReLU has kinks: a smaller step keeps the finite differences on one side.
+        let epsilon: Float = c.cell == .rnnReLU ? 1e-3 : 1e-2
+        let report = GradientCheck.check(inputs: inputs, parameters: parameters, epsilon: epsilon, samples: 12) { tape, v in
+            var rng = Xoshiro256(seed: 99)  // same dropout masks on every evaluation
+            let (out, hn, cn) = apply(
+                layer, v[0], h0: c.withInitialState ? v[1] : nil,
+                c0: c.withInitialState && c.cell == .lstm ? v[2] : nil, lengths: c.lengths, rng: &rng)
+            var pieces = [out.reshaped([-1]), hn.reshaped([-1])]
+            if let cn { pieces.append(cn.reshaped([-1])) }
+            return Variable.concatenate(pieces)
+        }
+        #expect(report.passed, "\(c): \(report)")
+    }
+
+    @Test("token input through the folded embedding table matches central differences")
+    func tokenInput() {
+        var rng = Xoshiro256(seed: 5)
+        let embedding = Embedding(vocabularySize: 7, embeddingSize: 4, rng: &rng)
+        for bidirectional in [false, true] {
+            let lstm = LSTM(inputSize: 4, hiddenSize: 5, layers: 2, bidirectional: bidirectional, rng: &rng)
+            let tokens: [Int32] = [1, 3, 6, 0, 2, 2, 5, 1, 3, 4, 6, 0]  // T=4, B=3
+            let parameters = (lstm.parameters() + embedding.parameters()).map(\.parameter)
+            let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 12) { tape, _ in
+                var r = Xoshiro256(seed: 1)
+                let (out, hn, _) = lstm(tokens: tokens, timeSteps: 4, batch: 3, embedding: embedding, tape: tape, lengths: [4, 2, 3], rng: &r)
+                return Variable.concatenate([out.reshaped([-1]), hn.reshaped([-1])])
+            }
+            #expect(report.passed, "bidirectional=\(bidirectional): \(report)")
+        }
+    }
+
+    @Test("token input gives the same output as embedding then LSTM")
+    func tokenInputMatchesEmbedding() {
+        var rng = Xoshiro256(seed: 6)
+        let embedding = Embedding(vocabularySize: 9, embeddingSize: 5, rng: &rng)
+        let lstm = LSTM(inputSize: 5, hiddenSize: 7, layers: 2, rng: &rng)
+        let tokens: [Int32] = (0..<24).map { Int32(($0 * 7) % 9) }
+        let x = embedding(tokens).reshaped([6, 4, 5])
+        let a = lstm(x).output
+        let (b, _, cache) = lstm.forward(tokens: tokens, timeSteps: 6, batch: 4, embedding: embedding, rng: &rng)
+        lstm.release(cache)
+        #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
+    }
+}
