@@ -76,6 +76,13 @@ let package = Package(
             swiftSettings: optimization
         ),
         .target(name: "BLASDirect", dependencies: ["CBLAS"], path: "Benchmarks/BLASDirect"),
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
+        .executableTarget(
+            name: "RecurBenchmarks",
+            dependencies: ["RecurNN", "AllocationCounter"],
+            path: "Benchmarks/RecurBenchmarks",
+            swiftSettings: optimization
+        ),
         .target(name: "RecurText", dependencies: ["CUTF8Proc", "RecurTensor"], swiftSettings: optimization),
         .target(
             name: "RecurNN",

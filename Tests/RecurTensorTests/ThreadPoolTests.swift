@@ -1,6 +1,9 @@
 import RecurTensor
 import Synchronization
 import Testing
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("ThreadPool", .serialized)
 struct ThreadPoolTests {
@@ -77,5 +80,68 @@ struct ThreadPoolTests {
         }
         #expect(ThreadPool.chunks(count: 5, parts: 4, granularity: 16) == [0..<5])
         #expect(ThreadPool.chunks(count: 0, parts: 2, granularity: 1).isEmpty)
+    }
+}
+
+/// Records which thread ran each task, and meets at a barrier (which needs real concurrency).
+final class BarrierJob: ParallelJob, @unchecked Sendable {
+    let barrier: SpinBarrier
+    var threads: [UInt]
+    var rounds: Int
+    init(parties: Int, rounds: Int) {
+        barrier = SpinBarrier(parties: parties)
+        threads = Array(repeating: 0, count: parties)
+        self.rounds = rounds
+    }
+    func run(task: Int) {
+        threads[task] = UInt(pthread_self())
+        for _ in 0..<rounds { barrier.wait() }
+    }
+}
+
+@Suite("ThreadPool concurrency", .serialized)
+struct ThreadPoolConcurrencyTests {
+    @Test("runConcurrently runs every task on its own thread at the same time")
+    func concurrent() {
+        let pool = ThreadPool(threadCount: 2)
+        let job = BarrierJob(parties: 2, rounds: 1000)
+        #expect(pool.runConcurrently(tasks: 2, job: job))
+        #expect(job.threads[0] != job.threads[1])
+        // More tasks than threads cannot be guaranteed: refused, nothing run.
+        #expect(!pool.runConcurrently(tasks: 3, job: BarrierJob(parties: 3, rounds: 1)))
+    }
+
+    @Test("a busy pool refuses concurrent jobs instead of deadlocking")
+    func busy() {
+        let pool = ThreadPool(threadCount: 2)
+        #expect(pool.tryAcquire())
+        #expect(!pool.runConcurrently(tasks: 2, job: BarrierJob(parties: 2, rounds: 1)))
+        pool.release()
+        #expect(pool.runConcurrently(tasks: 2, job: BarrierJob(parties: 2, rounds: 10)))
+    }
+
+    @Test("two tasks of equal work finish in about the time of one")
+    func speedup() {
+        let pool = ThreadPool(threadCount: 2)
+        func spin(_ seconds: Double) {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            let start = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+            while true {
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                if Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 - start > seconds { return }
+            }
+        }
+        var best = Double.infinity
+        for _ in 0..<20 {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            let start = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+            pool.run(tasks: 2) { _ in spin(0.002) }
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            best = min(best, Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 - start)
+        }
+        // Serial execution would take 4 ms.
+        #expect(best < 0.0035, "best of 20: \(best * 1000) ms")
     }
 }

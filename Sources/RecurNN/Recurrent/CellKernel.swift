@@ -4,10 +4,12 @@
 //   T time steps, B batch, I input features, H hidden units, G gates per unit
 //   (LSTM 4: i|f|g|o, GRU 3: r|z|n, RNN 1), D directions (1 or 2), L layers.
 //
-// A kernel processes rows (batch entries) `rows` of one time step. Row strides are in floats.
-// Pre-activations are split in two parts: the input part (x W_ihᵀ + b_ih, from one GEMM over
-// all steps or from a token table) and the recurrent part (h W_hhᵀ, one GEMM per step); the
-// kernel adds b_hh itself because GRU needs it inside the reset gate's product.
+// A kernel processes the hidden units `units` of every row (batch entry) of one time step, so
+// the threads of a step each own a slice of units (and of the gate columns that feed them).
+// Row strides are in floats. Pre-activations come in two parts: the input part x W_ihᵀ (one
+// GEMM over all steps, or rows of a token table E W_ihᵀ) and the recurrent part h W_hhᵀ (one
+// GEMM per step); the kernel adds both biases itself (GRU needs b_hn inside the reset gate's
+// product), and its backward accumulates the bias gradients for its units on the way.
 
 import RecurTensor
 
@@ -15,8 +17,12 @@ import RecurTensor
 public struct CellForwardStep {
     /// Rows of the batch to process.
     public var rows: Range<Int>
+    /// Hidden units to process (a multiple of 16 wide, except at the end).
+    public var units: Range<Int>
     /// H.
     public var hiddenSize: Int
+    /// `b_ih`, `[G·H]`.
+    public var biasIH: UnsafePointer<Float>
     /// Input part of the pre-activations: row b at `input + b * inputStride`, or, with
     /// `inputRowIndex`, at `input + inputRowIndex[b] * inputStride` (a token table).
     public var input: UnsafePointer<Float>
@@ -52,11 +58,55 @@ public struct CellForwardStep {
         if let inputRowIndex { return input + Int(inputRowIndex[b]) * inputStride }
         return input + b * inputStride
     }
+
+    /// Creates a step description (every pointer must stay valid while the kernel runs).
+    public init(
+        rows: Range<Int>,
+        units: Range<Int>,
+        hiddenSize: Int,
+        biasIH: UnsafePointer<Float>,
+        input: UnsafePointer<Float>,
+        inputStride: Int,
+        inputRowIndex: UnsafePointer<Int32>?,
+        recurrent: UnsafePointer<Float>,
+        biasHH: UnsafePointer<Float>,
+        hiddenPrevious: UnsafePointer<Float>,
+        cellPrevious: UnsafePointer<Float>,
+        gates: UnsafeMutablePointer<Float>,
+        auxiliary: UnsafeMutablePointer<Float>,
+        hiddenNext: UnsafeMutablePointer<Float>,
+        cellNext: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>,
+        outputStride: Int,
+        lengths: UnsafePointer<Int32>?,
+        time: Int
+    ) {
+        self.rows = rows
+        self.units = units
+        self.hiddenSize = hiddenSize
+        self.biasIH = biasIH
+        self.input = input
+        self.inputStride = inputStride
+        self.inputRowIndex = inputRowIndex
+        self.recurrent = recurrent
+        self.biasHH = biasHH
+        self.hiddenPrevious = hiddenPrevious
+        self.cellPrevious = cellPrevious
+        self.gates = gates
+        self.auxiliary = auxiliary
+        self.hiddenNext = hiddenNext
+        self.cellNext = cellNext
+        self.output = output
+        self.outputStride = outputStride
+        self.lengths = lengths
+        self.time = time
+    }
 }
 
 /// Pointers for one backward time step of a cell kernel.
 public struct CellBackwardStep {
     public var rows: Range<Int>
+    public var units: Range<Int>
     public var hiddenSize: Int
     /// Stored activations `[B, G·H]`; overwritten in place with d pre-activation (input side).
     public var gates: UnsafeMutablePointer<Float>
@@ -78,11 +128,54 @@ public struct CellBackwardStep {
     /// Written when the recurrent pre-activation gradient differs from the input one (GRU),
     /// `[B, G·H]`.
     public var recurrentGradient: UnsafeMutablePointer<Float>
+    /// Bias-gradient accumulators `[G·H]` (`+=` for the units processed): the input side's, and
+    /// the recurrent side's when it differs (GRU).
+    public var inputBiasGradient: UnsafeMutablePointer<Float>
+    public var recurrentBiasGradient: UnsafeMutablePointer<Float>
     public var lengths: UnsafePointer<Int32>?
     public var time: Int
 
     @inline(__always)
     func isActive(_ b: Int) -> Bool { lengths.map { time < Int($0[b]) } ?? true }
+
+    /// Creates a step description (every pointer must stay valid while the kernel runs).
+    public init(
+        rows: Range<Int>,
+        units: Range<Int>,
+        hiddenSize: Int,
+        gates: UnsafeMutablePointer<Float>,
+        auxiliary: UnsafePointer<Float>,
+        hiddenPrevious: UnsafePointer<Float>,
+        cellPrevious: UnsafePointer<Float>,
+        outputGradient: UnsafePointer<Float>?,
+        outputStride: Int,
+        hiddenGradient: UnsafePointer<Float>,
+        hiddenGradientPrevious: UnsafeMutablePointer<Float>,
+        cellGradient: UnsafeMutablePointer<Float>,
+        recurrentGradient: UnsafeMutablePointer<Float>,
+        inputBiasGradient: UnsafeMutablePointer<Float>,
+        recurrentBiasGradient: UnsafeMutablePointer<Float>,
+        lengths: UnsafePointer<Int32>?,
+        time: Int
+    ) {
+        self.rows = rows
+        self.units = units
+        self.hiddenSize = hiddenSize
+        self.gates = gates
+        self.auxiliary = auxiliary
+        self.hiddenPrevious = hiddenPrevious
+        self.cellPrevious = cellPrevious
+        self.outputGradient = outputGradient
+        self.outputStride = outputStride
+        self.hiddenGradient = hiddenGradient
+        self.hiddenGradientPrevious = hiddenGradientPrevious
+        self.cellGradient = cellGradient
+        self.recurrentGradient = recurrentGradient
+        self.inputBiasGradient = inputBiasGradient
+        self.recurrentBiasGradient = recurrentBiasGradient
+        self.lengths = lengths
+        self.time = time
+    }
 }
 
 /// The per-step math of a recurrent cell, fused into one pass over memory.
@@ -116,9 +209,21 @@ enum Lanes {
         VectorMath.store(v, p, count: n)
     }
 
-    /// Copies a row (or zeroes it when `source` is nil).
+    /// p[0..<n] += v.
     @inline(__always)
-    static func copy(_ source: UnsafePointer<Float>?, _ destination: UnsafeMutablePointer<Float>, _ n: Int) {
-        if let source { destination.update(from: source, count: n) } else { destination.update(repeating: 0, count: n) }
+    static func accumulate(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        store(load(p, n) + v, p, n)
+    }
+
+    /// Copies `units` of a row.
+    @inline(__always)
+    static func copy(_ units: Range<Int>, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>) {
+        (destination + units.lowerBound).update(from: source + units.lowerBound, count: units.count)
+    }
+
+    /// Zeroes `units` of a row.
+    @inline(__always)
+    static func zero(_ units: Range<Int>, _ destination: UnsafeMutablePointer<Float>) {
+        (destination + units.lowerBound).update(repeating: 0, count: units.count)
     }
 }

@@ -30,6 +30,7 @@ public struct LSTMKernel: RecurrentCellKernel {
     public func forward(_ s: CellForwardStep) {
         let h = s.hiddenSize
         let g4 = 4 * h
+        let (bi, bh) = (s.biasIH, s.biasHH)
         for b in s.rows {
             let hPrev = s.hiddenPrevious + b * h
             let cPrev = s.cellPrevious + b * h
@@ -37,26 +38,26 @@ public struct LSTMKernel: RecurrentCellKernel {
             let cNext = s.cellNext + b * h
             let out = s.output + b * s.outputStride
             guard s.isActive(b) else {
-                hNext.update(from: hPrev, count: h)
-                cNext.update(from: cPrev, count: h)
-                out.update(repeating: 0, count: h)
+                Lanes.copy(s.units, from: hPrev, to: hNext)
+                Lanes.copy(s.units, from: cPrev, to: cNext)
+                Lanes.zero(s.units, out)
                 continue
             }
             let x = s.inputRow(b)
             let r = s.recurrent + b * g4
             let gates = s.gates + b * g4
             let tanhC = s.auxiliary + b * h
-            var j = 0
-            while j < h {
-                let n = min(16, h - j)
-                let ai = Lanes.load(x + j, n) + Lanes.load(r + j, n) + Lanes.load(s.biasHH + j, n)
-                let af = Lanes.load(x + h + j, n) + Lanes.load(r + h + j, n) + Lanes.load(s.biasHH + h + j, n)
-                let ag = Lanes.load(x + 2 * h + j, n) + Lanes.load(r + 2 * h + j, n) + Lanes.load(s.biasHH + 2 * h + j, n)
-                let ao = Lanes.load(x + 3 * h + j, n) + Lanes.load(r + 3 * h + j, n) + Lanes.load(s.biasHH + 3 * h + j, n)
-                let i = VectorMath.sigmoid(ai)
-                let f = VectorMath.sigmoid(af)
-                let g = VectorMath.tanh(ag)
-                let o = VectorMath.sigmoid(ao)
+            // Full 16-lane chunks in the hot loop (n is a constant 16 there, so the loads
+            // compile to plain vector moves); a partial chunk only when H is not a multiple of 16.
+            @inline(__always) func chunk(_ j: Int, _ n: Int) {
+                @inline(__always) func pre(_ k: Int) -> SIMD16<Float> {
+                    let o = k * h + j
+                    return Lanes.load(x + o, n) + Lanes.load(r + o, n) + Lanes.load(bi + o, n) + Lanes.load(bh + o, n)
+                }
+                let i = VectorMath.sigmoid(pre(0))
+                let f = VectorMath.sigmoid(pre(1))
+                let g = VectorMath.tanh(pre(2))
+                let o = VectorMath.sigmoid(pre(3))
                 let c = f * Lanes.load(cPrev + j, n) + i * g
                 let tc = VectorMath.tanh(c)
                 let hv = o * tc
@@ -68,30 +69,36 @@ public struct LSTMKernel: RecurrentCellKernel {
                 Lanes.store(c, cNext + j, n)
                 Lanes.store(hv, hNext + j, n)
                 Lanes.store(hv, out + j, n)
+            }
+            var j = s.units.lowerBound
+            while j + 16 <= s.units.upperBound {
+                chunk(j, 16)
                 j += 16
             }
+            if j < s.units.upperBound { chunk(j, s.units.upperBound - j) }
         }
     }
 
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let g4 = 4 * h
+        let db = s.inputBiasGradient
         for b in s.rows {
             let dhIn = s.hiddenGradient + b * h
             let dhOut = s.hiddenGradientPrevious + b * h
             let dc = s.cellGradient + b * h
             let gates = s.gates + b * g4
             guard s.isActive(b) else {
-                dhOut.update(from: dhIn, count: h)
-                gates.update(repeating: 0, count: g4)
+                Lanes.copy(s.units, from: dhIn, to: dhOut)
+                for k in 0..<4 { Lanes.zero(s.units, gates + k * h) }
                 continue
             }
             let tanhC = s.auxiliary + b * h
             let cPrev = s.cellPrevious + b * h
             let dOut = s.outputGradient.map { $0 + b * s.outputStride }
-            var j = 0
-            while j < h {
-                let n = min(16, h - j)
+            // Full 16-lane chunks in the hot loop (n is a constant 16 there, so the loads
+            // compile to plain vector moves); a partial chunk only when H is not a multiple of 16.
+            @inline(__always) func chunk(_ j: Int, _ n: Int) {
                 var dh = Lanes.load(dhIn + j, n)
                 if let dOut { dh += Lanes.load(dOut + j, n) }
                 let i = Lanes.load(gates + j, n)
@@ -108,10 +115,19 @@ public struct LSTMKernel: RecurrentCellKernel {
                 Lanes.store(daf, gates + h + j, n)
                 Lanes.store(dag, gates + 2 * h + j, n)
                 Lanes.store(dao, gates + 3 * h + j, n)
+                Lanes.accumulate(dai, db + j, n)
+                Lanes.accumulate(daf, db + h + j, n)
+                Lanes.accumulate(dag, db + 2 * h + j, n)
+                Lanes.accumulate(dao, db + 3 * h + j, n)
                 Lanes.store(dcv * f, dc + j, n)
                 Lanes.store(SIMD16(repeating: 0), dhOut + j, n)
+            }
+            var j = s.units.lowerBound
+            while j + 16 <= s.units.upperBound {
+                chunk(j, 16)
                 j += 16
             }
+            if j < s.units.upperBound { chunk(j, s.units.upperBound - j) }
         }
     }
 }

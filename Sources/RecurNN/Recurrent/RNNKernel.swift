@@ -25,22 +25,23 @@ public struct RNNKernel: RecurrentCellKernel {
     public func forward(_ s: CellForwardStep) {
         let h = s.hiddenSize
         let relu = nonlinearity == .relu
+        let (bi, bh) = (s.biasIH, s.biasHH)
         for b in s.rows {
             let hPrev = s.hiddenPrevious + b * h
             let hNext = s.hiddenNext + b * h
             let out = s.output + b * s.outputStride
             guard s.isActive(b) else {
-                hNext.update(from: hPrev, count: h)
-                out.update(repeating: 0, count: h)
+                Lanes.copy(s.units, from: hPrev, to: hNext)
+                Lanes.zero(s.units, out)
                 continue
             }
             let x = s.inputRow(b)
             let rec = s.recurrent + b * h
             let gates = s.gates + b * h
-            var j = 0
-            while j < h {
-                let n = min(16, h - j)
-                let a = Lanes.load(x + j, n) + Lanes.load(rec + j, n) + Lanes.load(s.biasHH + j, n)
+            // Full 16-lane chunks in the hot loop (n is a constant 16 there, so the loads
+            // compile to plain vector moves); a partial chunk only when H is not a multiple of 16.
+            @inline(__always) func chunk(_ j: Int, _ n: Int) {
+                let a = Lanes.load(x + j, n) + Lanes.load(rec + j, n) + Lanes.load(bi + j, n) + Lanes.load(bh + j, n)
                 var hv: SIMD16<Float>
                 if relu {
                     hv = a
@@ -51,27 +52,33 @@ public struct RNNKernel: RecurrentCellKernel {
                 Lanes.store(hv, gates + j, n)
                 Lanes.store(hv, hNext + j, n)
                 Lanes.store(hv, out + j, n)
+            }
+            var j = s.units.lowerBound
+            while j + 16 <= s.units.upperBound {
+                chunk(j, 16)
                 j += 16
             }
+            if j < s.units.upperBound { chunk(j, s.units.upperBound - j) }
         }
     }
 
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let relu = nonlinearity == .relu
+        let db = s.inputBiasGradient
         for b in s.rows {
             let dhIn = s.hiddenGradient + b * h
             let dhOut = s.hiddenGradientPrevious + b * h
             let gates = s.gates + b * h
             guard s.isActive(b) else {
-                dhOut.update(from: dhIn, count: h)
-                gates.update(repeating: 0, count: h)
+                Lanes.copy(s.units, from: dhIn, to: dhOut)
+                Lanes.zero(s.units, gates)
                 continue
             }
             let dOut = s.outputGradient.map { $0 + b * s.outputStride }
-            var j = 0
-            while j < h {
-                let n = min(16, h - j)
+            // Full 16-lane chunks in the hot loop (n is a constant 16 there, so the loads
+            // compile to plain vector moves); a partial chunk only when H is not a multiple of 16.
+            @inline(__always) func chunk(_ j: Int, _ n: Int) {
                 var dh = Lanes.load(dhIn + j, n)
                 if let dOut { dh += Lanes.load(dOut + j, n) }
                 let hv = Lanes.load(gates + j, n)
@@ -83,9 +90,15 @@ public struct RNNKernel: RecurrentCellKernel {
                     da = dh * (1 - hv * hv)
                 }
                 Lanes.store(da, gates + j, n)
+                Lanes.accumulate(da, db + j, n)
                 Lanes.store(SIMD16(repeating: 0), dhOut + j, n)
+            }
+            var j = s.units.lowerBound
+            while j + 16 <= s.units.upperBound {
+                chunk(j, 16)
                 j += 16
             }
+            if j < s.units.upperBound { chunk(j, s.units.upperBound - j) }
         }
     }
 }

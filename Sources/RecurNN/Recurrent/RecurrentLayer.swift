@@ -203,10 +203,12 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         needsInputGradient: Bool = true
     ) -> (input: Tensor?, initialState: RecurrentState) {
         precondition(cache.isLive, "\(kernel.mode).backward: cache already used or released")
-        if let outputGradient {
+        if let g = outputGradient {
+            // Compared dimension by dimension: an array literal here would allocate every step.
             precondition(
-                outputGradient.shape == [cache.timeSteps, cache.batch, hiddenSize * directionCount],
-                "\(kernel.mode).backward: output gradient \(outputGradient.shape) does not match the output")
+                g.rank == 3 && g.shape[0] == cache.timeSteps && g.shape[1] == cache.batch
+                    && g.shape[2] == hiddenSize * directionCount,
+                "\(kernel.mode).backward: output gradient \(g.shape) does not match the output")
         }
         let result = runBackward(cache, outputGradient: outputGradient, stateGradient: stateGradient, needsInputGradient: needsInputGradient)
         release(cache)
@@ -258,7 +260,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         defer { cache.initialState = nil }
         cache.finalState.hidden.resize(ld, b, h)
         if kernel.hasCellState { cache.ensureCell(ld, b, h) } else { cache.finalState.cell = nil }
-        let pool = ThreadPool.shared
+        // Drop the previous run's aliases (layer inputs share the outputs' storage without
+        // dropout), so that resizing the outputs below reuses their storage.
+        for l in 1..<max(layerCount, 1) where !cache.usesDropout {
+            cache.layerInputs[l] = Tensor()
+        }
         for l in 0..<layerCount {
             let inputWidth = layerInputSize(l)
             cache.layerOutputs[l].resize(t, b, d * h)
@@ -276,34 +282,41 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                     cache.layerInputs[l] = cache.layerOutputs[l - 1]
                 }
             }
+            // Everything both directions write is made unique here, on one thread.
+            let finalHidden = cache.finalState.hidden.unsafeMutableBase()
+            let finalCell: UnsafeMutablePointer<Float>? = kernel.hasCellState ? cache.cellBase() : nil
+            let output = cache.layerOutputs[l].unsafeMutableBase()
+            let job = cache.job(for: self)
+            job.begin(phase: .forward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 prepareForward(cache, buffers, layer: l, direction: dir, inputWidth: inputWidth)
-            }
-            // Shared outputs are made unique here, on one thread: the directions may run
-            // concurrently and must only write through these pointers.
-            let shared = SharedOutputs(
-                hidden: cache.finalState.hidden.unsafeMutableBase(),
-                cell: kernel.hasCellState ? cache.cellBase() : nil,
-                output: cache.layerOutputs[l].unsafeMutableBase())
-            let threads = pool.threadCount
-            if d == 2 && threads >= 2 {
-                pool.run(tasks: 2) { dir in
-                    self.recurForward(cache, shared, layer: l, direction: dir, parts: 1, pool: nil)
+                let state = l * d + dir
+                var run = directionRun(cache, buffers, layer: l, direction: dir)
+                run.output = output + dir * h
+                run.finalHidden = finalHidden + state * b * h
+                run.finalCell = finalCell.map { $0 + state * b * h }
+                // h_{-1} (and c) go into the history slot of the first processed step.
+                let first = dir == 0 ? 0 : t - 1
+                let h0 = run.hiddenPrevious + first * b * h
+                if let initial = cache.initialHidden(state) { h0.update(from: initial, count: b * h) } else { h0.update(repeating: 0, count: b * h) }
+                if kernel.hasCellState {
+                    let c0 = run.cellPrevious + first * b * h
+                    if let initial = cache.initialCell(state) { c0.update(from: initial, count: b * h) } else { c0.update(repeating: 0, count: b * h) }
                 }
-            } else {
-                for dir in 0..<d { recurForward(cache, shared, layer: l, direction: dir, parts: threads, pool: pool) }
+                job.runs.append(run)
             }
+            job.execute()
         }
     }
 
-    /// Fills the gates buffer with the input projection (or builds the token table) and the
-    /// transposed recurrent weights, and sizes the buffers for one layer and direction.
+    /// Fills the gates buffer with the input projection x W_ihᵀ (or builds the token table
+    /// E W_ihᵀ) and the transposed recurrent weights, and sizes the buffers for one layer and
+    /// direction. Biases are added by the kernels.
     private func prepareForward(
         _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int, inputWidth: Int
     ) {
         let (t, b, h, g) = (cache.timeSteps, cache.batch, hiddenSize, gateWidth)
-        let rows = t * b
         let gates = buffers.gates.resizedPointer(t, b, g)
         _ = buffers.auxiliary.resizedPointer(t, b, Swift.max(1, kernel.auxiliaryWidth) * h)
         _ = buffers.hiddenPrevious.resizedPointer(t, b, h)
@@ -312,29 +325,22 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         _ = buffers.scratch.resizedPointer(b, g)
         // W_hhᵀ [H, G·H]: the per-step GEMM runs without a transposed operand (measurably faster).
         let whhT = buffers.weightHHTransposed.resizedPointer(h, g)
-        weightHH[l][dir].value.withUnsafeBufferPointer { w in
-            for r in 0..<g {
-                for c in 0..<h { whhT[c * g + r] = w[r * h + c] }
-            }
+        let w = weightHH[l][dir].value.unsafeBase
+        for r in 0..<g {
+            for c in 0..<h { whhT[c * g + r] = w[r * h + c] }
         }
-        let bias = biasIH[l][dir].value.unsafeBase
         let weight = weightIH[l][dir].value.unsafeBase
         if l == 0, case .tokens(_, let embedding) = cache.source {
             let v = embedding.vocabularySize
             let table = buffers.table.resizedPointer(v, g)
-            for r in 0..<v { (table + r * g).update(from: bias, count: g) }
             BLAS.gemm(
                 transposeB: true, m: v, n: g, k: inputWidth, a: embedding.weight.value.unsafeBase, lda: inputWidth,
-                b: weight, ldb: inputWidth, beta: 1, c: table, ldc: g)
+                b: weight, ldb: inputWidth, c: table, ldc: g)
             return
         }
-        let x = layerInput(cache, l)
-        ThreadPool.shared.parallelRanges(count: rows, granularity: 8) { range in
-            for r in range { (gates + r * g).update(from: bias, count: g) }
-        }
         BLAS.gemm(
-            transposeB: true, m: rows, n: g, k: inputWidth, a: x, lda: inputWidth, b: weight, ldb: inputWidth,
-            beta: 1, c: gates, ldc: g)
+            transposeB: true, m: t * b, n: g, k: inputWidth, a: layerInput(cache, l), lda: inputWidth, b: weight,
+            ldb: inputWidth, c: gates, ldc: g)
     }
 
     /// The base of layer l's input `[T·B, I_l]` (tensor input only).
@@ -344,82 +350,27 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         return input.unsafeBase
     }
 
-    /// The recurrence of one layer and direction. With `pool`, each step splits the batch rows
-    /// into `parts` tasks; without, it runs on the calling thread.
-    /// Pointers into buffers that both directions of a layer write (disjoint parts of).
-    struct SharedOutputs {
-        var hidden: UnsafeMutablePointer<Float>
-        var cell: UnsafeMutablePointer<Float>?
-        var output: UnsafeMutablePointer<Float>
-    }
-
-    private func recurForward(
-        _ cache: RecurrentCache, _ shared: SharedOutputs, layer l: Int, direction dir: Int, parts: Int, pool: ThreadPool?
-    ) {
-        let (t, b, h, g) = (cache.timeSteps, cache.batch, hiddenSize, gateWidth)
-        let d = directionCount
-        let buffers = cache.directions[l][dir]
-        let state = l * d + dir
-        // Running state: start from the initial state (or zeros) in the final-state buffer.
-        let hRun = shared.hidden + state * b * h
-        let cRun: UnsafeMutablePointer<Float> = shared.cell.map { $0 + state * b * h } ?? hRun
-        if let initial = cache.initialHidden(state) {
-            hRun.update(from: initial, count: b * h)
-        } else {
-            hRun.update(repeating: 0, count: b * h)
-        }
-        if kernel.hasCellState {
-            if let initial = cache.initialCell(state) { cRun.update(from: initial, count: b * h) } else { cRun.update(repeating: 0, count: b * h) }
-        }
-        let gates = buffers.gates.unsafeMutableBase()
-        let auxiliary = buffers.auxiliary.unsafeMutableBase()
+    /// The pointers of one layer and direction for the recurrence job.
+    private func directionRun(_ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int) -> DirectionRun {
         let hPrev = buffers.hiddenPrevious.unsafeMutableBase()
-        let cPrev: UnsafeMutablePointer<Float> = kernel.hasCellState ? buffers.cellPrevious.unsafeMutableBase() : hPrev
-        let scratch = buffers.scratch.unsafeMutableBase()
-        let whhT = buffers.weightHHTransposed.unsafeBase
-        let biasHH = self.biasHH[l][dir].value.unsafeBase
-        let output = shared.output + dir * h
-        let outputStride = d * h
-        let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h
-        let lengths = cache.lengths.isEmpty ? nil : cache.lengths.withUnsafeBufferPointer { $0.baseAddress }
-        var tokenBase: UnsafePointer<Int32>?
-        var table: UnsafePointer<Float>?
+        var run = DirectionRun(
+            direction: dir,
+            gates: buffers.gates.unsafeMutableBase(),
+            auxiliary: buffers.auxiliary.unsafeMutableBase(),
+            hiddenPrevious: hPrev,
+            cellPrevious: kernel.hasCellState ? buffers.cellPrevious.unsafeMutableBase() : hPrev,
+            scratch: buffers.scratch.unsafeMutableBase(),
+            weightHHTransposed: buffers.weightHHTransposed.unsafeBase,
+            weightHH: weightHH[l][dir].value.unsafeBase,
+            biasIH: biasIH[l][dir].value.unsafeBase,
+            biasHH: biasHH[l][dir].value.unsafeBase,
+            outputStride: directionCount * hiddenSize)
+        run.lengths = cache.lengths.isEmpty ? nil : cache.lengths.withUnsafeBufferPointer { $0.baseAddress }
         if l == 0, case .tokens(let tokens, _) = cache.source {
-            tokenBase = tokens.withUnsafeBufferPointer { $0.baseAddress }
-            table = buffers.table.unsafeBase
+            run.tokens = tokens.withUnsafeBufferPointer { $0.baseAddress }
+            run.table = buffers.table.unsafeBase
         }
-        let kernel = self.kernel
-        let chunks = ThreadPool.chunkCount(count: b, parts: parts, granularity: 1)
-        // A nested function, not a closure value: passing it to `run` allocates nothing.
-        func work(_ rows: Range<Int>, _ time: Int) {
-            let r0 = rows.lowerBound
-            (hPrev + (time * b + r0) * h).update(from: hRun + r0 * h, count: rows.count * h)
-            if kernel.hasCellState {
-                (cPrev + (time * b + r0) * h).update(from: cRun + r0 * h, count: rows.count * h)
-            }
-            BLAS.gemmSerial(
-                false, false, rows.count, g, h, 1, hPrev + (time * b + r0) * h, h, whhT, g, 0,
-                scratch + r0 * g, g)
-            let step = CellForwardStep(
-                rows: rows, hiddenSize: h,
-                input: table ?? UnsafePointer(gates + time * b * g), inputStride: g,
-                inputRowIndex: tokenBase.map { $0 + time * b },
-                recurrent: scratch, biasHH: biasHH,
-                hiddenPrevious: hPrev + time * b * h, cellPrevious: cPrev + time * b * h,
-                gates: gates + time * b * g, auxiliary: auxiliary + time * b * auxWidth,
-                hiddenNext: hRun, cellNext: cRun,
-                output: output + time * b * outputStride, outputStride: outputStride,
-                lengths: lengths, time: time)
-            kernel.forward(step)
-        }
-        for s in 0..<t {
-            let time = dir == 0 ? s : t - 1 - s
-            if let pool, chunks > 1 {
-                pool.run(tasks: chunks) { i in work(ThreadPool.chunk(i, of: chunks, count: b, granularity: 1), time) }
-            } else {
-                work(0..<b, time)
-            }
-        }
+        return run
     }
 
     // MARK: - Backward driver
@@ -433,7 +384,6 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         if let stateGradient {
             precondition(stateGradient.hidden.shape == [ld, b, h], "\(kernel.mode).backward: state gradient must be [\(ld), \(b), \(h)]")
         }
-        let pool = ThreadPool.shared
         cache.initialGradient.hidden.resize(ld, b, h)
         if kernel.hasCellState { cache.ensureInitialCellGradient(ld, b, h) } else { cache.initialGradient.cell = nil }
         var inputGradient: Tensor?
@@ -442,19 +392,38 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             // down (already multiplied by its dropout mask).
             let dOut: UnsafePointer<Float>? =
                 l == layerCount - 1 ? outputGradient?.unsafeBase : UnsafePointer(cache.layerGradients[l].unsafeMutableBase())
-            let shared = SharedOutputs(
-                hidden: cache.initialGradient.hidden.unsafeMutableBase(),
-                cell: kernel.hasCellState ? cache.initialCellGradientBase() : nil, output: cache.initialGradient.hidden.unsafeMutableBase())
-            let threads = pool.threadCount
-            if d == 2 && threads >= 2 {
-                pool.run(tasks: 2) { dir in
-                    self.recurBackward(cache, shared, layer: l, direction: dir, outputGradient: dOut, stateGradient: stateGradient, parts: 1, pool: nil)
+            let initialHidden = cache.initialGradient.hidden.unsafeMutableBase()
+            let initialCell: UnsafeMutablePointer<Float>? = kernel.hasCellState ? cache.initialCellGradientBase() : nil
+            let job = cache.job(for: self)
+            job.begin(phase: .backward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h)
+            for dir in 0..<d {
+                let buffers = cache.directions[l][dir]
+                let state = l * d + dir
+                var run = directionRun(cache, buffers, layer: l, direction: dir)
+                run.outputGradient = dOut.map { $0 + dir * h }
+                run.finalHidden = initialHidden + state * b * h
+                run.finalCell = initialCell.map { $0 + state * b * h }
+                run.hiddenGradient = buffers.hiddenGradient.resizedPointer(b, h)
+                run.hiddenGradientNext = buffers.hiddenGradientNext.resizedPointer(b, h)
+                run.cellGradient = buffers.cellGradient.resizedPointer(b, h)
+                run.recurrentGradient = kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeMutableBase() : run.gates
+                let accumulators = buffers.biasGradients.resizedPointer(2, g)
+                accumulators.update(repeating: 0, count: 2 * g)
+                run.inputBiasGradient = accumulators
+                run.recurrentBiasGradient = kernel.separateRecurrentGradient ? accumulators + g : accumulators
+                if let s = stateGradient?.hidden {
+                    run.hiddenGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
+                } else {
+                    run.hiddenGradient.update(repeating: 0, count: b * h)
                 }
-            } else {
-                for dir in 0..<d {
-                    recurBackward(cache, shared, layer: l, direction: dir, outputGradient: dOut, stateGradient: stateGradient, parts: threads, pool: pool)
+                if let s = stateGradient?.cell, kernel.hasCellState {
+                    run.cellGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
+                } else {
+                    run.cellGradient.update(repeating: 0, count: b * h)
                 }
+                job.runs.append(run)
             }
+            job.execute()
             // Weight gradients and the gradient for the layer below, one GEMM each over all steps.
             let inputWidth = layerInputSize(l)
             let wantsInput = l > 0 || (needsInputGradient && cache.isTensorSource)
@@ -463,11 +432,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 if l > 0 {
                     dX = cache.layerGradients[l - 1].resizedPointer(t, b, inputWidth)
                 } else {
-                    var gradient = Tensor(shape: [t, b, inputWidth], repeating: 0)
-                    dX = gradient.unsafeMutableBase()
-                    inputGradient = gradient
+                    dX = cache.inputGradient.resizedPointer(t, b, inputWidth)
                 }
-                if l > 0 { dX?.update(repeating: 0, count: t * b * inputWidth) }
             }
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
@@ -476,13 +442,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 BLAS.gemm(
                     transposeA: true, m: g, n: h, k: t * b, a: dRec, lda: g, b: buffers.hiddenPrevious.unsafeBase, ldb: h,
                     beta: 1, c: weightHH[l][dir].gradient.unsafeMutableBase(), ldc: h)
-                let columnSums = buffers.columnSums.resizedPointer(1, g)
-                ColumnSums.compute(dA, rows: t * b, columns: g, into: columnSums)
-                VectorMath.axpy(1, columnSums, biasIH[l][dir].gradient.unsafeMutableBase(), count: g)
-                if kernel.separateRecurrentGradient {
-                    ColumnSums.compute(dRec, rows: t * b, columns: g, into: columnSums)
-                }
-                VectorMath.axpy(1, columnSums, biasHH[l][dir].gradient.unsafeMutableBase(), count: g)
+                let accumulators = buffers.biasGradients.unsafeBase
+                VectorMath.axpy(1, accumulators, biasIH[l][dir].gradient.unsafeMutableBase(), count: g)
+                VectorMath.axpy(
+                    1, kernel.separateRecurrentGradient ? accumulators + g : accumulators,
+                    biasHH[l][dir].gradient.unsafeMutableBase(), count: g)
                 if l == 0, case .tokens(let tokens, let embedding) = cache.source {
                     backwardThroughTable(cache, buffers, tokens: tokens, embedding: embedding, direction: dir)
                     continue
@@ -491,21 +455,23 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                     transposeA: true, m: g, n: inputWidth, k: t * b, a: dA, lda: g, b: layerInput(cache, l), ldb: inputWidth,
                     beta: 1, c: weightIH[l][dir].gradient.unsafeMutableBase(), ldc: inputWidth)
                 if let dX {
+                    // The first direction overwrites, the second accumulates.
                     BLAS.gemm(
                         m: t * b, n: inputWidth, k: g, a: dA, lda: g, b: weightIH[l][dir].value.unsafeBase, ldb: inputWidth,
-                        beta: 1, c: dX, ldc: inputWidth)
+                        beta: dir == 0 ? 0 : 1, c: dX, ldc: inputWidth)
                 }
             }
             if l > 0 && cache.usesDropout, let dX {
                 let mask = cache.masks[l - 1].unsafeBase
                 for i in 0..<(t * b * inputWidth) { dX[i] *= mask[i] }
             }
+            if l == 0 && wantsInput { inputGradient = cache.inputGradient }
         }
         return (inputGradient, cache.initialGradient)
     }
 
     /// The token-table path of layer 0: dTable[v] = Σ over (t, b) with token v of dA[t, b];
-    /// then dW_ih += dTableᵀ E, db_ih was added with the column sums, dE += dTable W_ih.
+    /// then dW_ih += dTableᵀ E and dE += dTable W_ih (the bias gradient came from the kernel).
     private func backwardThroughTable(
         _ cache: RecurrentCache, _ buffers: DirectionBuffers, tokens: [Int32], embedding: Embedding, direction dir: Int
     ) {
@@ -515,13 +481,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         let dTable = buffers.table.resizedPointer(v, g)
         dTable.update(repeating: 0, count: v * g)
         let dA = buffers.gates.unsafeBase
-        // Each thread owns a range of gate columns, so the scatter-add needs no atomics.
-        tokens.withUnsafeBufferPointer { ids in
-            ThreadPool.shared.parallelRanges(count: g, granularity: 16) { columns in
-                for (row, id) in ids.enumerated() {
-                    VectorMath.axpy(1, dA + row * g + columns.lowerBound, dTable + Int(id) * g + columns.lowerBound, count: columns.count)
-                }
-            }
+        for (row, id) in tokens.enumerated() {
+            VectorMath.axpy(1, dA + row * g, dTable + Int(id) * g, count: g)
         }
         BLAS.gemm(
             transposeA: true, m: g, n: e, k: v, a: dTable, lda: g, b: embedding.weight.value.unsafeBase, ldb: e,
@@ -530,72 +491,171 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             m: v, n: e, k: g, a: dTable, lda: g, b: weightIH[0][dir].value.unsafeBase, ldb: e,
             beta: 1, c: embedding.weight.gradient.unsafeMutableBase(), ldc: e)
     }
+}
 
-    private func recurBackward(
-        _ cache: RecurrentCache, _ shared: SharedOutputs, layer l: Int, direction dir: Int, outputGradient: UnsafePointer<Float>?,
-        stateGradient: RecurrentState?, parts: Int, pool: ThreadPool?
+/// The pointers of one layer and direction that the recurrence job reads and writes.
+struct DirectionRun {
+    var direction: Int
+    var gates: UnsafeMutablePointer<Float>  // [T, B, G·H]
+    var auxiliary: UnsafeMutablePointer<Float>  // [T, B, aux·H]
+    var hiddenPrevious: UnsafeMutablePointer<Float>  // [T, B, H] history: h used at step t
+    var cellPrevious: UnsafeMutablePointer<Float>  // [T, B, H]
+    var scratch: UnsafeMutablePointer<Float>  // [B, G·H]
+    var weightHHTransposed: UnsafePointer<Float>  // [H, G·H]
+    var weightHH: UnsafePointer<Float>  // [G·H, H]
+    var biasIH: UnsafePointer<Float>
+    var biasHH: UnsafePointer<Float>
+    var outputStride: Int
+    var output = UnsafeMutablePointer<Float>(bitPattern: 64)!  // layer output + direction offset
+    var finalHidden = UnsafeMutablePointer<Float>(bitPattern: 64)!  // forward: h_n; backward: d h_0
+    var finalCell: UnsafeMutablePointer<Float>?
+    var lengths: UnsafePointer<Int32>?
+    var tokens: UnsafePointer<Int32>?
+    var table: UnsafePointer<Float>?
+    // Backward only.
+    var outputGradient: UnsafePointer<Float>?
+    var hiddenGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var hiddenGradientNext = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var cellGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var recurrentGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var inputBiasGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var recurrentBiasGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+
+    init(
+        direction: Int, gates: UnsafeMutablePointer<Float>, auxiliary: UnsafeMutablePointer<Float>,
+        hiddenPrevious: UnsafeMutablePointer<Float>, cellPrevious: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>, weightHHTransposed: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
+        biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>, outputStride: Int
     ) {
-        let (t, b, h, g) = (cache.timeSteps, cache.batch, hiddenSize, gateWidth)
-        let d = directionCount
-        let buffers = cache.directions[l][dir]
-        let state = l * d + dir
-        var dh = buffers.hiddenGradient.resizedPointer(b, h)
-        var dhNext = buffers.hiddenGradientNext.resizedPointer(b, h)
-        let dc = buffers.cellGradient.resizedPointer(b, h)
-        if let s = stateGradient?.hidden { dh.update(from: s.unsafeBase + state * b * h, count: b * h) } else { dh.update(repeating: 0, count: b * h) }
-        if let s = stateGradient?.cell, kernel.hasCellState { dc.update(from: s.unsafeBase + state * b * h, count: b * h) } else { dc.update(repeating: 0, count: b * h) }
-        let gates = buffers.gates.unsafeMutableBase()
-        let auxiliary = buffers.auxiliary.unsafeBase
-        let hPrev = buffers.hiddenPrevious.unsafeBase
-        let cPrev = kernel.hasCellState ? buffers.cellPrevious.unsafeBase : hPrev
-        let dRec = kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeMutableBase() : gates
-        let whh = weightHH[l][dir].value.unsafeBase
-        let outputStride = d * h
-        let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h
-        let lengths = cache.lengths.isEmpty ? nil : cache.lengths.withUnsafeBufferPointer { $0.baseAddress }
-        let kernel = self.kernel
-        let chunks = ThreadPool.chunkCount(count: b, parts: parts, granularity: 1)
-        func work(_ rows: Range<Int>, _ time: Int, _ dhIn: UnsafePointer<Float>, _ dhOut: UnsafeMutablePointer<Float>) {
-            let step = CellBackwardStep(
-                rows: rows, hiddenSize: h, gates: gates + time * b * g,
-                auxiliary: auxiliary + time * b * auxWidth,
-                hiddenPrevious: hPrev + time * b * h, cellPrevious: cPrev + time * b * h,
-                outputGradient: outputGradient.map { $0 + time * b * outputStride + dir * h },
-                outputStride: outputStride, hiddenGradient: dhIn, hiddenGradientPrevious: dhOut,
-                cellGradient: dc, recurrentGradient: dRec + time * b * g, lengths: lengths, time: time)
-            kernel.backward(step)
-            let r0 = rows.lowerBound
-            BLAS.gemmSerial(
-                false, false, rows.count, h, g, 1, dRec + (time * b + r0) * g, g, whh, h, 1,
-                dhOut + r0 * h, h)
-        }
-        for s in 0..<t {
-            // Reverse of the forward processing order.
-            let time = dir == 0 ? t - 1 - s : s
-            let (dhIn, dhOut) = (UnsafePointer(dh), dhNext)
-            if let pool, chunks > 1 {
-                pool.run(tasks: chunks) { i in
-                    work(ThreadPool.chunk(i, of: chunks, count: b, granularity: 1), time, dhIn, dhOut)
-                }
-            } else {
-                work(0..<b, time, dhIn, dhOut)
-            }
-            swap(&dh, &dhNext)
-        }
-        (shared.hidden + state * b * h).update(from: dh, count: b * h)
-        if let cell = shared.cell {
-            (cell + state * b * h).update(from: dc, count: b * h)
-        }
+        (self.direction, self.gates, self.auxiliary, self.hiddenPrevious) = (direction, gates, auxiliary, hiddenPrevious)
+        (self.cellPrevious, self.scratch, self.weightHHTransposed, self.weightHH) = (cellPrevious, scratch, weightHHTransposed, weightHH)
+        (self.biasIH, self.biasHH, self.outputStride) = (biasIH, biasHH, outputStride)
     }
 }
 
-/// Column sums of a row-major matrix, split over the thread pool by columns.
-enum ColumnSums {
-    static func compute(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: columns)
-        ThreadPool.shared.parallelRanges(count: columns, granularity: 16) { range in
-            for r in 0..<rows {
-                VectorMath.axpy(1, a + r * columns + range.lowerBound, out + range.lowerBound, count: range.count)
+/// The time loop of one layer (both directions), run on the thread pool.
+///
+/// With P threads per direction, thread p owns hidden units U_p (multiples of 16) of every
+/// batch row, so each thread packs only its slice of the recurrent weights per step:
+///
+///   forward step:  barrier (h_{t-1} complete) → G GEMMs h_{t-1} W_hhᵀ[:, gate k, U_p]
+///                  → kernel on U_p (writes h_t[U_p] into the next step's history slot)
+///   backward step: kernel on U_p (d pre-activations for U_p) → barrier (all of dA_t ready)
+///                  → GEMM dh_{t-1}[U_p] += dA_t W_hh[:, U_p]
+///
+/// The two directions of a bidirectional layer run concurrently. When the pool cannot give
+/// every task its own thread (busy, or one thread), the job runs each direction with P = 1 on
+/// the calling thread.
+final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
+    enum Phase { case forward, backward }
+
+    var phase = Phase.forward
+    var kernel: Kernel?
+    var runs: [DirectionRun] = []
+    var timeSteps = 0
+    var batch = 0
+    var hiddenSize = 0
+    var parts = 1
+    var barriers: [SpinBarrier] = []
+
+    init() { runs.reserveCapacity(2) }
+
+    func begin(phase: Phase, kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int) {
+        self.phase = phase
+        self.kernel = kernel
+        self.timeSteps = timeSteps
+        self.batch = batch
+        self.hiddenSize = hiddenSize
+        runs.removeAll(keepingCapacity: true)
+    }
+
+    /// Runs every direction's time loop and returns when all are done.
+    func execute() {
+        let pool = ThreadPool.shared
+        let directions = runs.count
+        parts = Swift.max(1, Swift.min(pool.threadCount / directions, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16)))
+        if barriers.count != directions || barriers.first?.parties != parts {
+            barriers = (0..<directions).map { _ in SpinBarrier(parties: parts) }
+        }
+        if pool.runConcurrently(tasks: directions * parts, job: self) { return }
+        parts = 1
+        barriers = (0..<directions).map { _ in SpinBarrier(parties: 1) }
+        for task in 0..<directions { run(task: task) }
+    }
+
+    func run(task: Int) {
+        let d = task / parts
+        let units = ThreadPool.chunk(task % parts, of: parts, count: hiddenSize, granularity: 16)
+        if phase == .forward {
+            forward(runs[d], units: units, barrier: barriers[d])
+        } else {
+            backward(runs[d], units: units, barrier: barriers[d])
+        }
+    }
+
+    private func forward(_ r: DirectionRun, units: Range<Int>, barrier: SpinBarrier) {
+        guard let kernel else { return }
+        let (t, b, h) = (timeSteps, batch, hiddenSize)
+        let g = kernel.gateCount * h
+        let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h
+        for s in 0..<t {
+            let time = r.direction == 0 ? s : t - 1 - s
+            let last = s == t - 1
+            let next = r.direction == 0 ? time + 1 : time - 1
+            let hPrev = r.hiddenPrevious + time * b * h
+            barrier.wait()
+            for k in 0..<kernel.gateCount {
+                let column = k * h + units.lowerBound
+                BLAS.gemmSerial(
+                    false, false, b, units.count, h, 1, hPrev, h, r.weightHHTransposed + column, g, 0,
+                    r.scratch + column, g)
+            }
+            let step = CellForwardStep(
+                rows: 0..<b, units: units, hiddenSize: h, biasIH: r.biasIH,
+                input: r.table ?? UnsafePointer(r.gates + time * b * g), inputStride: g,
+                inputRowIndex: r.tokens.map { $0 + time * b },
+                recurrent: r.scratch, biasHH: r.biasHH,
+                hiddenPrevious: hPrev, cellPrevious: r.cellPrevious + time * b * h,
+                gates: r.gates + time * b * g, auxiliary: r.auxiliary + time * b * auxWidth,
+                hiddenNext: last ? r.finalHidden : r.hiddenPrevious + next * b * h,
+                cellNext: last ? (r.finalCell ?? r.finalHidden) : r.cellPrevious + next * b * h,
+                output: r.output + time * b * r.outputStride, outputStride: r.outputStride,
+                lengths: r.lengths, time: time)
+            kernel.forward(step)
+        }
+    }
+
+    private func backward(_ r: DirectionRun, units: Range<Int>, barrier: SpinBarrier) {
+        guard let kernel else { return }
+        let (t, b, h) = (timeSteps, batch, hiddenSize)
+        let g = kernel.gateCount * h
+        let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h
+        var dh = r.hiddenGradient
+        var dhNext = r.hiddenGradientNext
+        for s in 0..<t {
+            // Reverse of the forward processing order.
+            let time = r.direction == 0 ? t - 1 - s : s
+            let step = CellBackwardStep(
+                rows: 0..<b, units: units, hiddenSize: h, gates: r.gates + time * b * g,
+                auxiliary: r.auxiliary + time * b * auxWidth,
+                hiddenPrevious: r.hiddenPrevious + time * b * h, cellPrevious: r.cellPrevious + time * b * h,
+                outputGradient: r.outputGradient.map { $0 + time * b * r.outputStride },
+                outputStride: r.outputStride, hiddenGradient: dh, hiddenGradientPrevious: dhNext,
+                cellGradient: r.cellGradient, recurrentGradient: r.recurrentGradient + time * b * g,
+                inputBiasGradient: r.inputBiasGradient, recurrentBiasGradient: r.recurrentBiasGradient,
+                lengths: r.lengths, time: time)
+            kernel.backward(step)
+            barrier.wait()
+            BLAS.gemmSerial(
+                false, false, b, units.count, g, 1, r.recurrentGradient + time * b * g, g, r.weightHH + units.lowerBound,
+                h, 1, dhNext + units.lowerBound, h)
+            swap(&dh, &dhNext)
+        }
+        // d h_0 and d c_0 for this thread's units.
+        for row in 0..<b {
+            (r.finalHidden + row * h + units.lowerBound).update(from: dh + row * h + units.lowerBound, count: units.count)
+            if let cell = r.finalCell {
+                (cell + row * h + units.lowerBound).update(from: r.cellGradient + row * h + units.lowerBound, count: units.count)
             }
         }
     }
@@ -616,7 +676,7 @@ final class DirectionBuffers {
     var hiddenGradient = Tensor()  // [B, H]
     var hiddenGradientNext = Tensor()  // [B, H]
     var cellGradient = Tensor()  // [B, H]
-    var columnSums = Tensor()  // [1, G·H]
+    var biasGradients = Tensor()  // [2, G·H]: input-side and recurrent-side bias gradient sums
 }
 
 /// What a forward pass recorded for its backward pass; owned by the layer and recycled.
@@ -641,6 +701,16 @@ public final class RecurrentCache {
     var finalState: RecurrentState
     var initialGradient: RecurrentState
     var initialState: RecurrentState?
+    var inputGradient = Tensor()  // [T, B, I]
+    private var recurrenceJob: AnyObject?
+
+    /// The layer's reusable recurrence job.
+    func job<K>(for layer: RecurrentLayer<K>) -> RecurrenceJob<K> {
+        if let job = recurrenceJob as? RecurrenceJob<K> { return job }
+        let job = RecurrenceJob<K>()
+        recurrenceJob = job
+        return job
+    }
 
     init(layers: Int, directions: Int) {
         self.directions = (0..<layers).map { _ in (0..<directions).map { _ in DirectionBuffers() } }

@@ -158,30 +158,16 @@ public enum BLAS {
         }
         let work = m * n * k
         let parts = min(pool.threadCount, max(1, work / parallelThreshold))
-        if parts <= 1 {
+        if parts <= 1 || !pool.tryAcquire() {
             gemmSerial(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
         }
-        if n >= m {
-            // Split columns of B and C; granularity 16 keeps full AVX-512 micro-tiles.
-            let chunks = ThreadPool.chunkCount(count: n, parts: parts, granularity: 16)
-            pool.run(tasks: chunks) { i in
-                let r = ThreadPool.chunk(i, of: chunks, count: n, granularity: 16)
-                let bPart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
-                gemmSerial(
-                    transposeA, transposeB, m, r.count, k, alpha, a, lda, bPart, ldb, beta,
-                    c + r.lowerBound, ldc)
-            }
-        } else {
-            let chunks = ThreadPool.chunkCount(count: m, parts: parts, granularity: 8)
-            pool.run(tasks: chunks) { i in
-                let r = ThreadPool.chunk(i, of: chunks, count: m, granularity: 8)
-                let aPart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
-                gemmSerial(
-                    transposeA, transposeB, r.count, n, k, alpha, aPart, lda, b, ldb, beta,
-                    c + r.lowerBound * ldc, ldc)
-            }
-        }
+        // The pool is ours: configure its reusable job (no allocation) and run it.
+        let job = pool.gemmJob
+        job.configure(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        job.parts = ThreadPool.chunkCount(count: n >= m ? n : m, parts: parts, granularity: n >= m ? 16 : 8)
+        job.splitColumns = n >= m
+        pool.runHeld(tasks: job.parts, job: job)
     }
 
     /// One `cblas_sgemm` call on the calling thread.
@@ -220,5 +206,49 @@ public enum BLAS {
         cblas_sgemv(
             CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a,
             blasint(lda), x, 1, beta, y, 1)
+    }
+}
+
+/// One GEMM split into column (or row) blocks, one per task; owned by a `ThreadPool` and reused.
+public final class GemmJob: ParallelJob {
+    var transposeA = false
+    var transposeB = false
+    var m = 0
+    var n = 0
+    var k = 0
+    var alpha: Float = 1
+    var beta: Float = 0
+    var a = UnsafePointer<Float>(bitPattern: 64)!
+    var b = UnsafePointer<Float>(bitPattern: 64)!
+    var c = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var lda = 0
+    var ldb = 0
+    var ldc = 0
+    var parts = 1
+    var splitColumns = true
+
+    init() {}
+
+    func configure(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        (self.transposeA, self.transposeB, self.m, self.n, self.k) = (transposeA, transposeB, m, n, k)
+        (self.alpha, self.a, self.lda, self.b, self.ldb, self.beta, self.c, self.ldc) = (alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    public func run(task i: Int) {
+        if splitColumns {
+            let r = ThreadPool.chunk(i, of: parts, count: n, granularity: 16)
+            let bPart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
+            BLAS.gemmSerial(
+                transposeA, transposeB, m, r.count, k, alpha, a, lda, bPart, ldb, beta, c + r.lowerBound, ldc)
+        } else {
+            let r = ThreadPool.chunk(i, of: parts, count: m, granularity: 8)
+            let aPart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
+            BLAS.gemmSerial(
+                transposeA, transposeB, r.count, n, k, alpha, aPart, lda, b, ldb, beta, c + r.lowerBound * ldc, ldc)
+        }
     }
 }

@@ -113,9 +113,10 @@ public struct Tensor: Sendable {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
-    /// An empty rank-1 tensor (a placeholder for workspace buffers sized later).
+    /// An empty rank-1 tensor (a placeholder for workspace buffers sized later). Allocates
+    /// nothing: all empty tensors share one storage.
     public init() {
-        self.init(shape: [0], storage: TensorStorage(uninitializedCount: 0))
+        self.init(shape: [0], storage: TensorStorage.empty)
     }
 
     /// The base address for reading, valid while this tensor's storage is alive and unchanged.

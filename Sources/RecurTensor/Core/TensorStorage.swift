@@ -28,6 +28,10 @@ public final class TensorStorage: @unchecked Sendable {
         base.initialize(repeating: value, count: count)
     }
 
+    /// The storage of every `Tensor()`: no elements, never written (it is never uniquely
+    /// referenced, so a write copies first).
+    public static let empty = TensorStorage(uninitializedCount: 0)
+
     /// A new storage holding a copy of this one's elements.
     public func copy() -> TensorStorage {
         let other = TensorStorage(uninitializedCount: count)

@@ -19,7 +19,7 @@
 public enum VectorMath {
     /// a · b + c on 16 lanes: one fused multiply-add when the build targets a CPU with FMA
     /// (`RECUR_FMA`, set by the manifest), else a multiply and an add.
-    @inlinable @inline(__always)
+    @_transparent
     public static func madd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
         #if RECUR_FMA
             return c.addingProduct(a, b)
@@ -29,7 +29,7 @@ public enum VectorMath {
     }
 
     /// e^x on 16 lanes.
-    @inlinable @inline(__always)
+    @_transparent
     public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
         var xc = x
         xc.replace(with: -87.336_54, where: x .< -87.336_54)
@@ -61,7 +61,7 @@ public enum VectorMath {
     }
 
     /// Natural logarithm on 16 lanes (NaN for negative input, -inf for 0).
-    @inlinable @inline(__always)
+    @_transparent
     public static func log(_ x: SIMD16<Float>) -> SIMD16<Float> {
         // Subnormals: scale into the normal range first.
         let tiny = x .< Float.leastNormalMagnitude
@@ -100,7 +100,7 @@ public enum VectorMath {
     }
 
     /// Hyperbolic tangent on 16 lanes.
-    @inlinable @inline(__always)
+    @_transparent
     public static func tanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let negative = x .< 0
         var a = x
@@ -125,7 +125,7 @@ public enum VectorMath {
     }
 
     /// Logistic sigmoid 1 / (1 + e^-x) on 16 lanes.
-    @inlinable @inline(__always)
+    @_transparent
     public static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
         // e = exp(-|x|) ≤ 1, so 1 + e never loses e's leading bits; for x < 0 the result is
         // e / (1 + e), one rounding instead of 1 / (1 + huge).
@@ -138,7 +138,7 @@ public enum VectorMath {
     }
 
     /// Loads up to 16 floats; lanes past `count` are `fill`.
-    @inlinable @inline(__always)
+    @_transparent
     public static func load(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float> {
         if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
         var v = SIMD16<Float>(repeating: fill)
@@ -147,7 +147,7 @@ public enum VectorMath {
     }
 
     /// Stores the first `count` (at most 16) lanes of `v`.
-    @inlinable @inline(__always)
+    @_transparent
     public static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
         if count >= 16 {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)

@@ -36,7 +36,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Threads that execute a job, the caller included.
     public private(set) var threadCount: Int
 
-    private var job: ((Int) -> Void)?
+    private var job: (any ParallelJob)?
     /// generation (bits 40–63) | task count (bits 20–39) | next task index (bits 0–19).
     private let ticket = Atomic<UInt64>(0)
     private let finishedTasks = Atomic<Int>(0)
@@ -80,41 +80,93 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(0) … body(tasks - 1)` on the pool and returns when all have finished.
     ///
     /// Tasks start in increasing index order. A call made while the pool is busy (from inside a
-    /// task, or from another thread) runs its tasks serially on the calling thread.
+    /// task, or from another thread) runs its tasks serially on the calling thread. Wrapping the
+    /// closure costs one small allocation; hot paths use `run(tasks:job:)` with a reused job.
     public func run(tasks: Int, _ body: (Int) -> Void) {
         if tasks <= 0 { return }
-        precondition(tasks < ThreadPool.maximumTasks, "ThreadPool.run: too many tasks (\(tasks))")
-        let acquired =
-            tasks > 1 && threadCount > 1
-            && running.withLock { busy in
-                if busy { return false }
-                busy = true
-                return true
-            }
-        if !acquired {
+        if tasks == 1 || threadCount == 1 {
             for i in 0..<tasks { body(i) }
             return
         }
-        defer { running.withLock { $0 = false } }
         withoutActuallyEscaping(body) { escaping in
-            job = escaping
-            finishedTasks.store(0, ordering: .relaxed)
-            let generation = (ticket.load(ordering: .relaxed) >> 40) &+ 1
-            let published = (generation << 40) | (UInt64(tasks) << 20)
-            ticket.store(published, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(lock)
-                pthread_cond_broadcast(wake)
-                pthread_mutex_unlock(lock)
-            }
-            drainTasks(generation: published >> 40)
-            var spins = 0
-            while finishedTasks.load(ordering: .acquiring) < tasks {
-                spins += 1
-                if spins > 2_000 { sched_yield() }
-            }
-            job = nil
+            run(tasks: tasks, job: ClosureJob(escaping))
         }
+    }
+
+    /// Runs `job.run(task:)` for tasks `0..<tasks` on the pool (serially on the calling thread
+    /// when the pool is busy). Allocates nothing.
+    public func run(tasks: Int, job: any ParallelJob) {
+        if tasks <= 0 { return }
+        if tasks == 1 || threadCount == 1 || !tryAcquire() {
+            for i in 0..<tasks { job.run(task: i) }
+            return
+        }
+        dispatch(tasks: tasks, job: job)
+        release()
+    }
+
+    /// Runs the tasks of `job` on distinct threads at the same time, so that they may wait for
+    /// each other (for example at a `SpinBarrier`). Returns false, running nothing, when that
+    /// cannot be guaranteed: the pool is busy or has fewer threads than `tasks`.
+    public func runConcurrently(tasks: Int, job: any ParallelJob) -> Bool {
+        if tasks == 1 {
+            job.run(task: 0)
+            return true
+        }
+        guard tasks <= threadCount, tryAcquire() else { return false }
+        dispatch(tasks: tasks, job: job)
+        release()
+        return true
+    }
+
+    /// Takes the pool for one job; false when another job holds it.
+    public func tryAcquire() -> Bool {
+        running.withLock { busy in
+            if busy { return false }
+            busy = true
+            return true
+        }
+    }
+
+    /// Runs `job` on a pool the caller holds (`tryAcquire`), then releases it.
+    public func runHeld(tasks: Int, job: any ParallelJob) {
+        if tasks <= 1 {
+            for i in 0..<tasks { job.run(task: i) }
+        } else {
+            dispatch(tasks: tasks, job: job)
+        }
+        release()
+    }
+
+    /// A reusable job for `BLAS.gemm`'s parallel split, configured while the pool is held.
+    public let gemmJob = GemmJob()
+
+    /// Returns the pool taken with `tryAcquire`.
+    public func release() {
+        running.withLock { $0 = false }
+    }
+
+    /// Publishes `job` to the workers, runs tasks on the calling thread too, and waits for all.
+    /// The caller must hold the pool (`tryAcquire`).
+    private func dispatch(tasks: Int, job: any ParallelJob) {
+        precondition(tasks < ThreadPool.maximumTasks, "ThreadPool.run: too many tasks (\(tasks))")
+        self.job = job
+        finishedTasks.store(0, ordering: .relaxed)
+        let generation = (ticket.load(ordering: .relaxed) >> 40) &+ 1
+        let published = (generation << 40) | (UInt64(tasks) << 20)
+        ticket.store(published, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(lock)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(lock)
+        }
+        drainTasks(generation: published >> 40)
+        var spins = 0
+        while finishedTasks.load(ordering: .acquiring) < tasks {
+            spins += 1
+            if spins & 63 == 0 { sched_yield() }
+        }
+        self.job = nil
     }
 
     /// Splits `0..<count` into at most `threadCount` contiguous chunks whose bounds are
@@ -168,33 +220,47 @@ public final class ThreadPool: @unchecked Sendable {
                 ).exchanged
             else { continue }
             // The claimed task is unfinished, so the job cannot end and `job` stays valid.
-            job?(Int(index))
+            job?.run(task: Int(index))
             finishedTasks.add(1, ordering: .releasing)
         }
     }
 
-    private func workerLoop() {
-        var seen = ticket.load(ordering: .acquiring) >> 40
+    /// How long an idle worker spins before it sleeps. A sleeping worker takes hundreds of
+    /// microseconds to wake on a virtual machine (measured: a job of two 500 µs tasks then runs
+    /// serially), so workers keep spinning through the short gaps between the jobs of a training
+    /// step, as OpenMP runtimes do (Intel's KMP_BLOCKTIME is 200 ms).
+    public static let spinSeconds = 0.02
+
+    private func workerLoop(index: Int, startGeneration: UInt64) {
+        let cpus = ThreadPool.defaultThreadCount
+        if cpus > 1 { ThreadPool.bindCurrentThread(toCPU: (index + 1) % cpus) }
+        // The generation when the worker was created, not when it first runs: a job published
+        // in between is still this worker's to join (a barrier job would wait for it forever).
+        var seen = startGeneration
         while true {
             var spins = 0
+            var spinStart = 0.0
             var current = ticket.load(ordering: .acquiring) >> 40
             while current == seen && !stopping.load(ordering: .relaxed) {
                 spins += 1
-                if spins < 20_000 {
-                    // busy-wait: in a training step the next job usually follows within µs
-                } else if spins < 20_200 {
-                    sched_yield()
-                } else {
-                    pthread_mutex_lock(lock)
-                    sleepers.add(1, ordering: .sequentiallyConsistent)
-                    while ticket.load(ordering: .sequentiallyConsistent) >> 40 == seen
-                        && !stopping.load(ordering: .sequentiallyConsistent)
-                    {
-                        pthread_cond_wait(wake, lock)
+                // Yield now and then: if the scheduler put this worker on the caller's CPU, the
+                // caller gets it back at once instead of after a time slice.
+                if spins & 63 == 0 { sched_yield() }
+                if spins & 1023 == 0 {
+                    let now = ThreadPool.monotonicSeconds()
+                    if spinStart == 0 { spinStart = now }
+                    if now - spinStart > ThreadPool.spinSeconds {
+                        pthread_mutex_lock(lock)
+                        sleepers.add(1, ordering: .sequentiallyConsistent)
+                        while ticket.load(ordering: .sequentiallyConsistent) >> 40 == seen
+                            && !stopping.load(ordering: .sequentiallyConsistent)
+                        {
+                            pthread_cond_wait(wake, lock)
+                        }
+                        sleepers.subtract(1, ordering: .relaxed)
+                        pthread_mutex_unlock(lock)
+                        spinStart = 0
                     }
-                    sleepers.subtract(1, ordering: .relaxed)
-                    pthread_mutex_unlock(lock)
-                    spins = 0
                 }
                 current = ticket.load(ordering: .acquiring) >> 40
             }
@@ -204,22 +270,55 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Binds the calling thread to one CPU (Linux `sched_setaffinity`, looked up at run time
+    /// because Glibc's module map hides GNU extensions). Returns false where unsupported.
+    ///
+    /// Workers are bound to CPUs 1, 2, … so that the scheduler cannot stack a spinning worker
+    /// on the caller's CPU: measured on a 2-vCPU VM, an unbound fresh worker often shared the
+    /// caller's CPU for tens of milliseconds, and jobs ran serially at half speed.
+    @discardableResult
+    public static func bindCurrentThread(toCPU cpu: Int) -> Bool {
+        typealias SetAffinity = @convention(c) (Int32, Int, UnsafeRawPointer) -> Int32
+        guard cpu >= 0 && cpu < 1024, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity") else {
+            return false
+        }
+        let setAffinity = unsafeBitCast(symbol, to: SetAffinity.self)
+        var mask = [UInt64](repeating: 0, count: 16)  // cpu_set_t: 1024 bits
+        mask[cpu / 64] |= 1 << UInt64(cpu % 64)
+        return mask.withUnsafeBytes { setAffinity(0, $0.count, $0.baseAddress!) } == 0
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
     private final class WorkerContext {
         // unowned(unsafe): `deinit` joins every worker before the pool's memory goes away, and
         // a worker still polls the pool's atomics while `deinit` runs (plain `unowned` traps).
         unowned(unsafe) let pool: ThreadPool
-        init(pool: ThreadPool) { self.pool = pool }
+        let index: Int
+        let startGeneration: UInt64
+        init(pool: ThreadPool, index: Int, startGeneration: UInt64) {
+            self.pool = pool
+            self.index = index
+            self.startGeneration = startGeneration
+        }
     }
 
     private func startWorkers(_ count: Int) {
         stopping.store(false, ordering: .sequentiallyConsistent)
-        for _ in 0..<count {
-            let context = Unmanaged.passRetained(WorkerContext(pool: self)).toOpaque()
+        for i in 0..<count {
+            let generation = ticket.load(ordering: .acquiring) >> 40
+            let context = Unmanaged.passRetained(
+                WorkerContext(pool: self, index: i, startGeneration: generation)
+            ).toOpaque()
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
                 guard let raw else { return nil }
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
-                context.pool.workerLoop()
+                context.pool.workerLoop(index: context.index, startGeneration: context.startGeneration)
                 return nil
             }, context)
             precondition(status == 0, "ThreadPool: pthread_create failed with \(status)")
@@ -234,5 +333,52 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_unlock(lock)
         for thread in threads { pthread_join(thread, nil) }
         threads.removeAll()
+    }
+}
+
+/// Work for `ThreadPool.run(tasks:job:)`: a reference type, so that hot paths keep one instance
+/// and dispatch it without allocating.
+public protocol ParallelJob: AnyObject {
+    /// Runs task `task`.
+    func run(task: Int)
+}
+
+/// A closure as a job (one allocation per dispatch).
+final class ClosureJob: ParallelJob {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+    func run(task: Int) { body(task) }
+}
+
+/// A reusable spin barrier for the tasks of one concurrent job.
+///
+/// `wait()` returns once all `parties` have called it; it spins (yielding after a while), which
+/// is right for the microsecond-scale steps of a recurrence on dedicated cores.
+public final class SpinBarrier: @unchecked Sendable {
+    // @unchecked Sendable: all state is atomic.
+    private let arrived = Atomic<Int>(0)
+    private let generation = Atomic<Int>(0)
+    /// Number of tasks that meet at the barrier.
+    public let parties: Int
+
+    public init(parties: Int) {
+        precondition(parties >= 1, "SpinBarrier: parties must be at least 1")
+        self.parties = parties
+    }
+
+    /// Blocks until every party has arrived.
+    public func wait() {
+        if parties == 1 { return }
+        let current = generation.load(ordering: .acquiring)
+        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == parties {
+            arrived.store(0, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+            return
+        }
+        var spins = 0
+        while generation.load(ordering: .acquiring) == current {
+            spins += 1
+            if spins > 1_000_000 && spins & 63 == 0 { sched_yield() }
+        }
     }
 }

@@ -1,0 +1,100 @@
+// Recur's benchmark executable: `swift run -c release RecurBenchmarks rnn --cell lstm --size b1`.
+// Prints one JSON line per benchmark, with the fields the side-by-side scripts read.
+
+import AllocationCounter
+import RecurNN
+import RecurTensor
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+import Foundation
+func seconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// The value after `--name` in the arguments, or `fallback`.
+func option(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--" + name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
+/// Forward + backward of a 2-layer sequence layer at the B1 / B1-L shapes (BENCHMARKS.md):
+/// median seconds per iteration and heap allocations per iteration after the first.
+func recurrentBenchmark() {
+    let cell = option("cell", "lstm")
+    let size = option("size", "b1")
+    let threads = Int(option("threads", "2")) ?? 2
+    let iterations = Int(option("iterations", "30")) ?? 30
+    ThreadPool.shared.setThreadCount(threads)
+    ThreadPool.bindCurrentThread(toCPU: 0)
+    BLAS.prepare()
+    let (t, b, i, h) = size == "b1l" ? (100, 64, 64, 512) : (50, 50, 64, 128)
+    var rng = Xoshiro256(seed: 1)
+    let x = Tensor.uniform([t, b, i], in: -1...1, using: &rng)
+    let dy = Tensor.uniform([t, b, h], in: -1...1, using: &rng)
+    func makeLayer() -> (forward: () -> Void, parameters: Int) {
+        switch cell {
+        case "gru":
+            let layer = GRU(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
+            return ({
+                var r = Xoshiro256(seed: 0)
+                let (_, _, cache) = layer.forward(x, rng: &r)
+                layer.backward(cache, outputGradient: dy, needsInputGradient: true)
+            }, layer.parameterCount)
+        case "rnn":
+            let layer = RNN(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
+            return ({
+                var r = Xoshiro256(seed: 0)
+                let (_, _, cache) = layer.forward(x, rng: &r)
+                layer.backward(cache, outputGradient: dy, needsInputGradient: true)
+            }, layer.parameterCount)
+        default:
+            let layer = LSTM(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
+            return ({
+                var r = Xoshiro256(seed: 0)
+                let (_, _, cache) = layer.forward(x, rng: &r)
+                layer.backward(cache, outputGradient: dy, needsInputGradient: true)
+            }, layer.parameterCount)
+        }
+    }
+    let (step, parameters) = makeLayer()
+    step()
+    step()
+    if CommandLine.arguments.contains("--trace-allocations") {
+        allocation_trace(1)
+        step()
+        allocation_trace(0)
+    }
+    var times: [Double] = []
+    times.reserveCapacity(iterations)
+    for _ in 0..<iterations {
+        let start = seconds()
+        step()
+        times.append(seconds() - start)
+    }
+    // Heap allocations per iteration, counted over separate iterations (nothing else runs).
+    let counted = 10
+    let allocationsBefore = allocation_count()
+    if CommandLine.arguments.contains("--trace-all") { allocation_trace(1) }
+    for _ in 0..<counted { step() }
+    allocation_trace(0)
+    let allocations = Double(allocation_count() - allocationsBefore) / Double(counted)
+    times.sort()
+    let median = times[times.count / 2]
+    print(
+        "{\"bench\":\"rnn-layer\",\"impl\":\"recur\",\"cell\":\"\(cell)\",\"size\":\"\(size)\",\"T\":\(t),\"B\":\(b),\"I\":\(i),\"H\":\(h),"
+            + "\"layers\":2,\"threads\":\(threads),\"parameters\":\(parameters),\"ms_per_iteration\":\((median * 1e5).rounded() / 100),"
+            + "\"chars_per_s\":\(Int(Double(t * b) / median)),\"allocations_per_iteration\":\(allocations)}")
+}
+
+switch CommandLine.arguments.dropFirst().first {
+case "rnn": recurrentBenchmark()
+default:
+    print("usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N]")
+}
+
