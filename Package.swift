@@ -54,6 +54,8 @@ let package = Package(
         .executable(name: "recur", targets: ["RecurCLI"]),
         .library(name: "RecurTensor", targets: ["RecurTensor"]),
         .library(name: "RecurText", targets: ["RecurText"]),
+        .library(name: "RecurNN", targets: ["RecurNN"]),
+        .library(name: "RecurCharLM", targets: ["RecurCharLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -70,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "RecurCLI",
             dependencies: [
-                "RecurTensor", "BLASDirect",
+                "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurReport", "BLASDirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimization
@@ -87,6 +89,14 @@ let package = Package(
         .target(
             name: "RecurNN",
             dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: optimization
+        ),
+        .target(name: "RecurReport", dependencies: ["RecurTensor"], swiftSettings: optimization),
+        .target(
+            name: "RecurCharLM",
+            dependencies: [
+                "RecurNN", "RecurText", "RecurReport", .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: optimization
         ),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),

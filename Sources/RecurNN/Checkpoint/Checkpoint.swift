@@ -71,7 +71,8 @@ public struct CheckpointSidecar<Config: Codable & Sendable>: Codable, Sendable {
 
 /// Checkpoint directories: `checkpoint.json` (the sidecar) naming `model-<step>.safetensors`
 /// (PyTorch-named weights, loadable with `safetensors.torch.load_file`) and
-/// `optimizer-<step>.safetensors`.
+/// `training-<step>.safetensors` (optimizer slots under `optimizer.`, other training state such as
+/// carried recurrent states under names of the application's choosing).
 ///
 /// Writes are atomic at every level: each file goes through a temporary file, fsync and rename;
 /// the sidecar is written last and names the new files, and older files are removed only after
@@ -80,9 +81,10 @@ public enum CheckpointDirectory {
     /// The sidecar's file name.
     public static let sidecarName = "checkpoint.json"
 
-    /// Saves model (and optimizer) tensors and the sidecar into `directory` (created if needed).
+    /// Saves the model tensors, the training state (optimizer slots, carried states; nil for a
+    /// model-only checkpoint) and the sidecar into `directory` (created if needed).
     public static func save<Config>(
-        directory: String, tensors: [String: Tensor], optimizer: OptimizerState?,
+        directory: String, model: [String: Tensor], training: [String: Tensor]?,
         sidecar: CheckpointSidecar<Config>, metadata: [String: String] = [:]
     ) throws {
         do {
@@ -91,14 +93,13 @@ public enum CheckpointDirectory {
             throw CheckpointError.writeFailed(path: directory, reason: error.reason)
         }
         var sidecar = sidecar
-        let stamp = String(format6(sidecar.step))
+        let stamp = format6(sidecar.step)
         sidecar.modelFile = "model-\(stamp).safetensors"
-        try SafeTensors.write(tensors, metadata: metadata.merging(["format": "pt"]) { a, _ in a }, to: directory + "/" + sidecar.modelFile)
-        if let optimizer {
-            sidecar.optimizerFile = "optimizer-\(stamp).safetensors"
-            sidecar.optimizerKind = optimizer.kind
-            sidecar.optimizerStep = optimizer.step
-            try SafeTensors.write(optimizer.tensors, to: directory + "/" + (sidecar.optimizerFile ?? ""))
+        try SafeTensors.write(model, metadata: metadata.merging(["format": "pt"]) { a, _ in a }, to: directory + "/" + sidecar.modelFile)
+        if let training {
+            let name = "training-\(stamp).safetensors"
+            sidecar.optimizerFile = name
+            try SafeTensors.write(training, to: directory + "/" + name)
         } else {
             sidecar.optimizerFile = nil
         }
@@ -111,6 +112,19 @@ public enum CheckpointDirectory {
             throw CheckpointError.writeFailed(path: directory + "/" + sidecarName, reason: error.reason)
         }
         removeStaleFiles(directory, keeping: [sidecar.modelFile, sidecar.optimizerFile].compactMap { $0 })
+    }
+
+    /// Saves model tensors and, when given, an optimizer's state (the common case).
+    public static func save<Config>(
+        directory: String, tensors: [String: Tensor], optimizer: OptimizerState?,
+        sidecar: CheckpointSidecar<Config>, metadata: [String: String] = [:]
+    ) throws {
+        var sidecar = sidecar
+        sidecar.optimizerKind = optimizer?.kind
+        sidecar.optimizerStep = optimizer?.step
+        try save(
+            directory: directory, model: tensors, training: optimizer.map { $0.packed() }, sidecar: sidecar,
+            metadata: metadata)
     }
 
     /// Reads only the sidecar (for `inspect`, or to build the model before loading tensors).
@@ -131,7 +145,7 @@ public enum CheckpointDirectory {
         do {
             sidecar = try JSONDecoder().decode(CheckpointSidecar<Config>.self, from: Data(bytes))
         } catch {
-            throw CheckpointError.badHeader(path: path, reason: "checkpoint.json is corrupt or from another tool (\(error))")
+            throw CheckpointError.badHeader(path: path, reason: "checkpoint.json is corrupt or from another tool")
         }
         guard sidecar.format == CheckpointSidecar<Config>.currentFormat else {
             throw CheckpointError.mismatch(what: "format", expected: "\(CheckpointSidecar<Config>.currentFormat)", found: "\(sidecar.format)")
@@ -139,18 +153,22 @@ public enum CheckpointDirectory {
         return sidecar
     }
 
-    /// Reads the sidecar, the model tensors and the optimizer state.
+    /// Reads the sidecar, the model tensors and the training state (optimizer state and any
+    /// other training tensors).
     public static func load<Config>(_ type: Config.Type, directory: String) throws -> (
-        sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?
+        sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?, training: [String: Tensor]
     ) {
         let sidecar = try readSidecar(type, directory: directory)
         let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile).tensors
         var optimizer: OptimizerState?
-        if let file = sidecar.optimizerFile, let kind = sidecar.optimizerKind {
-            let t = try SafeTensors.read(directory + "/" + file).tensors
-            optimizer = OptimizerState(kind: kind, step: sidecar.optimizerStep ?? 0, tensors: t)
+        var training: [String: Tensor] = [:]
+        if let file = sidecar.optimizerFile {
+            training = try SafeTensors.read(directory + "/" + file).tensors
+            if let kind = sidecar.optimizerKind {
+                optimizer = OptimizerState(unpacking: training, kind: kind, step: sidecar.optimizerStep ?? 0)
+            }
         }
-        return (sidecar, tensors, optimizer)
+        return (sidecar, tensors, optimizer, training)
     }
 
     static func format6(_ n: Int) -> String {
@@ -158,7 +176,7 @@ public enum CheckpointDirectory {
         return s.count >= 8 ? s : String(repeating: "0", count: 8 - s.count) + s
     }
 
-    /// Deletes `model-*`/`optimizer-*` files other than `keeping` (best effort).
+    /// Deletes `model-*`/`training-*` files other than `keeping` (best effort).
     static func removeStaleFiles(_ directory: String, keeping: [String]) {
         guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }
@@ -167,7 +185,7 @@ public enum CheckpointDirectory {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if (name.hasPrefix("model-") || name.hasPrefix("optimizer-")) && name.hasSuffix(".safetensors")
+            if (name.hasPrefix("model-") || name.hasPrefix("training-")) && name.hasSuffix(".safetensors")
                 && !keeping.contains(name)
             {
                 stale.append(name)

@@ -38,9 +38,24 @@ public enum SoftmaxCrossEntropy {
             counted += 1
         }
         let scale: Float = reduction == .mean ? (counted > 0 ? 1 / Float(counted) : 0) : 1
+        var total = sumRows(
+            logits: logits, rows: 0..<rows, classes: classes, targets: targets, ignoreIndex: ignoreIndex,
+            labelSmoothing: labelSmoothing, gradientScale: scale, gradient: gradient)
+        if reduction == .mean { total = counted > 0 ? total / Double(counted) : 0 }
+        return (total, counted)
+    }
+
+    /// The summed loss of `rows` (targets must be in range), writing `scale ·` d loss / d logits
+    /// into `gradient` when given. The building block of `compute` and of parallel callers,
+    /// which split the rows and add the partial sums in a fixed order.
+    public static func sumRows(
+        logits: UnsafePointer<Float>, rows: Range<Int>, classes: Int, targets: UnsafePointer<Int32>,
+        ignoreIndex: Int32? = nil, labelSmoothing: Float = 0, gradientScale scale: Float,
+        gradient: UnsafeMutablePointer<Float>?
+    ) -> Double {
         let smooth = labelSmoothing / Float(classes)
         var total = 0.0
-        for r in 0..<rows {
+        for r in rows {
             let z = logits + r * classes
             let y = targets[r]
             if y == ignoreIndex {
@@ -74,8 +89,7 @@ public enum SoftmaxCrossEntropy {
                 g[Int(y)] -= (1 - labelSmoothing) * scale
             }
         }
-        if reduction == .mean { total = counted > 0 ? total / Double(counted) : 0 }
-        return (total, counted)
+        return total
     }
 
     /// The loss of `logits` `[N, V]` against `targets` as one tape node (rank 0).

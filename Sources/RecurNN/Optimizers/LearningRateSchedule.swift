@@ -25,7 +25,7 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
     /// Updates over which the rate rises linearly from base/warmup to the base rate (0: none).
     public var warmupSteps: Int
     /// Plateau state: best loss seen, evaluations since it improved, current multiplier.
-    public private(set) var bestLoss: Double = .infinity
+    public private(set) var bestLoss: Double?
     public private(set) var badEvaluations = 0
     public private(set) var plateauScale: Float = 1
 
@@ -56,7 +56,7 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
     @discardableResult
     public mutating func observe(validationLoss loss: Double) -> Bool {
         guard case .reduceOnPlateau(let factor, let patience, let threshold, _) = kind else { return false }
-        if loss < bestLoss * (1 - Double(threshold)) {
+        if loss < (bestLoss ?? .infinity) * (1 - Double(threshold)) {
             bestLoss = loss
             badEvaluations = 0
             return false

@@ -17,6 +17,22 @@ public struct OptimizerState: Sendable {
     }
 }
 
+extension OptimizerState {
+    /// The slot tensors under the `optimizer.` prefix, for a training-state file.
+    public func packed() -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (k, v) in tensors { result["optimizer." + k] = v }
+        return result
+    }
+
+    /// The optimizer tensors of a training-state file (those under `optimizer.`).
+    public init(unpacking training: [String: Tensor], kind: String, step: Int) {
+        var slots: [String: Tensor] = [:]
+        for (k, v) in training where k.hasPrefix("optimizer.") { slots[String(k.dropFirst(10))] = v }
+        self.init(kind: kind, step: step, tensors: slots)
+    }
+}
+
 /// Updates a fixed list of named parameters from their gradients.
 ///
 /// `step()` applies one update with the current `learningRate` and then zeroes every gradient.

@@ -323,19 +323,33 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         if kernel.hasCellState { _ = buffers.cellPrevious.resizedPointer(t, b, h) }
         if kernel.separateRecurrentGradient { _ = buffers.recurrentGradient.resizedPointer(t, b, g) }
         _ = buffers.scratch.resizedPointer(b, g)
-        // W_hhᵀ [H, G·H]: the per-step GEMM runs without a transposed operand (measurably faster).
-        let whhT = buffers.weightHHTransposed.resizedPointer(h, g)
-        let w = weightHH[l][dir].value.unsafeBase
-        for r in 0..<g {
-            for c in 0..<h { whhT[c * g + r] = w[r * h + c] }
+        // W_hhᵀ [H, G·H]: the per-step GEMM runs without a transposed operand (measurably
+        // faster). In evaluation mode it is kept while the weights' storage is unchanged, so that
+        // sampling one step at a time does not redo it per step; in training the weights change
+        // every step and holding them would make the optimizer copy them.
+        let whhValue = weightHH[l][dir].value
+        if isTraining || buffers.transposedFrom?.sharesStorage(with: whhValue) != true {
+            let whhT = buffers.weightHHTransposed.resizedPointer(h, g)
+            let w = whhValue.unsafeBase
+            for r in 0..<g {
+                for c in 0..<h { whhT[c * g + r] = w[r * h + c] }
+            }
+            buffers.transposedFrom = isTraining ? nil : whhValue
         }
         let weight = weightIH[l][dir].value.unsafeBase
         if l == 0, case .tokens(_, let embedding) = cache.source {
             let v = embedding.vocabularySize
-            let table = buffers.table.resizedPointer(v, g)
-            BLAS.gemm(
-                transposeB: true, m: v, n: g, k: inputWidth, a: embedding.weight.value.unsafeBase, lda: inputWidth,
-                b: weight, ldb: inputWidth, c: table, ldc: g)
+            let fresh =
+                !isTraining && buffers.tableFrom.0?.sharesStorage(with: embedding.weight.value) == true
+                && buffers.tableFrom.1?.sharesStorage(with: weightIH[0][dir].value) == true
+                && buffers.table.shape == [v, g]
+            if !fresh {
+                let table = buffers.table.resizedPointer(v, g)
+                BLAS.gemm(
+                    transposeB: true, m: v, n: g, k: inputWidth, a: embedding.weight.value.unsafeBase, lda: inputWidth,
+                    b: weight, ldb: inputWidth, c: table, ldc: g)
+                buffers.tableFrom = isTraining ? (nil, nil) : (embedding.weight.value, weightIH[0][dir].value)
+            }
             return
         }
         BLAS.gemm(
@@ -478,7 +492,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         let g = gateWidth
         let v = embedding.vocabularySize
         let e = embedding.embeddingSize
-        let dTable = buffers.table.resizedPointer(v, g)
+        let dTable = buffers.tableGradient.resizedPointer(v, g)
         dTable.update(repeating: 0, count: v * g)
         let dA = buffers.gates.unsafeBase
         for (row, id) in tokens.enumerated() {
@@ -541,7 +555,7 @@ struct DirectionRun {
 ///   forward step:  barrier (h_{t-1} complete) → G GEMMs h_{t-1} W_hhᵀ[:, gate k, U_p]
 ///                  → kernel on U_p (writes h_t[U_p] into the next step's history slot)
 ///   backward step: kernel on U_p (d pre-activations for U_p) → barrier (all of dA_t ready)
-///                  → GEMM dh_{t-1}[U_p] += dA_t W_hh[:, U_p]
+///                  → G GEMMs dh_{t-1}[U_p] += dA_t[:, gate k] W_hh[gate k, U_p]
 ///
 /// The two directions of a bidirectional layer run concurrently. When the pool cannot give
 /// every task its own thread (busy, or one thread), the job runs each direction with P = 1 on
@@ -574,6 +588,9 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         let pool = ThreadPool.shared
         let directions = runs.count
         parts = Swift.max(1, Swift.min(pool.threadCount / directions, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16)))
+        // Small steps (sampling, batch-1 evaluation) run on one thread: a barrier per step
+        // would cost more than the step.
+        if let kernel, batch * hiddenSize * hiddenSize * kernel.gateCount < 1 << 18 { parts = 1 }
         if barriers.count != directions || barriers.first?.parties != parts {
             barriers = (0..<directions).map { _ in SpinBarrier(parties: parts) }
         }
@@ -646,9 +663,13 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
                 lengths: r.lengths, time: time)
             kernel.backward(step)
             barrier.wait()
-            BLAS.gemmSerial(
-                false, false, b, units.count, g, 1, r.recurrentGradient + time * b * g, g, r.weightHH + units.lowerBound,
-                h, 1, dhNext + units.lowerBound, h)
+            // One GEMM per gate block (K = H): at B1 sizes OpenBLAS takes its no-packing small-matrix
+            // path for these, a third faster than one call with K = G·H.
+            for k in 0..<kernel.gateCount {
+                BLAS.gemmSerial(
+                    false, false, b, units.count, h, 1, r.recurrentGradient + time * b * g + k * h, g,
+                    r.weightHH + k * h * h + units.lowerBound, h, 1, dhNext + units.lowerBound, h)
+            }
             swap(&dh, &dhNext)
         }
         // d h_0 and d c_0 for this thread's units.
@@ -672,11 +693,14 @@ final class DirectionBuffers {
     var recurrentGradient = Tensor()  // [T, B, G·H] (GRU)
     var scratch = Tensor()  // [B, G·H]: h W_hhᵀ of the current step
     var weightHHTransposed = Tensor()  // [H, G·H]
-    var table = Tensor()  // [V, G·H]: token table (layer 0) and its gradient
+    var table = Tensor()  // [V, G·H]: token table E W_ihᵀ (layer 0)
+    var tableGradient = Tensor()  // [V, G·H]
     var hiddenGradient = Tensor()  // [B, H]
     var hiddenGradientNext = Tensor()  // [B, H]
     var cellGradient = Tensor()  // [B, H]
     var biasGradients = Tensor()  // [2, G·H]: input-side and recurrent-side bias gradient sums
+    var transposedFrom: Tensor?  // evaluation mode: the W_hh value weightHHTransposed was made from
+    var tableFrom: (Tensor?, Tensor?) = (nil, nil)  // evaluation mode: (E, W_ih) the table came from
 }
 
 /// What a forward pass recorded for its backward pass; owned by the layer and recycled.
@@ -765,20 +789,6 @@ public final class RecurrentCache {
     func initialCell(_ index: Int) -> UnsafePointer<Float>? {
         guard let c = initialState?.cell else { return nil }
         return c.unsafeBase + index * batch * c.shape[2]
-    }
-}
-
-extension Tensor {
-    /// Resizes (reusing storage when possible) and returns the base for writing.
-    mutating func resizedPointer(_ d0: Int, _ d1: Int, _ d2: Int) -> UnsafeMutablePointer<Float> {
-        resize(d0, d1, d2)
-        return unsafeMutableBase()
-    }
-
-    /// Resizes (reusing storage when possible) and returns the base for writing.
-    mutating func resizedPointer(_ d0: Int, _ d1: Int) -> UnsafeMutablePointer<Float> {
-        resize(d0, d1)
-        return unsafeMutableBase()
     }
 }
 

@@ -9,6 +9,11 @@ public struct FileWriteError: Error, Equatable, CustomStringConvertible {
     /// What went wrong (from `strerror`).
     public var reason: String
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String { "\(path): cannot write (\(reason))" }
 }
 

@@ -149,6 +149,18 @@ public struct Tensor: Sendable {
         resize(to: [d0, d1, d2])
     }
 
+    /// Resizes (reusing storage when possible) and returns the base for writing.
+    public mutating func resizedPointer(_ d0: Int, _ d1: Int, _ d2: Int) -> UnsafeMutablePointer<Float> {
+        resize(d0, d1, d2)
+        return unsafeMutableBase()
+    }
+
+    /// Resizes (reusing storage when possible) and returns the base for writing.
+    public mutating func resizedPointer(_ d0: Int, _ d1: Int) -> UnsafeMutablePointer<Float> {
+        resize(d0, d1)
+        return unsafeMutableBase()
+    }
+
     /// Whether two tensors share one storage (a cheap identity test, used by tests of
     /// copy-on-write and of buffer reuse).
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }

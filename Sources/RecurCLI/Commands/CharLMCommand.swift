@@ -1,0 +1,361 @@
+import ArgumentParser
+import RecurCharLM
+import RecurNN
+import RecurReport
+import RecurTensor
+import RecurText
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `recur charlm …`: character language models.
+struct CharLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charlm",
+        abstract: "Train character language models, sample from them and score text.",
+        subcommands: [CharLMTrain.self, CharLMSample.self, CharLMEval.self, CharLMInspect.self]
+    )
+}
+
+extension TextUnit: ExpressibleByArgument {}
+extension CharLMCell: ExpressibleByArgument {}
+extension CharLMOptimizer: ExpressibleByArgument {}
+extension CharLMSchedule: ExpressibleByArgument {}
+
+struct CharLMTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a character language model on a text file.",
+        discussion: """
+            Writes checkpoints (model-*.safetensors, training-*.safetensors, checkpoint.json) to --out,
+            the best model by validation bpc to --out/best, and a JSON-lines metrics log to
+            --out/metrics.jsonl. Ctrl-C saves a checkpoint and stops; --resume continues exactly.
+
+            The defaults (2×512 LSTM, batch 64, sequence 100, 10 epochs; as char-rnn, no dropout) give a good
+            model on a 1 MB text; add --dropout 0.2–0.5 for bigger models or smaller texts.
+            """
+    )
+
+    @Option(help: "UTF-8 text file to train on.") var data: String
+    @Option(help: "Directory for checkpoints and logs.") var out: String = "runs/charlm"
+    @Option(help: "Network: lstm, gru, rnn or tcn.") var cell: CharLMCell?
+    @Option(help: "Embedding size.") var embed: Int?
+    @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
+    @Option(help: "Recurrent layers (default 2).") var layers: Int?
+    @Option(help: "Dropout between recurrent layers / inside TCN blocks (default 0; TCN 0.1).") var dropout: Float?
+    @Option(help: "TCN channels (default 128).") var channels: Int?
+    @Option(help: "TCN kernel size (default 3).") var kernel: Int?
+    @Option(help: "TCN residual blocks, dilations 1, 2, 4, … (default 4).") var blocks: Int?
+    @Flag(help: "TCN weight normalization.") var weightNorm = false
+    @Option(help: "Sequences per batch.") var batch: Int = 64
+    @Option(help: "Steps of backpropagation through time (window length).") var seq: Int = 100
+    @Option(help: "Optimizer updates in total (overrides --epochs).") var steps: Int?
+    @Option(help: "Passes over the training text (default 10 when --steps is not given).") var epochs: Double?
+    @Option(help: "Learning rate.") var lr: Float = 2e-3
+    @Option(help: "adam, adamw, sgd (momentum 0.9), rmsprop or adagrad.") var optimizer: CharLMOptimizer = .adam
+    @Option(help: "Weight decay (L2; decoupled for adamw).") var weightDecay: Float = 0
+    @Option(help: "constant, step, exponential, cosine or plateau.") var lrSchedule: CharLMSchedule = .constant
+    @Option(help: "Linear learning-rate warm-up steps.") var warmup: Int = 0
+    @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 5
+    @Option(help: "Fraction of the text (at the end) kept for validation.") var valFraction: Double = 0.1
+    @Option(help: "Validate every N steps (0: only at the end).") var evalEvery: Int = 500
+    @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery: Int = 500
+    @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50
+    @Option(help: "What one symbol is: grapheme, codepoint or byte.") var unit: TextUnit = .grapheme
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @Option(help: "Continue training from this checkpoint directory.") var resume: String?
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Flag(help: "Write an SVG plot of loss and validation bpc to --out/training.svg.") var plot = false
+    @Flag(help: "Print a one-line JSON summary last.") var json = false
+    @Flag(help: "Only errors and the summary.") var quiet = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        func positive(_ value: Int?, _ name: String) throws {
+            if let value, value <= 0 { throw CLIError("--\(name) must be positive, got \(value)") }
+        }
+        try positive(embed, "embed")
+        try positive(hidden, "hidden")
+        try positive(layers, "layers")
+        try positive(channels, "channels")
+        try positive(kernel, "kernel")
+        try positive(blocks, "blocks")
+        try positive(batch, "batch")
+        try positive(seq, "seq")
+        try positive(steps, "steps")
+        if let epochs, !(epochs > 0) { throw CLIError("--epochs must be positive, got \(epochs)") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
+        if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
+        if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
+        if !(weightDecay >= 0) { throw CLIError("--weight-decay must not be negative, got \(weightDecay)") }
+        if !(valFraction >= 0 && valFraction < 1) { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
+        if warmup < 0 || evalEvery < 0 || checkpointEvery < 0 || logEvery <= 0 {
+            throw CLIError("--warmup, --eval-every and --checkpoint-every must not be negative, --log-every must be positive")
+        }
+        if let cell, cell != .tcn, channels != nil || kernel != nil || blocks != nil {
+            throw CLIError("--channels, --kernel and --blocks apply to --cell tcn only")
+        }
+    }
+
+    func run() throws {
+        runtime.apply()
+        Interrupt.install()
+        var console = Console()
+        console.quiet = quiet
+        var resumed: CharLMStore.Loaded?
+        if let resume { resumed = try CharLMStore.load(directory: resume) }
+        guard resumed == nil || resumed?.resume != nil else {
+            throw CLIError("\(resume ?? ""): the checkpoint has no training state (a best-model copy?); resume from the run directory")
+        }
+        let unit = resumed?.config.unit ?? self.unit
+        let corpus = try CharCorpus.load(path: data, unit: unit, validationFraction: resumed?.config.training.validationFraction ?? valFraction, lossy: lossy)
+        let architecture = try makeArchitecture(vocabularySize: corpus.vocabulary.count, resumed: resumed)
+        if let resumed {
+            guard corpus.vocabulary == resumed.config.vocabulary else {
+                throw CLIError(
+                    "\(data): its vocabulary (\(corpus.vocabulary.count - 1) symbols) differs from the checkpoint's (\(resumed.config.symbols.count)); resume with the text the model was trained on")
+            }
+        }
+        var config = resumed?.config.training ?? CharLMTrainingConfig()
+        if resumed == nil {
+            config.batchSize = batch
+            config.sequenceLength = seq
+            config.learningRate = lr
+            config.optimizer = optimizer
+            config.weightDecay = weightDecay
+            config.schedule = lrSchedule
+            config.warmupSteps = warmup
+            config.clip = clip
+            config.validationFraction = valFraction
+            config.seed = seed
+        } else if let stored = resumed?.config.training {
+            let changed = [
+                (batch != stored.batchSize, "--batch"), (seq != stored.sequenceLength, "--seq"), (lr != stored.learningRate, "--lr"),
+                (optimizer != stored.optimizer, "--optimizer"), (seed != stored.seed, "--seed"),
+            ].filter { $0.0 && CommandLine.arguments.contains($0.1) }.map(\.1)
+            if !changed.isEmpty {
+                throw CLIError("--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)")
+            }
+        }
+        config.evaluateEvery = evalEvery
+        config.checkpointEvery = checkpointEvery
+        config.logEvery = logEvery
+        let windows =
+            architecture.cell == .tcn
+            ? max(1, corpus.trainIDs.count / (config.batchSize * config.sequenceLength))
+            : max(1, (corpus.trainIDs.count / config.batchSize - 1) / config.sequenceLength)
+        config.steps = steps ?? max(1, Int((epochs ?? 10) * Double(windows)))
+        if let resumed, config.steps <= resumed.config.progress.step {
+            throw CLIError("the checkpoint is already at step \(resumed.config.progress.step); pass --steps larger than that to continue")
+        }
+        var rng = Xoshiro256(seed: config.seed)
+        let model = resumed?.model ?? CharLanguageModel(architecture: architecture, rng: &rng)
+        let trainer = try CharLMTrainer(
+            model: model, corpus: corpus, config: config, unit: unit, outputDirectory: out, dataPath: data,
+            resume: resumed?.resume)
+        try checkWritable(out)
+        console.log(
+            "\(architecture.summary), \(model.parameterCount) parameters; \(corpus.trainIDs.count) training and \(corpus.validationIDs.count) validation symbols; \(config.steps) steps; BLAS kernel \(BLAS.kernel.coreName), \(runtime.threadCount) threads"
+        )
+        if let resumed { console.log("resuming from \(resume ?? "") at step \(resumed.config.progress.step)") }
+        let summary: CharLMSummary
+        do {
+            summary = try trainer.run(shouldStop: { Interrupt.isRequested }) { event in
+                switch event {
+                case .step(let r):
+                    let line =
+                        "step \(r.step)/\(r.totalSteps) | loss \(Console.fixed(r.loss, 3)) | bpc \(Console.fixed(r.bitsPerSymbol, 3)) | \(Console.compact(r.symbolsPerSecond)) chars/s | ETA \(Console.duration(r.secondsRemaining))"
+                    console.progress(line, force: r.step == r.totalSteps)
+                case .evaluation(let step, let bpc, let best):
+                    console.log("step \(step): validation bpc \(Console.fixed(bpc, 4))\(best ? " (best)" : "")")
+                case .checkpoint:
+                    break
+                case .warning(let message):
+                    console.log("warning: \(message)")
+                }
+            }
+        } catch let error as CharLMTrainingError {
+            console.finishProgress()
+            throw CLIError(error.description)
+        }
+        console.finishProgress()
+        if plot { try writePlot() }
+        if summary.interrupted {
+            console.log("interrupted at step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)")
+            if json { printSummary(summary, architecture: architecture, threads: runtime.threadCount) }
+            throw ExitCode(130)
+        }
+        console.log(
+            "done: \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.symbolsPerSecond)) chars/s, validation bpc \(summary.validationBPC.map { Console.fixed($0, 4) } ?? "n/a"); model in \(out)"
+        )
+        if json { printSummary(summary, architecture: architecture, threads: runtime.threadCount) }
+    }
+
+    /// The architecture from the flags, or the checkpoint's when resuming (flags that contradict
+    /// it are an error).
+    func makeArchitecture(vocabularySize: Int, resumed: CharLMStore.Loaded?) throws -> CharLMArchitecture {
+        let chosen = cell ?? resumed?.config.architecture.cell ?? .lstm
+        if let stored = resumed?.config.architecture {
+            var conflicts: [String] = []
+            func check<T: Equatable>(_ given: T?, _ stored: T, _ flag: String) {
+                if let given, given != stored { conflicts.append("\(flag) \(stored)") }
+            }
+            check(cell, stored.cell, "--cell")
+            check(embed, stored.embeddingSize, "--embed")
+            check(chosen == .tcn ? channels : hidden, stored.hiddenSize, chosen == .tcn ? "--channels" : "--hidden")
+            check(chosen == .tcn ? blocks : layers, stored.layers, chosen == .tcn ? "--blocks" : "--layers")
+            check(dropout, stored.dropout, "--dropout")
+            check(kernel, stored.kernelSize, "--kernel")
+            if !conflicts.isEmpty {
+                throw CLIError("--resume: the checkpoint's architecture differs (it has \(conflicts.joined(separator: ", ")))")
+            }
+            return stored
+        }
+        return CharLMArchitecture(
+            cell: chosen, vocabularySize: vocabularySize, embeddingSize: embed ?? 64,
+            hiddenSize: chosen == .tcn ? (channels ?? hidden ?? 128) : (hidden ?? 512),
+            layers: chosen == .tcn ? (blocks ?? layers ?? 4) : (layers ?? 2),
+            dropout: dropout ?? (chosen == .tcn ? 0.1 : 0), kernelSize: kernel ?? 3, weightNormalization: weightNorm)
+    }
+
+    /// Fails early, with one line, if `--out` cannot be written.
+    func checkWritable(_ directory: String) throws {
+        do {
+            try AtomicFile.createDirectory(directory)
+            try AtomicFile.write([0x6F, 0x6B], to: directory + "/.write-test")
+            unlink(directory + "/.write-test")
+        } catch {
+            throw CLIError("--out \(directory) is not writable (\(error.reason))")
+        }
+    }
+
+    func writePlot() throws {
+        let log = out + "/metrics.jsonl"
+        let svg = SVG.lineChart(
+            title: "Training of \(out)", xLabel: "step", yLabel: "bits per character",
+            series: [
+                SVG.Series(name: "train bpc", points: MetricsLog.series(path: log, x: "step", y: "bpc")),
+                SVG.Series(name: "validation bpc", points: MetricsLog.series(path: log, x: "step", y: "val_bpc")),
+            ])
+        do {
+            try AtomicFile.write(svg, to: out + "/training.svg")
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    func printSummary(_ s: CharLMSummary, architecture: CharLMArchitecture, threads: Int) {
+        let line: JSONValue = .object([
+            ("bench", "charlm"), ("impl", .string("recur-\(Recur.version)")), ("cell", .string(architecture.cell.rawValue)),
+            ("embed", .int(architecture.embeddingSize)), ("hidden", .int(architecture.hiddenSize)),
+            ("layers", .int(architecture.layers)), ("batch", .int(batch)), ("seq", .int(seq)),
+            ("steps", .int(s.steps)), ("threads", .int(threads)), ("seed", .int(Int(seed))),
+            ("seconds", .rounded(s.seconds, 2)), ("chars_per_s", .rounded(s.symbolsPerSecond, 1)),
+            ("train_loss", .rounded(s.trainLoss, 4)), ("val_bpc", s.validationBPC.map { .rounded($0, 4) } ?? .null),
+            ("best_val_bpc", s.bestValidationBPC.map { .rounded($0, 4) } ?? .null), ("clipped_steps", .int(s.clippedSteps)),
+            ("interrupted", .bool(s.interrupted)), ("kernel", .string(BLAS.kernel.coreName)),
+        ])
+        Output.line(line.text)
+    }
+}
+
+struct CharLMSample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample", abstract: "Generate text from a trained character language model.")
+
+    @Option(help: "Checkpoint directory (a training --out, or its best/ copy).") var model: String
+    @Option(help: "Symbols to generate.") var length: Int = 1000
+    @Option(help: "Softmax temperature (lower: more conservative).") var temperature: Float = 1
+    @Option(help: "Sample among the k most likely symbols only (0: all).") var topK: Int = 0
+    @Option(help: "Nucleus sampling: the smallest set with this much probability (1: all).") var topP: Float = 1
+    @Option(help: "Text to start from.") var prime: String = ""
+    @Flag(help: "Always take the most likely symbol.") var argmax = false
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if length < 0 { throw CLIError("--length must not be negative, got \(length)") }
+        if !(temperature > 0 && temperature.isFinite) { throw CLIError("--temperature must be positive, got \(temperature)") }
+        if topK < 0 { throw CLIError("--top-k must not be negative, got \(topK)") }
+        if !(topP > 0 && topP <= 1) { throw CLIError("--top-p must be in (0, 1], got \(topP)") }
+    }
+
+    func run() throws {
+        runtime.apply()
+        let loaded = try CharLMStore.load(directory: model)
+        let sampler = CharLMSampler(model: loaded.model, vocabulary: loaded.config.vocabulary)
+        var rng = Xoshiro256(seed: seed)
+        // On a terminal each symbol appears as it is chosen; into a pipe, in 64 KiB writes.
+        let streaming = isatty(STDOUT_FILENO) != 0
+        var buffer: [UInt8] = Array(prime.utf8)
+        let unknown = sampler.generate(
+            length: length, prime: prime,
+            options: SamplingOptions(temperature: temperature, topK: topK, topP: topP, argmax: argmax), rng: &rng
+        ) { bytes in
+            buffer += bytes
+            if streaming || buffer.count >= 1 << 16 {
+                Output.write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        Output.write(buffer + [0x0A])
+        if unknown > 0 {
+            Output.error("note: \(unknown) symbol\(unknown == 1 ? "" : "s") of --prime are not in the model's vocabulary (fed as <unk>)\n")
+        }
+    }
+}
+
+struct CharLMEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Bits per character of a trained model on any text.")
+
+    @Option(help: "Checkpoint directory.") var model: String
+    @Option(help: "UTF-8 text file to score.") var data: String
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @Flag(help: "Print one JSON line.") var json = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        let loaded = try CharLMStore.load(directory: model)
+        let corpus = try CharCorpus.load(
+            path: data, unit: loaded.config.unit, validationFraction: 0, vocabulary: loaded.config.vocabulary, lossy: lossy)
+        guard corpus.trainIDs.count >= 2 else { throw CLIError("\(data): needs at least two symbols to score") }
+        let result = loaded.model.evaluate(ids: corpus.trainIDs)
+        if json {
+            let line: JSONValue = .object([
+                ("bpc", .rounded(result.bitsPerSymbol, 4)), ("symbols", .int(result.count)),
+                ("unknown_symbols", .int(corpus.unknownSymbols)), ("unit", .string(loaded.config.unit.rawValue)),
+            ])
+            Output.line(line.text)
+        } else {
+            Output.line(
+                "\(Console.fixed(result.bitsPerSymbol, 4)) bits per \(loaded.config.unit.rawValue) over \(result.count) symbols"
+                    + (corpus.unknownSymbols > 0 ? " (\(corpus.unknownSymbols) not in the model's vocabulary, scored as <unk>)" : ""))
+        }
+    }
+}
+
+struct CharLMInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Architecture, parameters, vocabulary and training history of a checkpoint.")
+
+    @Option(help: "Checkpoint directory.") var model: String
+
+    func run() throws {
+        let loaded = try CharLMStore.load(directory: model)
+        let c = loaded.config
+        let p = c.progress
+        Output.line("model: \(c.architecture.summary), \(loaded.model.parameterCount) parameters")
+        Output.line(loaded.model.summary())
+        let shown = (1..<c.vocabulary.count).map { c.vocabulary.display(Int32($0)) }
+        Output.line("vocabulary (\(c.unit.rawValue), \(c.symbols.count) symbols + <unk>): " + shown.prefix(200).joined(separator: " ") + (shown.count > 200 ? " …" : ""))
+        Output.line("trained on: \(c.dataPath) (\(c.dataSymbols) symbols, \(Console.fixed(c.training.validationFraction * 100, 1))% for validation)")
+        Output.line(
+            "training: \(p.step) of \(c.training.steps) steps, \(p.epochs) epochs, batch \(c.training.batchSize) × \(c.training.sequenceLength), \(c.training.optimizer.rawValue) lr \(c.training.learningRate), clip \(c.training.clip) (fired on \(p.clippedSteps) steps), \(Console.duration(p.trainingSeconds)) of training")
+        if let best = p.bestValidationBPC {
+            Output.line("validation: best bpc \(Console.fixed(best, 4)) at step \(p.bestStep ?? 0), last \(p.lastValidationBPC.map { Console.fixed($0, 4) } ?? "n/a")")
+        }
+    }
+}

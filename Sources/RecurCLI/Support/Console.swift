@@ -1,0 +1,135 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Unbuffered writes to the standard streams through `write(2)` (the C `stdout`/`stderr` globals
+/// are not concurrency-safe in Swift 6, and one path for all output keeps it in order).
+enum Output {
+    /// Writes all of `bytes` to `descriptor`, retrying on partial writes and EINTR.
+    static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) {
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let n = Glibc.write(descriptor, base, remaining)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            base += n
+            remaining -= n
+        }
+    }
+
+    static func write(_ bytes: [UInt8], to descriptor: Int32 = STDOUT_FILENO) {
+        bytes.withUnsafeBytes { write($0, to: descriptor) }
+    }
+
+    /// A line on stdout.
+    static func line(_ text: String) {
+        write(Array((text + "\n").utf8), to: STDOUT_FILENO)
+    }
+
+    /// Text on stderr (no newline added).
+    static func error(_ text: String) {
+        write(Array(text.utf8), to: STDERR_FILENO)
+    }
+}
+
+/// Terminal output for long-running commands: an updating progress line on a TTY, plain log
+/// lines otherwise. Everything goes to stderr; stdout carries results (samples, JSON).
+struct Console {
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    var quiet = false
+    private var lastPlainLine = 0.0
+
+    /// Writes a progress line: redrawn in place on a TTY, logged at most every `interval`
+    /// seconds otherwise (and always when `force`).
+    mutating func progress(_ line: String, force: Bool = false, interval: Double = 10) {
+        guard !quiet else { return }
+        if isTerminal {
+            Output.error("\r\u{1B}[K" + line)
+        } else {
+            let now = Console.now()
+            if force || now - lastPlainLine >= interval {
+                lastPlainLine = now
+                Output.error(line + "\n")
+            }
+        }
+    }
+
+    /// Ends an in-place progress line.
+    func finishProgress() {
+        if isTerminal && !quiet { Output.error("\n") }
+    }
+
+    /// A message on its own line.
+    func log(_ line: String) {
+        guard !quiet else { return }
+        Output.error((isTerminal ? "\r\u{1B}[K" : "") + line + "\n")
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// `1:02:03` or `2:03`.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite && seconds >= 0 else { return "?" }
+        let s = Int(seconds.rounded())
+        let (h, m, r) = (s / 3600, (s % 3600) / 60, s % 60)
+        let mm = m < 10 && h > 0 ? "0\(m)" : "\(m)"
+        let rr = r < 10 ? "0\(r)" : "\(r)"
+        return h > 0 ? "\(h):\(mm):\(rr)" : "\(mm):\(rr)"
+    }
+
+    /// A number with `digits` decimals.
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let r = (value * scale).rounded() / scale
+        var s = String(r)
+        if let dot = s.firstIndex(of: ".") {
+            let decimals = s.distance(from: dot, to: s.endIndex) - 1
+            if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+        } else if digits > 0 {
+            s += "." + String(repeating: "0", count: digits)
+        }
+        return s
+    }
+
+    /// `131k` style counts.
+    static func compact(_ value: Double) -> String {
+        if value >= 1e6 { return fixed(value / 1e6, 2) + "M" }
+        if value >= 1e3 { return fixed(value / 1e3, 1) + "k" }
+        return fixed(value, 0)
+    }
+}
+
+/// Ctrl-C handling: the first SIGINT asks the running job to stop at the next safe point
+/// (training saves a checkpoint first); a second one exits at once.
+enum Interrupt {
+    private static let requested = Atomic<Bool>(false)
+
+    /// Installs the handler.
+    static func install() {
+        signal(SIGINT) { _ in
+            if Interrupt.requested.exchange(true, ordering: .sequentiallyConsistent) {
+                _exit(130)
+            }
+        }
+    }
+
+    /// Whether Ctrl-C was pressed.
+    static var isRequested: Bool { requested.load(ordering: .sequentiallyConsistent) }
+}
+
+/// An error reported as one line, with a non-zero exit status.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,386 @@
+import RealModule
+import RecurNN
+import RecurReport
+import RecurTensor
+import RecurText
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the trainer reports while it runs (the CLI decides how to show it).
+public enum CharLMEvent: Sendable {
+    /// A training step finished.
+    case step(CharLMStepReport)
+    /// A validation pass finished.
+    case evaluation(step: Int, validationBPC: Double, best: Bool)
+    /// A checkpoint was written.
+    case checkpoint(step: Int, directory: String)
+    /// Something the user should know (overfitting, clipping, …).
+    case warning(String)
+}
+
+/// One step's numbers.
+public struct CharLMStepReport: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Double
+    public var bitsPerSymbol: Double { loss / Double.log(2) }
+    public var learningRate: Float
+    public var gradientNorm: Float
+    public var clipped: Bool
+    /// Training symbols per second, averaged over this run's timed steps.
+    public var symbolsPerSecond: Double
+    /// Estimated seconds until the last step.
+    public var secondsRemaining: Double
+}
+
+/// The result of a training run.
+public struct CharLMSummary: Sendable {
+    public var steps: Int
+    /// Time in training steps only (no start-up, evaluation or checkpoint writes).
+    public var seconds: Double
+    public var symbolsPerSecond: Double
+    /// Mean loss of the last 50 steps (nats per symbol).
+    public var trainLoss: Double
+    /// Validation bits per symbol on the whole validation split at the end (nil without one).
+    public var validationBPC: Double?
+    public var bestValidationBPC: Double?
+    public var interrupted: Bool
+    public var clippedSteps: Int
+}
+
+/// Why training stopped early.
+public enum CharLMTrainingError: Error, CustomStringConvertible {
+    case notFinite(step: Int, lastCheckpointStep: Int?, learningRate: Float, directory: String)
+    case textTooShort(symbols: Int, needed: Int, batch: Int, sequence: Int)
+    case resumeMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .notFinite(let step, let last, let lr, let directory):
+            let kept = last.map { "the last good checkpoint (step \($0)) is in \(directory)" } ?? "no checkpoint was written yet"
+            return "training diverged: the loss or gradient became NaN or infinite at step \(step); \(kept); try a lower --lr than \(lr)"
+        case .textTooShort(let symbols, let needed, let batch, let sequence):
+            return "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
+        case .resumeMismatch(let message): return message
+        }
+    }
+}
+
+/// Trains a `CharLanguageModel` on a `CharCorpus`, with validation, checkpoints (latest and
+/// best), a JSON-lines metrics log and exact resume.
+///
+/// Everything that determines the next step is checkpointed: weights, optimizer state, the
+/// random generator, the data position, the carried recurrent state and the schedule, so
+/// training 200 steps equals training 100, resuming and training 100 more, bit for bit.
+public final class CharLMTrainer {
+    public let model: CharLanguageModel
+    public let corpus: CharCorpus
+    public let config: CharLMTrainingConfig
+    public let unit: TextUnit
+    public let outputDirectory: String
+    public let dataPath: String
+    public private(set) var progress: CharLMProgress
+    private var rng: Xoshiro256
+    private let optimizer: any Optimizer
+    private var carried: RecurrentState?
+    private let batcher: ContiguousBatcher?
+    private var lastCheckpointStep: Int?
+    private var metrics: MetricsLog?
+
+    /// Sets up training (fresh, or resumed from `resume`).
+    public init(
+        model: CharLanguageModel, corpus: CharCorpus, config: CharLMTrainingConfig, unit: TextUnit,
+        outputDirectory: String, dataPath: String, resume: CharLMResumeState? = nil
+    ) throws {
+        self.model = model
+        self.corpus = corpus
+        self.config = config
+        self.unit = unit
+        self.outputDirectory = outputDirectory
+        self.dataPath = dataPath
+        let needed = config.batchSize * (config.sequenceLength + 1)
+        if model.architecture.cell == .tcn {
+            guard corpus.trainIDs.count >= config.sequenceLength + 2 && corpus.trainIDs.count >= config.batchSize else {
+                throw CharLMTrainingError.textTooShort(
+                    symbols: corpus.trainIDs.count, needed: max(config.sequenceLength + 2, config.batchSize),
+                    batch: config.batchSize, sequence: config.sequenceLength)
+            }
+            batcher = nil
+        } else {
+            guard let b = ContiguousBatcher(ids: corpus.trainIDs, batch: config.batchSize, sequence: config.sequenceLength) else {
+                throw CharLMTrainingError.textTooShort(
+                    symbols: corpus.trainIDs.count, needed: needed, batch: config.batchSize, sequence: config.sequenceLength)
+            }
+            batcher = b
+        }
+        let parameters = model.parameters()
+        switch config.optimizer {
+        case .adam: optimizer = Adam(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
+        case .adamw: optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
+        case .sgd: optimizer = SGD(parameters: parameters, learningRate: config.learningRate, momentum: 0.9, weightDecay: config.weightDecay)
+        case .rmsprop: optimizer = RMSProp(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
+        case .adagrad: optimizer = Adagrad(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
+        }
+        if let resume {
+            progress = resume.progress
+            rng = resume.rng
+            try optimizer.load(resume.optimizer)
+            carried = resume.carried
+            lastCheckpointStep = resume.progress.step
+        } else {
+            progress = CharLMProgress()
+            progress.schedule = CharLMTrainer.schedule(config)
+            var seeded = Xoshiro256(seed: config.seed)
+            rng = seeded.split(stream: 1)
+        }
+    }
+
+    /// The learning-rate schedule a configuration asks for.
+    static func schedule(_ c: CharLMTrainingConfig) -> LearningRateSchedule {
+        let total = max(c.steps, 1)
+        switch c.schedule {
+        case .constant: return LearningRateSchedule(.constant, warmupSteps: c.warmupSteps)
+        case .step: return LearningRateSchedule(.step(stepSize: max(total / 3, 1), gamma: 0.1), warmupSteps: c.warmupSteps)
+        case .exponential:
+            // Decays to 1% of the base rate over the run.
+            return LearningRateSchedule(.exponential(gamma: Float.pow(0.01, 1 / Float(total))), warmupSteps: c.warmupSteps)
+        case .cosine: return LearningRateSchedule(.cosine(period: total, minimum: c.learningRate * 0.01), warmupSteps: c.warmupSteps)
+        case .plateau:
+            return LearningRateSchedule(
+                .reduceOnPlateau(factor: 0.5, patience: 2, threshold: 1e-3, minimum: c.learningRate * 1e-3), warmupSteps: c.warmupSteps)
+        }
+    }
+
+    /// Runs until `config.steps`, or until `shouldStop` returns true (then a checkpoint is
+    /// written and the summary says `interrupted`).
+    public func run(shouldStop: () -> Bool = { false }, report: (CharLMEvent) -> Void = { _ in }) throws -> CharLMSummary {
+        do {
+            try AtomicFile.createDirectory(outputDirectory)
+            metrics = try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0)
+        } catch {
+            throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+        }
+        model.train()
+        let t = config.sequenceLength
+        let b = config.batchSize
+        var inputs: [Int32] = []
+        var targets: [Int32] = []
+        var windows: [Int32] = []
+        var recentLosses: [Double] = []
+        var lossSinceEvaluation = 0.0
+        var stepsSinceEvaluation = 0
+        var previousEvaluation: (validation: Double, train: Double)?
+        var timedSeconds = 0.0
+        var timedSymbols = 0
+        let warmup = min(10, max(0, (config.steps - progress.step) / 10))
+        var stepsThisRun = 0
+        var interrupted = false
+        let parameters = model.parameters()
+        while progress.step < config.steps {
+            if shouldStop() {
+                interrupted = true
+                break
+            }
+            let started = CharLMTrainer.now()
+            let rate = progress.schedule.rate(base: config.learningRate, step: progress.step)
+            optimizer.learningRate = rate
+            let loss: Double
+            if let batcher {
+                if !batcher.fits(progress.position) {
+                    progress.position = 0
+                    progress.epochs += 1
+                    carried = nil
+                }
+                batcher.window(at: progress.position, inputs: &inputs, targets: &targets)
+                let (l, state) = model.trainingStep(
+                    inputs: inputs, targets: targets, timeSteps: t, batch: b, state: carried, rng: &rng)
+                if carried == nil { carried = state.copied() } else { carried?.assign(state) }
+                loss = l
+                progress.position += t
+            } else {
+                let n = corpus.trainIDs.count
+                if windows.count != b * (t + 1) { windows = Array(repeating: 0, count: b * (t + 1)) }
+                for row in 0..<b {
+                    let start = rng.nextInt(below: n - t - 1)
+                    for k in 0...t { windows[row * (t + 1) + k] = corpus.trainIDs[start + k] }
+                }
+                loss = model.tcnTrainingStep(windows: windows, timeSteps: t, batch: b, rng: &rng)
+                progress.epochs = (progress.trainedSymbols + b * t) / max(n, 1)
+            }
+            let norm =
+                config.clip > 0 ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip) : GradientClipping.globalNorm(parameters)
+            guard loss.isFinite, norm.isFinite else {
+                throw CharLMTrainingError.notFinite(
+                    step: progress.step + 1, lastCheckpointStep: lastCheckpointStep, learningRate: config.learningRate,
+                    directory: outputDirectory)
+            }
+            let clipped = config.clip > 0 && norm > config.clip
+            if clipped { progress.clippedSteps += 1 }
+            optimizer.step()
+            progress.step += 1
+            progress.trainedSymbols += b * t
+            stepsThisRun += 1
+            let elapsed = CharLMTrainer.now() - started
+            progress.trainingSeconds += elapsed
+            if stepsThisRun > warmup {
+                timedSeconds += elapsed
+                timedSymbols += b * t
+            }
+            recentLosses.append(loss)
+            if recentLosses.count > 50 { recentLosses.removeFirst() }
+            lossSinceEvaluation += loss
+            stepsSinceEvaluation += 1
+            let speed = timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : Double(b * t) / max(elapsed, 1e-9)
+            let stepReport = CharLMStepReport(
+                step: progress.step, totalSteps: config.steps, loss: loss, learningRate: rate, gradientNorm: norm,
+                clipped: clipped, symbolsPerSecond: speed,
+                secondsRemaining: Double(config.steps - progress.step) * Double(b * t) / max(speed, 1e-9))
+            report(.step(stepReport))
+            if progress.step % max(config.logEvery, 1) == 0 || progress.step == config.steps {
+                metrics?.write([
+                    ("step", .number(Double(progress.step))), ("loss", .number(loss)), ("bpc", .number(stepReport.bitsPerSymbol)),
+                    ("lr", .number(Double(rate))), ("grad_norm", .number(Double(norm))),
+                    ("clipped_fraction", .number(Double(progress.clippedSteps) / Double(progress.step))),
+                    ("chars_per_s", .number(speed)), ("epoch", .number(Double(progress.epochs))),
+                ])
+            }
+            let isLast = progress.step == config.steps
+            if !corpus.validationIDs.isEmpty && config.evaluateEvery > 0 && progress.step % config.evaluateEvery == 0 && !isLast {
+                let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
+                try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
+                lossSinceEvaluation = 0
+                stepsSinceEvaluation = 0
+            }
+            if config.checkpointEvery > 0 && progress.step % config.checkpointEvery == 0 && !isLast {
+                try saveCheckpoint(report: report)
+            }
+        }
+        var validation: Double?
+        if !interrupted && !corpus.validationIDs.isEmpty {
+            let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
+            validation = try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
+        }
+        try saveCheckpoint(report: report)
+        let trainLoss = recentLosses.isEmpty ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
+        return CharLMSummary(
+            steps: progress.step, seconds: timedSeconds,
+            symbolsPerSecond: timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : 0, trainLoss: trainLoss,
+            validationBPC: validation, bestValidationBPC: progress.bestValidationBPC, interrupted: interrupted,
+            clippedSteps: progress.clippedSteps)
+    }
+
+    /// Scores the whole validation split; keeps the best model; warns about overfitting.
+    @discardableResult
+    private func evaluate(
+        report: (CharLMEvent) -> Void, trainLoss: Double, previous: inout (validation: Double, train: Double)?
+    ) throws -> Double {
+        let bpc = model.evaluate(ids: corpus.validationIDs).bitsPerSymbol
+        model.train()
+        progress.lastValidationBPC = bpc
+        let isBest = progress.bestValidationBPC.map { bpc < $0 } ?? true
+        if isBest {
+            progress.bestValidationBPC = bpc
+            progress.bestStep = progress.step
+        }
+        if progress.schedule.observe(validationLoss: bpc) {
+            report(.warning("validation bpc stopped improving; learning rate reduced"))
+        }
+        metrics?.write([("step", .number(Double(progress.step))), ("val_bpc", .number(bpc)), ("best", .bool(isBest))])
+        report(.evaluation(step: progress.step, validationBPC: bpc, best: isBest))
+        if let previous, bpc > previous.validation, trainLoss < previous.train {
+            report(
+                .warning(
+                    "validation bpc rose (\(String(format2(previous.validation))) → \(String(format2(bpc)))) while training loss fell: the model may be overfitting; consider more --dropout or a smaller model"
+                ))
+        }
+        previous = (bpc, trainLoss)
+        if isBest {
+            try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false)
+        }
+        return bpc
+    }
+
+    private func saveCheckpoint(report: (CharLMEvent) -> Void) throws {
+        try writeCheckpoint(directory: outputDirectory, includeTraining: true)
+        lastCheckpointStep = progress.step
+        report(.checkpoint(step: progress.step, directory: outputDirectory))
+    }
+
+    private func writeCheckpoint(directory: String, includeTraining: Bool) throws {
+        let checkpointConfig = CharLMCheckpointConfig(
+            architecture: model.architecture, unit: unit, symbols: Array(corpus.vocabulary.symbols.dropFirst()),
+            training: config, progress: progress, dataPath: dataPath, dataSymbols: corpus.count)
+        var sidecar = CheckpointSidecar(
+            kind: CharLMCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
+        var training: [String: Tensor]?
+        if includeTraining {
+            let state = optimizer.state
+            sidecar.optimizerKind = state.kind
+            sidecar.optimizerStep = state.step
+            var t = state.packed()
+            if let carried {
+                t["carry.hidden"] = carried.hidden
+                if let c = carried.cell { t["carry.cell"] = c }
+            }
+            training = t
+        }
+        try CheckpointDirectory.save(directory: directory, model: model.stateDictionary(), training: training, sidecar: sidecar)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}
+
+/// Two decimals, for messages.
+func format2(_ v: Double) -> String {
+    let r = (v * 100).rounded() / 100
+    return String(r)
+}
+
+/// Everything a resumed run restores besides the model's weights.
+public struct CharLMResumeState {
+    public var progress: CharLMProgress
+    public var rng: Xoshiro256
+    public var optimizer: OptimizerState
+    public var carried: RecurrentState?
+}
+
+/// Loading char-LM checkpoints.
+public enum CharLMStore {
+    /// A loaded checkpoint: the model (weights loaded, evaluation mode), its configuration and,
+    /// when the checkpoint has one, the state needed to resume training.
+    public struct Loaded {
+        public var model: CharLanguageModel
+        public var config: CharLMCheckpointConfig
+        public var resume: CharLMResumeState?
+    }
+
+    /// Loads and validates the checkpoint in `directory`.
+    public static func load(directory: String) throws -> Loaded {
+        let (sidecar, tensors, optimizer, training) = try CheckpointDirectory.load(CharLMCheckpointConfig.self, directory: directory)
+        guard sidecar.kind == CharLMCheckpoint.kind else {
+            throw CheckpointError.mismatch(what: "kind", expected: CharLMCheckpoint.kind, found: sidecar.kind)
+        }
+        let config = sidecar.config
+        guard config.architecture.vocabularySize == config.symbols.count + 1 else {
+            throw CheckpointError.mismatch(
+                what: "vocabulary size", expected: "\(config.architecture.vocabularySize)", found: "\(config.symbols.count + 1)")
+        }
+        var rng = Xoshiro256(seed: 0)
+        let model = CharLanguageModel(architecture: config.architecture, rng: &rng)
+        try model.loadStateDictionary(tensors)
+        model.eval()
+        var resume: CharLMResumeState?
+        if let optimizer, let generator = Xoshiro256(state: sidecar.rngState) {
+            var carried: RecurrentState?
+            if let h = training["carry.hidden"] { carried = RecurrentState(hidden: h, cell: training["carry.cell"]) }
+            resume = CharLMResumeState(progress: config.progress, rng: generator, optimizer: optimizer, carried: carried)
+        }
+        return Loaded(model: model, config: config, resume: resume)
+    }
+}
