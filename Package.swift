@@ -101,6 +101,8 @@ let package = Package(
         ),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI"]),
+        .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
     ],

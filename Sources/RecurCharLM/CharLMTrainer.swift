@@ -60,7 +60,7 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
         switch self {
         case .notFinite(let step, let last, let lr, let directory):
             let kept = last.map { "the last good checkpoint (step \($0)) is in \(directory)" } ?? "no checkpoint was written yet"
-            return "training diverged: the loss or gradient became NaN or infinite at step \(step); \(kept); try a lower --lr than \(lr)"
+            return "training diverged: the loss or gradient became NaN, infinite or exploded at step \(step); \(kept); try a lower --lr than \(lr)"
         case .textTooShort(let symbols, let needed, let batch, let sequence):
             return "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
         case .resumeMismatch(let message): return message
@@ -211,7 +211,9 @@ public final class CharLMTrainer {
             }
             let norm =
                 config.clip > 0 ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip) : GradientClipping.globalNorm(parameters)
-            guard loss.isFinite, norm.isFinite else {
+            // A loss above 10⁴ nats per symbol (probability e^-10000 for the right answer) has
+            // exploded as surely as a NaN.
+            guard loss.isFinite, loss < 1e4, norm.isFinite else {
                 throw CharLMTrainingError.notFinite(
                     step: progress.step + 1, lastCheckpointStep: lastCheckpointStep, learningRate: config.learningRate,
                     directory: outputDirectory)

@@ -119,29 +119,4 @@ struct ThreadPoolConcurrencyTests {
         pool.release()
         #expect(pool.runConcurrently(tasks: 2, job: BarrierJob(parties: 2, rounds: 10)))
     }
-
-    @Test("two tasks of equal work finish in about the time of one")
-    func speedup() {
-        let pool = ThreadPool(threadCount: 2)
-        func spin(_ seconds: Double) {
-            var ts = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &ts)
-            let start = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-            while true {
-                clock_gettime(CLOCK_MONOTONIC, &ts)
-                if Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 - start > seconds { return }
-            }
-        }
-        var best = Double.infinity
-        for _ in 0..<20 {
-            var ts = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &ts)
-            let start = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-            pool.run(tasks: 2) { _ in spin(0.002) }
-            clock_gettime(CLOCK_MONOTONIC, &ts)
-            best = min(best, Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9 - start)
-        }
-        // Serial execution would take 4 ms.
-        #expect(best < 0.0035, "best of 20: \(best * 1000) ms")
-    }
 }

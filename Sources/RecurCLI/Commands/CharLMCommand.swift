@@ -38,7 +38,11 @@ struct CharLMTrain: ParsableCommand {
     )
 
     @Option(help: "UTF-8 text file to train on.") var data: String
-    @Option(help: "Directory for checkpoints and logs.") var out: String = "runs/charlm"
+    @Option(name: .customLong("out"), help: "Directory for checkpoints and logs (default runs/charlm, or the --resume directory).")
+    var outOption: String?
+
+    /// Where this run writes: --out, else the directory being resumed, else runs/charlm.
+    var out: String { outOption ?? resume ?? "runs/charlm" }
     @Option(help: "Network: lstm, gru, rnn or tcn.") var cell: CharLMCell?
     @Option(help: "Embedding size.") var embed: Int?
     @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
@@ -99,8 +103,8 @@ struct CharLMTrain: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
         Interrupt.install()
+        runtime.apply()
         var console = Console()
         console.quiet = quiet
         var resumed: CharLMStore.Loaded?

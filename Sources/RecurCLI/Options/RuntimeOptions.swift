@@ -8,7 +8,7 @@ struct RuntimeOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 || threads > 256 {
-            throw ValidationError("--threads must be between 1 and 256, got \(threads).")
+            throw CLIError("--threads must be between 1 and 256, got \(threads)")
         }
     }
 

@@ -115,8 +115,13 @@ struct Console {
 enum Interrupt {
     private static let requested = Atomic<Bool>(false)
 
-    /// Installs the handler.
+    /// Installs the handler, and unblocks SIGINT (a parent that spawned us from a thread with
+    /// signals blocked, such as a Dispatch worker, would otherwise leave it pending forever).
     static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             if Interrupt.requested.exchange(true, ordering: .sequentiallyConsistent) {
                 _exit(130)

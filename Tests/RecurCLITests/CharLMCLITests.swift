@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@Suite("recur charlm (CLI)", .serialized)
+struct CharLMCLITests {
+    static let small = ["--embed", "8", "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "8", "--quiet", "--threads", "1"]
+
+    @Test("help and version")
+    func help() throws {
+        let r = try Recur.run(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("charlm"))
+        #expect(try Recur.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        #expect(try Recur.run(["charlm", "train", "--help"]).stdout.contains("--resume"))
+    }
+
+    @Test("bad text files: one clear line, non-zero exit")
+    func badFiles() throws {
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", "/nonexistent/file.txt"] + Self.small), "no such file")
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", NSTemporaryDirectory()] + Self.small), "is a directory")
+        let empty = temporaryFile([])
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", empty] + Self.small), "empty")
+        let binary = temporaryFile([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00])
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", binary] + Self.small), "binary")
+        let invalid = temporaryFile(Array(sampleText(sentences: 200).utf8) + [0xC3, 0x28] + Array("tail".utf8))
+        let r = try Recur.run(["charlm", "train", "--data", invalid] + Self.small)
+        expectCleanFailure(r, "invalid UTF-8 at byte offset \(sampleText(sentences: 200).utf8.count)")
+        let out = temporaryPath("lossy")
+        let lossy = try Recur.run(["charlm", "train", "--data", invalid, "--out", out, "--lossy", "--steps", "3"] + Self.small)
+        #expect(lossy.status == 0, "\(lossy.stderr)")
+        let short = temporaryFile(Array("tiny".utf8))
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", short] + Self.small), "needs at least")
+    }
+
+    @Test("nonsense hyperparameters are refused", arguments: [
+        (["--hidden", "0"], "--hidden must be positive"), (["--lr=-1"], "--lr must be a positive"),
+        (["--batch", "0"], "--batch must be positive"), (["--dropout", "1.5"], "--dropout must be in"),
+        (["--val-fraction", "2"], "--val-fraction"), (["--steps=-3"], "--steps must be positive"),
+        (["--threads", "0"], "--threads must be between"), (["--lr", "nan"], "--lr must be a positive"),
+    ])
+    func badFlags(flags: [String], phrase: String) throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", data] + Self.small + flags), phrase)
+    }
+
+    @Test("unwritable --out is reported before training")
+    func unwritable() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let file = temporaryFile([1])
+        expectCleanFailure(try Recur.run(["charlm", "train", "--data", data, "--out", file + "/sub"] + Self.small), "not writable")
+    }
+
+    @Test("resume refuses another architecture, vocabulary or a broken checkpoint")
+    func resumeMismatch() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let out = temporaryPath("resume")
+        let first = try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "5"] + Self.small)
+        #expect(first.status == 0, "\(first.stderr)")
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "10", "--hidden", "32", "--quiet"]),
+            "architecture differs")
+        let other = temporaryFile(Array("Ünïcödé text with other symbols! 12345\n".utf8) + Array(sampleText().utf8))
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", other, "--resume", out, "--steps", "10", "--quiet"]), "vocabulary")
+        // Truncate the model file: loading reports it.
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        let model = try #require(files.first { $0.hasPrefix("model-") })
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out + "/" + model))
+        try handle.truncate(atOffset: 100)
+        try handle.close()
+        expectCleanFailure(try Recur.run(["charlm", "sample", "--model", out]), "truncated")
+        FileManager.default.createFile(atPath: out + "/checkpoint.json", contents: Data("{garbage".utf8))
+        expectCleanFailure(try Recur.run(["charlm", "sample", "--model", out]), "corrupt")
+        expectCleanFailure(try Recur.run(["charlm", "eval", "--model", temporaryPath("none"), "--data", data]), "no such")
+    }
+
+    @Test("a diverging run stops with advice and keeps the last good checkpoint")
+    func divergence() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let out = temporaryPath("nan")
+        let r = try Recur.run(
+            ["charlm", "train", "--data", data, "--out", out, "--steps", "50", "--optimizer", "sgd", "--lr", "1e30", "--clip", "0"]
+                + Self.small)
+        expectCleanFailure(r, "lower --lr")
+        #expect(r.stderr.contains("diverged"))
+    }
+
+    @Test("Ctrl-C saves a checkpoint; resume continues exactly")
+    func interruptAndResume() throws {
+        let data = temporaryFile(Array(sampleText(sentences: 3000).utf8))
+        let out = temporaryPath("sigint")
+        let flags = ["--embed", "8", "--hidden", "16", "--layers", "2", "--dropout", "0.2", "--batch", "4", "--seq", "8", "--threads", "1", "--eval-every", "0", "--checkpoint-every", "0"]
+        let interrupted = try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "100000000"] + flags, interruptAfter: 2)
+        #expect(interrupted.status == 130, "\(interrupted.stderr)")
+        #expect(interrupted.stderr.contains("interrupted at step"))
+        let sidecar = try String(contentsOfFile: out + "/checkpoint.json", encoding: .utf8)
+        // The top-level "step" of the sidecar (two-space indent).
+        let line = sidecar.split(separator: "\n").first { $0.hasPrefix("  \"step\"") }
+        let step = try #require(Int(line?.split(separator: ":").last?.trimmingCharacters(in: CharacterSet(charactersIn: " ,")) ?? ""))
+        #expect(step > 0)
+        let resumed = try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "\(step + 20)", "--quiet", "--threads", "1", "--eval-every", "0"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let straightOut = temporaryPath("straight")
+        let straight = try Recur.run(["charlm", "train", "--data", data, "--out", straightOut, "--steps", "\(step + 20)", "--quiet"] + flags)
+        #expect(straight.status == 0, "\(straight.stderr)")
+        let name = "model-" + String(format: "%08d", step + 20) + ".safetensors"
+        let a = try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))
+        let b = try Data(contentsOf: URL(fileURLWithPath: straightOut + "/" + name))
+        #expect(a == b, "resumed weights differ from an uninterrupted run")
+    }
+
+    @Test("train, sample, eval and inspect end to end")
+    func endToEnd() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let out = temporaryPath("e2e")
+        let train = try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "30", "--json", "--plot", "--eval-every", "10"] + Self.small)
+        #expect(train.status == 0, "\(train.stderr)")
+        let summary = try #require(train.stdout.split(separator: "\n").last)
+        for field in ["\"steps\":30", "\"seconds\":", "\"chars_per_s\":", "\"train_loss\":", "\"val_bpc\":"] {
+            #expect(summary.contains(field), "missing \(field) in \(summary)")
+        }
+        #expect(FileManager.default.fileExists(atPath: out + "/training.svg"))
+        #expect(FileManager.default.fileExists(atPath: out + "/best/checkpoint.json"))
+        let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
+        #expect(metrics.contains("grad_norm") && metrics.contains("val_bpc") && metrics.contains("clipped_fraction"))
+        let a = try Recur.run(["charlm", "sample", "--model", out, "--length", "100", "--seed", "7", "--prime", "The"])
+        let b = try Recur.run(["charlm", "sample", "--model", out, "--length", "100", "--seed", "7", "--prime", "The"])
+        #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.hasPrefix("The"))
+        let eval = try Recur.run(["charlm", "eval", "--model", out, "--data", temporaryFile(Array("Cat sees §§ the dog.\n".utf8)), "--json"])
+        #expect(eval.status == 0)
+        #expect(eval.stdout.contains("\"unknown_symbols\":2"))
+        let inspect = try Recur.run(["charlm", "inspect", "--model", out])
+        #expect(inspect.stdout.contains("parameters") && inspect.stdout.contains("vocabulary") && inspect.stdout.contains("30 of 30 steps"))
+    }
+}
+
+@Suite("recur bench (CLI)", .serialized)
+struct BenchCLITests {
+    @Test("the OpenBLAS kernel is upgraded for the CPU, and a user-set OPENBLAS_CORETYPE wins")
+    func kernelChoice() throws {
+        let auto = try Recur.run(["bench", "gemm", "--quick"])
+        #expect(auto.status == 0, "\(auto.stderr)")
+        let summary = try #require(auto.stdout.split(separator: "\n").last.map(String.init))
+        #expect(summary.contains("\"kernel\":"))
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if flags.contains("avx512f") && flags.contains("avx512bw") && flags.contains("avx512vl") {
+            #expect(summary.contains("\"kernel\":\"SkylakeX\"") || summary.contains("\"kernel\":\"Cooperlake\"") || summary.contains("SapphireRapids"))
+        }
+        let forced = try Recur.run(["bench", "gemm", "--quick"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(forced.stdout.contains("\"kernel\":\"Haswell\""))
+        #expect(forced.stdout.contains("\"kernel_reason\":\"user-forced\""))
+    }
+}
