@@ -77,6 +77,12 @@ let package = Package(
             ],
             swiftSettings: optimization
         ),
+        .executableTarget(
+            name: "CharLMExample",
+            dependencies: ["RecurCharLM"],
+            path: "Examples/CharLM",
+            swiftSettings: optimization
+        ),
         .target(name: "BLASDirect", dependencies: ["CBLAS"], path: "Benchmarks/BLASDirect"),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
@@ -101,7 +107,7 @@ let package = Package(
         ),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample"]),
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),

@@ -15,7 +15,7 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
     /// The text has fewer symbols than the job needs.
     case tooShort(path: String, symbols: Int, needed: Int, what: String)
     /// A vocabulary file is malformed.
-    case malformedVocabulary(path: String, line: Int, reason: String)
+    case malformedLine(path: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -31,7 +31,7 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
                 + "use --lossy to replace invalid bytes with U+FFFD"
         case .tooShort(let path, let symbols, let needed, let what):
             return "\(path): only \(symbols) symbols, but \(what) needs at least \(needed)"
-        case .malformedVocabulary(let path, let line, let reason):
+        case .malformedLine(let path, let line, let reason):
             return "\(path):\(line): \(reason)"
         }
     }

@@ -142,3 +142,28 @@ struct CharVocabularyTests {
         #expect(b.encode(text).ids.count == text.count)
     }
 }
+
+@Suite("SHA-256 and the corpus manifest")
+struct SHA256Tests {
+    @Test("NIST test vectors")
+    func vectors() {
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var streaming = SHA256()
+        for _ in 0..<1000 { streaming.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
+        #expect(streaming.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("manifest parsing and errors")
+    func manifest() throws {
+        let m = try CorpusManifest(text: "# c\nname\thttps://x/y.txt\t-\t12\tsome text\n\n")
+        #expect(m.entries.count == 1)
+        #expect(m.entry("name")?.bytes == 12)
+        #expect(m.entry("name")?.sha256 == nil)
+        #expect(throws: TextError.self) { try CorpusManifest(text: "broken line without tabs\n") }
+        #expect(throws: TextError.self) { try CorpusManifest(text: "n\tu\tnothex\t1\td\n") }
+    }
+}

@@ -17,7 +17,7 @@ struct RuntimeOptions: ParsableArguments {
         ThreadPool.shared.setThreadCount(threads ?? ThreadPool.defaultThreadCount)
         // The CLI owns its main thread: bind it to CPU 0 so the pool's workers (bound to 1, 2, …)
         // never share a CPU with it.
-        if threadCount > 1 { ThreadPool.bindCurrentThread(toCPU: 0) }
+        ThreadPool.shared.bindCallingThread()
         BLAS.prepare()
     }
 

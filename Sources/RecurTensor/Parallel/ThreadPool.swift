@@ -288,6 +288,14 @@ public final class ThreadPool: @unchecked Sendable {
         return mask.withUnsafeBytes { setAffinity(0, $0.count, $0.baseAddress!) } == 0
     }
 
+    /// Binds the calling thread to CPU 0, away from the workers (bound to CPUs 1, 2, …).
+    ///
+    /// Call it from the thread that drives training (the CLI and the examples do): otherwise the
+    /// scheduler may run it on a worker's CPU, and the two then share one core.
+    public func bindCallingThread() {
+        if threadCount > 1 && ThreadPool.defaultThreadCount > 1 { ThreadPool.bindCurrentThread(toCPU: 0) }
+    }
+
     static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -378,7 +386,9 @@ public final class SpinBarrier: @unchecked Sendable {
         var spins = 0
         while generation.load(ordering: .acquiring) == current {
             spins += 1
-            if spins > 1_000_000 && spins & 63 == 0 { sched_yield() }
+            // Yield regularly: if the scheduler put two parties on one CPU, the late one gets to
+            // run (pure spinning cost a whole time slice per step in that case).
+            if spins & 63 == 0 { sched_yield() }
         }
     }
 }

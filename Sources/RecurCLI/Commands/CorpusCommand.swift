@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import RecurTensor
+import RecurText
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `recur corpus …`: standard corpora from `corpora/MANIFEST`.
+struct CorpusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corpus", abstract: "List and download standard corpora (corpora/MANIFEST).",
+        subcommands: [CorpusList.self, CorpusFetch.self])
+}
+
+struct ManifestOption: ParsableArguments {
+    @Option(help: "The manifest to read.") var manifest: String = "corpora/MANIFEST"
+
+    func load() throws -> CorpusManifest {
+        let text: String
+        do {
+            text = try TextFile.read(manifest)
+        } catch TextError.fileNotFound {
+            throw CLIError("\(manifest) not found; run recur from the Recur checkout or pass --manifest")
+        }
+        return try CorpusManifest(text: text, path: manifest)
+    }
+}
+
+struct CorpusList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the corpora in the manifest.")
+    @OptionGroup var manifest: ManifestOption
+
+    func run() throws {
+        for e in try manifest.load().entries {
+            let size = e.bytes.map { " (\(Console.compact(Double($0)))B)" } ?? ""
+            Output.line("\(e.name)\(size): \(e.description)\(e.sha256 == nil ? " [no checksum recorded]" : "")")
+        }
+    }
+}
+
+struct CorpusFetch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch", abstract: "Download a corpus and verify its size and SHA-256.",
+        discussion: "The file is written atomically to --to/NAME-<file name>; nothing is left behind when verification fails.")
+
+    @Argument(help: "Corpus name (see `recur corpus list`).") var name: String
+    @Option(help: "Directory to save into.") var to: String = "corpora/downloads"
+    @Flag(help: "Accept a corpus whose checksum the manifest does not record (prints the computed one).")
+    var allowUnverified = false
+    @OptionGroup var manifest: ManifestOption
+
+    func run() throws {
+        let m = try manifest.load()
+        guard let entry = m.entry(name) else {
+            throw CLIError("no corpus named \(name) in \(manifest.manifest); known: \(m.entries.map(\.name).joined(separator: ", "))")
+        }
+        guard entry.sha256 != nil || allowUnverified else {
+            throw CLIError("\(name): the manifest records no SHA-256, so the download cannot be verified; pass --allow-unverified to fetch it anyway")
+        }
+        guard let url = URL(string: entry.url), let scheme = url.scheme, ["http", "https", "file"].contains(scheme) else {
+            throw CLIError("\(name): unsupported URL \(entry.url)")
+        }
+        if scheme != "file" { Output.error("fetching \(name) from \(entry.url)\n") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw CLIError("\(name): download from \(entry.url) failed (\(error.localizedDescription))")
+        }
+        if let bytes = entry.bytes, data.count != bytes {
+            throw CLIError("\(name): expected \(bytes) bytes, got \(data.count); the download is incomplete or changed")
+        }
+        let digest = SHA256.hex(data)
+        if let expected = entry.sha256, digest != expected {
+            throw CLIError("\(name): SHA-256 mismatch (expected \(expected), got \(digest)); not saved")
+        }
+        let file = to + "/" + name + "-" + url.lastPathComponent
+        do {
+            try AtomicFile.createDirectory(to)
+            try AtomicFile.write(Array(data), to: file)
+        } catch {
+            throw CLIError(error.description)
+        }
+        Output.line(file)
+        Output.error(
+            "saved \(data.count) bytes to \(file); SHA-256 \(digest)\(entry.sha256 == nil ? " (unverified: add it to the manifest to pin it)" : " verified")\n")
+    }
+}
