@@ -56,6 +56,7 @@ let package = Package(
         .library(name: "RecurText", targets: ["RecurText"]),
         .library(name: "RecurNN", targets: ["RecurNN"]),
         .library(name: "RecurCharLM", targets: ["RecurCharLM"]),
+        .library(name: "RecurWord2Vec", targets: ["RecurWord2Vec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "RecurCLI",
             dependencies: [
-                "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurReport", "BLASDirect",
+                "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec", "RecurReport", "BLASDirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimization
@@ -81,6 +82,12 @@ let package = Package(
             name: "CharLMExample",
             dependencies: ["RecurCharLM"],
             path: "Examples/CharLM",
+            swiftSettings: optimization
+        ),
+        .executableTarget(
+            name: "WordEmbeddingsExample",
+            dependencies: ["RecurWord2Vec"],
+            path: "Examples/WordEmbeddings",
             swiftSettings: optimization
         ),
         .target(name: "BLASDirect", dependencies: ["CBLAS"], path: "Benchmarks/BLASDirect"),
@@ -98,6 +105,7 @@ let package = Package(
             swiftSettings: optimization
         ),
         .target(name: "RecurReport", dependencies: ["RecurTensor"], swiftSettings: optimization),
+        .target(name: "RecurWord2Vec", dependencies: ["RecurTensor", "RecurText"], swiftSettings: optimization),
         .target(
             name: "RecurCharLM",
             dependencies: [
@@ -107,7 +115,8 @@ let package = Package(
         ),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample"]),
+        .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
+        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "WordEmbeddingsExample"]),
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),

@@ -17,6 +17,6 @@ struct Recur: ParsableCommand {
               recur translate train --pairs FILE   train a toy translation model
             """,
         version: version,
-        subcommands: [CharLMCommand.self, CorpusCommand.self, BenchCommand.self]
+        subcommands: [CharLMCommand.self, Word2VecCommand.self, CorpusCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,263 @@
+import ArgumentParser
+import RecurReport
+import RecurTensor
+import RecurText
+import RecurWord2Vec
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `recur word2vec …`: word embeddings.
+struct Word2VecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "word2vec",
+        abstract: "Train word embeddings (skip-gram/CBOW), export them and query them.",
+        subcommands: [W2VTrain.self, W2VSimilar.self, W2VAnalogy.self, W2VEval.self, W2VPlot.self, W2VConvert.self]
+    )
+}
+
+extension VectorFormat: ExpressibleByArgument {}
+extension Tokenization: ExpressibleByArgument {}
+extension KeyedVectors.AnalogyMethod: ExpressibleByArgument {}
+
+struct W2VTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train word vectors on a text corpus (the original word2vec tool's algorithm).",
+        discussion: """
+            The corpus is streamed from disk (one shard per thread, every epoch); only the vocabulary
+            and the vectors are held in memory. Flags and defaults follow the C tool:
+            -size → --dim, -iter → --epochs, -alpha → --lr, -cbow 1 → --cbow, -hs 1 → --hs.
+            """
+    )
+
+    @Option(help: "Text corpus (UTF-8; words separated by whitespace, or see --tokenize).") var data: String
+    @Option(help: "Where to write the vectors.") var out: String
+    @Option(help: "text, binary, tsv (directory for TensorBoard) or npy.") var format: VectorFormat = .text
+    @Flag(help: "Shorthand for --format binary.") var binary = false
+    @Option(help: "Vector size.") var dim: Int = 100
+    @Option(help: "Maximum context distance.") var window: Int = 5
+    @Option(help: "Negative samples per pair (0 needs --hs).") var negative: Int = 5
+    @Flag(help: "Hierarchical softmax.") var hs = false
+    @Flag(help: "CBOW instead of skip-gram.") var cbow = false
+    @Option(help: "Subsampling threshold for frequent words (0: off).") var sample: Double = 1e-3
+    @Option(help: "Discard words with fewer occurrences.") var minCount: Int = 5
+    @Option(help: "Keep at most this many words (0: all).") var maxVocab: Int = 0
+    @Option(help: "Passes over the corpus.") var epochs: Int = 5
+    @Option(help: "Starting learning rate (default 0.025, CBOW 0.05).") var lr: Float?
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "whitespace, or unicode: lower-case and split punctuation.") var tokenize: Tokenization = .whitespace
+    @Option(help: "Write the vocabulary (`word count` lines) here.") var saveVocab: String?
+    @Option(help: "Use this vocabulary file instead of counting the corpus.") var readVocab: String?
+    @Flag(help: "Print a one-line JSON summary last.") var json = false
+    @Flag(help: "Only errors and the summary.") var quiet = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    var configuration: Word2VecConfiguration {
+        var c = Word2VecConfiguration()
+        c.dimensions = dim
+        c.window = window
+        c.negative = negative
+        c.hierarchicalSoftmax = hs
+        c.cbow = cbow
+        c.sample = sample
+        c.minCount = minCount
+        c.maxVocabulary = maxVocab
+        c.epochs = epochs
+        c.learningRate = lr ?? (cbow ? 0.05 : 0.025)
+        c.threads = runtime.threadCount
+        c.seed = seed
+        c.tokenization = tokenize
+        return c
+    }
+
+    func validate() throws {
+        if let problem = configuration.problem { throw CLIError(problem) }
+    }
+
+    func run() throws {
+        runtime.apply()
+        let format: VectorFormat = binary ? .binary : format
+        try checkWritable(out, directory: format == .tsv)
+        var console = Console()
+        console.quiet = quiet
+        let vocabulary = try readVocab.map { try WordVocabulary.read(path: $0, minCount: minCount, maxWords: maxVocab) }
+        let trainer = try Word2VecTrainer(corpusPath: data, configuration: configuration, vocabulary: vocabulary)
+        if let saveVocab {
+            do {
+                try AtomicFile.write(trainer.vocabulary.savedText(), to: saveVocab)
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
+        let v = trainer.vocabulary
+        console.log(
+            "\(v.count) words (min count \(minCount)) from \(v.corpusWords) corpus words; \(cbow ? "CBOW" : "skip-gram"), \(hs ? "hierarchical softmax" : "negative \(negative)"), dim \(dim), \(epochs) epochs, \(runtime.threadCount) threads"
+        )
+        let isTerminal = console.isTerminal && !quiet
+        let result = try trainer.train { p in
+            let line =
+                "epoch \(p.epoch + 1) | \(Console.fixed(100 * Double(p.wordsProcessed) / Double(max(p.totalWords, 1)), 1))% | lr \(Console.fixed(Double(p.learningRate), 5)) | \(Console.compact(p.wordsPerSecond)) words/s | ETA \(Console.duration(Double(p.totalWords - p.wordsProcessed) / max(p.wordsPerSecond, 1)))"
+            if isTerminal { Output.error("\r\u{1B}[K" + line) }
+        }
+        if isTerminal { Output.error("\n") }
+        for (e, loss) in result.epochLosses.enumerated() {
+            console.log("epoch \(e + 1): mean loss \(Console.fixed(loss, 4)) per prediction")
+        }
+        let files = try result.vectors.write(to: out, format: format)
+        console.log(
+            "done: \(Console.compact(result.wordsPerSecond)) words/s, \(Console.duration(result.seconds)); vectors in \(files.joined(separator: ", "))")
+        if json {
+            let line: JSONValue = .object([
+                ("bench", "word2vec"), ("impl", .string("recur-\(Recur.version)")), ("vocab", .int(v.count)),
+                ("corpus_words", .int(v.corpusWords)), ("training_words", .int(v.trainingWords)),
+                ("dim", .int(dim)), ("epochs", .int(epochs)), ("threads", .int(runtime.threadCount)),
+                ("seconds", .rounded(result.seconds, 3)), ("words_per_s", .rounded(result.wordsPerSecond, 1)),
+                ("epoch_losses", .array(result.epochLosses.map { .rounded($0, 5) })),
+            ])
+            Output.line(line.text)
+        }
+    }
+
+    func checkWritable(_ path: String, directory: Bool) throws {
+        let probe = directory ? path + "/.write-test" : path + ".write-test"
+        do {
+            if directory { try AtomicFile.createDirectory(path) }
+            try AtomicFile.write([0x6F, 0x6B], to: probe)
+            unlink(probe)
+        } catch {
+            throw CLIError("--out \(path) is not writable (\(error.reason))")
+        }
+    }
+}
+
+/// Options for commands that read vectors.
+struct VectorsOption: ParsableArguments {
+    @Option(help: "Vectors in word2vec text or binary format (detected).") var vectors: String
+    @Flag(help: "Force reading the binary format.") var binary = false
+
+    func load() throws -> KeyedVectors { try KeyedVectors.load(path: vectors, binary: binary ? true : nil) }
+}
+
+struct W2VSimilar: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "similar", abstract: "Nearest neighbours of words (cosine).")
+    @OptionGroup var input: VectorsOption
+    @Argument(help: "Words; with several, their neighbours in turn.") var words: [String]
+    @Option(name: .short, help: "Neighbours to show.") var n: Int = 10
+
+    func run() throws {
+        let kv = try input.load()
+        try kv.requireWords(words)
+        for word in words {
+            if words.count > 1 { Output.line("\(word):") }
+            for (w, s) in try kv.mostSimilar(to: word, count: n) {
+                Output.line("\(w)\t\(Console.fixed(Double(s), 4))")
+            }
+        }
+    }
+}
+
+struct W2VAnalogy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analogy", abstract: "A is to B as C is to ? (e.g. man king woman → queen).")
+    @OptionGroup var input: VectorsOption
+    @Argument(help: "A") var a: String
+    @Argument(help: "B") var b: String
+    @Argument(help: "C") var c: String
+    @Option(help: "3cosadd or 3cosmul.") var method: KeyedVectors.AnalogyMethod = .add
+    @Option(name: .short, help: "Answers to show.") var n: Int = 5
+
+    func run() throws {
+        let kv = try input.load()
+        for (w, s) in try kv.analogy(a: a, b: b, c: c, method: method, count: n) {
+            Output.line("\(w)\t\(Console.fixed(Double(s), 4))")
+        }
+    }
+}
+
+struct W2VEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Analogy accuracy (questions-words format) or word-similarity correlation.")
+    @OptionGroup var input: VectorsOption
+    @Option(help: "Analogy questions (`: section` headers, `a b c d` lines).") var analogies: String?
+    @Option(help: "Word pairs with human scores (`word1 word2 score`).") var pairs: String?
+    @Option(help: "Only the most frequent words take part (and answer).") var restrict: Int = 30_000
+    @Option(help: "3cosadd or 3cosmul.") var method: KeyedVectors.AnalogyMethod = .add
+    @Flag(help: "Print one JSON line.") var json = false
+
+    func validate() throws {
+        if (analogies == nil) == (pairs == nil) { throw CLIError("give exactly one of --analogies FILE and --pairs FILE") }
+        if restrict <= 0 { throw CLIError("--restrict must be positive, got \(restrict)") }
+    }
+
+    func run() throws {
+        let kv = try input.load()
+        if let analogies {
+            let r = try kv.evaluateAnalogies(path: analogies, restrict: restrict, method: method)
+            if json {
+                let line: JSONValue = .object([
+                    ("accuracy", .rounded(r.accuracy, 4)), ("semantic", .rounded(r.semanticAccuracy, 4)),
+                    ("syntactic", .rounded(r.syntacticAccuracy, 4)), ("questions", .int(r.questions)),
+                    ("skipped_fraction", .rounded(r.skippedFraction, 4)),
+                    ("sections", .object(r.sections.map { ($0.name, .rounded($0.accuracy, 4)) })),
+                ])
+                Output.line(line.text)
+                return
+            }
+            for s in r.sections {
+                Output.line("\(s.name): \(Console.fixed(100 * s.accuracy, 2))% (\(s.correct)/\(s.answered), \(s.skipped) skipped)")
+            }
+            Output.line("semantic: \(Console.fixed(100 * r.semanticAccuracy, 2))%  syntactic: \(Console.fixed(100 * r.syntacticAccuracy, 2))%")
+            Output.line("total: \(Console.fixed(100 * r.accuracy, 2))% of \(r.questions) questions; \(Console.fixed(100 * r.skippedFraction, 2))% skipped (out of vocabulary)")
+        } else if let pairs {
+            let r = try kv.evaluatePairs(path: pairs)
+            if json {
+                let line: JSONValue = .object([
+                    ("spearman", .rounded(r.spearman, 4)), ("pearson", .rounded(r.pearson, 4)), ("pairs", .int(r.pairs)),
+                    ("oov_fraction", .rounded(r.outOfVocabularyFraction, 4)),
+                ])
+                Output.line(line.text)
+                return
+            }
+            Output.line(
+                "Spearman \(Console.fixed(r.spearman, 4)), Pearson \(Console.fixed(r.pearson, 4)) on \(r.pairs) pairs; \(Console.fixed(100 * r.outOfVocabularyFraction, 2))% out of vocabulary")
+        }
+    }
+}
+
+struct W2VPlot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plot", abstract: "A 2-D PCA map of words as SVG.")
+    @OptionGroup var input: VectorsOption
+    @Argument(help: "Words to place.") var words: [String]
+    @Option(help: "The SVG file to write.") var out: String = "words.svg"
+
+    func validate() throws {
+        if words.count < 2 { throw CLIError("plot needs at least two words") }
+    }
+
+    func run() throws {
+        let kv = try input.load()
+        let points = try kv.projection2D(words)
+        let svg = SVG.scatter(title: "PCA of \(words.count) word vectors", points: points.map { ($0.x, $0.y, $0.word) })
+        do {
+            try AtomicFile.write(svg, to: out)
+        } catch {
+            throw CLIError(error.description)
+        }
+        Output.line(out)
+    }
+}
+
+struct W2VConvert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert", abstract: "Convert vectors between text, binary, TSV (projector) and NumPy formats.")
+    @OptionGroup var input: VectorsOption
+    @Option(help: "Where to write.") var out: String
+    @Option(help: "text, binary, tsv or npy.") var format: VectorFormat = .text
+
+    func run() throws {
+        let kv = try input.load()
+        for file in try kv.write(to: out, format: format) { Output.line(file) }
+    }
+}

@@ -1,0 +1,170 @@
+/// How running text becomes words.
+public enum Tokenization: String, Sendable, Codable, CaseIterable {
+    /// Split on whitespace only (text8-style corpora, the C tool's behaviour).
+    case whitespace
+    /// NFC, lower-case, and split punctuation and symbols into tokens of their own; a word is a
+    /// run of letters, combining marks, digits and connector punctuation (`_`), in any script.
+    case unicode
+}
+
+/// Splits UTF-8 text into words, streaming over byte buffers.
+///
+/// ```swift
+/// WordTokenizer(.unicode).tokens("Hello, Wörld!")   // ["hello", ",", "wörld", "!"]
+/// ```
+public struct WordTokenizer: Sendable {
+    public let mode: Tokenization
+
+    public init(_ mode: Tokenization) { self.mode = mode }
+
+    /// Whether a byte is ASCII whitespace (the separators of whitespace mode; non-ASCII
+    /// whitespace is handled in unicode mode).
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
+
+    /// Calls `body` with each token of `bytes` (valid UTF-8) in order. A `\n` in the text also
+    /// produces a call with an empty token (sentence boundary) when `reportNewlines` is set.
+    ///
+    /// In whitespace mode tokens are slices of `bytes` (no copies); in unicode mode they are
+    /// lower-cased into a scratch buffer valid only during the call.
+    public func forEachToken(
+        _ bytes: UnsafeBufferPointer<UInt8>, reportNewlines: Bool = false, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        let n = bytes.count
+        guard let base = bytes.baseAddress else { return }
+        switch mode {
+        case .whitespace:
+            var i = 0
+            while i < n {
+                while i < n && WordTokenizer.isSpace(base[i]) {
+                    if reportNewlines && base[i] == 0x0A { body(UnsafeBufferPointer(start: base, count: 0)) }
+                    i += 1
+                }
+                let start = i
+                while i < n && !WordTokenizer.isSpace(base[i]) { i += 1 }
+                if i > start { body(UnsafeBufferPointer(start: base + start, count: i - start)) }
+            }
+        case .unicode:
+            var word: [UInt8] = []
+            word.reserveCapacity(64)
+            var single: [UInt8] = []
+            func flush() {
+                if !word.isEmpty {
+                    let normalized = UnicodeText.nfc(word)
+                    normalized.withUnsafeBufferPointer { body($0) }
+                    word.removeAll(keepingCapacity: true)
+                }
+            }
+            var i = 0
+            while i < n {
+                let (scalar, length) = UnicodeText.decode(bytes, at: i)
+                switch UnicodeText.characterClass(scalar) {
+                case .letter, .mark, .number, .connector:
+                    UnicodeText.encode(UnicodeText.lowercase(scalar), into: &word)
+                case .space, .control:
+                    flush()
+                    if reportNewlines && scalar == 0x0A { body(UnsafeBufferPointer(start: base, count: 0)) }
+                case .punctuation, .symbol, .other:
+                    flush()
+                    single.removeAll(keepingCapacity: true)
+                    single.append(contentsOf: UnsafeBufferPointer(start: base + i, count: length))
+                    single.withUnsafeBufferPointer { body($0) }
+                }
+                i += length
+            }
+            flush()
+        }
+    }
+
+    /// The tokens of a string.
+    public func tokens(_ text: String) -> [String] {
+        var out: [String] = []
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            forEachToken(buffer) { out.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        return out
+    }
+}
+
+/// Reads a byte range of a file in chunks and hands out whole tokens: a chunk boundary never
+/// splits a word. Used to stream corpora that need not fit in memory, one shard per thread.
+public struct TokenStream {
+    private let file: UnsafeMutablePointer<FILE>
+    private let path: String
+    private let end: Int
+    private var position: Int
+    private var carry: [UInt8] = []
+    private var chunk: [UInt8]
+    public let tokenizer: WordTokenizer
+
+    /// Opens `path` for the byte range `range`; a shard starts at the first token boundary at or
+    /// after `range.lowerBound` and ends with the token that contains `range.upperBound - 1`.
+    public init(path: String, range: Range<Int>, tokenizer: WordTokenizer, chunkSize: Int = 1 << 20) throws(TextError) {
+        guard let f = fopen(path, "rb") else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        file = f
+        self.path = path
+        end = range.upperBound
+        position = range.lowerBound
+        self.tokenizer = tokenizer
+        chunk = [UInt8](repeating: 0, count: chunkSize)
+        if range.lowerBound > 0 {
+            // Skip the partial token before the shard: back up one byte; if it is not a
+            // separator we are inside a token, which belongs to the previous shard.
+            fseek(f, range.lowerBound - 1, SEEK_SET)
+            var c = fgetc(f)
+            if c != EOF && !WordTokenizer.isSpace(UInt8(c)) {
+                repeat {
+                    c = fgetc(f)
+                    position += 1
+                } while c != EOF && !WordTokenizer.isSpace(UInt8(c))
+            }
+            fseek(f, position, SEEK_SET)
+        }
+    }
+
+    /// Closes the file.
+    public func close() { fclose(file) }
+
+    /// Calls `body` for each token of the next chunk (and newlines as empty tokens); returns
+    /// false at the end of the shard.
+    ///
+    /// - Throws: `TextError.binary` or `.invalidUTF8` (with the file offset) for bad bytes.
+    public mutating func next(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TextError) -> Bool {
+        if position >= end && carry.isEmpty { return false }
+        let dataStart = position - carry.count
+        let want = min(chunk.count, max(0, end - position))
+        var read = 0
+        if want > 0 {
+            read = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, want, file) }
+            position += read
+        }
+        var data = carry
+        carry.removeAll(keepingCapacity: true)
+        data.append(contentsOf: chunk[0..<read])
+        if read == want && position < end {
+            // Keep a trailing partial token for the next chunk.
+            var cut = data.count
+            while cut > 0 && !WordTokenizer.isSpace(data[cut - 1]) { cut -= 1 }
+            carry = Array(data[cut...])
+            data.removeSubrange(cut...)
+        } else if position >= end, let last = data.last, !WordTokenizer.isSpace(last) {
+            // Finish the token that straddles the end of the shard (the next shard skips it).
+            var c = fgetc(file)
+            while c != EOF && !WordTokenizer.isSpace(UInt8(c)) {
+                data.append(UInt8(c))
+                c = fgetc(file)
+            }
+        }
+        if let nul = data.firstIndex(of: 0) { throw .binary(path: path, offset: dataStart + nul) }
+        if let bad = UTF8Validation.firstInvalidOffset(data) {
+            throw .invalidUTF8(path: path, offset: dataStart + bad, byte: data[bad])
+        }
+        data.withUnsafeBufferPointer { tokenizer.forEachToken($0, reportNewlines: true, body) }
+        return !(read == 0 && carry.isEmpty && position >= end)
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

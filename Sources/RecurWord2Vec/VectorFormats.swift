@@ -1,0 +1,203 @@
+import RecurTensor
+import RecurText
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// File formats for word vectors.
+public enum VectorFormat: String, Sendable, CaseIterable {
+    /// word2vec text: `count dim` then `word v1 … vd` per line (gensim `binary=False`).
+    case text
+    /// word2vec binary: `count dim\n` then `word ` and d little-endian float32 per word (gensim
+    /// `binary=True`; gensim writes no newline after a vector, the C tool writes one, both load).
+    case binary
+    /// TensorBoard projector: `vectors.tsv` (tab-separated rows) and `metadata.tsv` (one word per
+    /// line), next to each other.
+    case tsv
+    /// NumPy: `.npy` (float32, `[V, D]`) plus a `.vocab.txt` with one word per line.
+    case npy
+}
+
+extension KeyedVectors {
+    // MARK: - Writing
+
+    /// Writes the vectors in `format`; every file is written atomically. For `tsv`, `path` is a
+    /// directory (created); for `npy`, the vocabulary goes next to it as `<path>.vocab.txt`.
+    /// - Returns: the files written.
+    @discardableResult
+    public func write(to path: String, format: VectorFormat) throws -> [String] {
+        do {
+            switch format {
+            case .text:
+                try AtomicFile.write(textBytes(), to: path)
+                return [path]
+            case .binary:
+                try AtomicFile.write(binaryBytes(), to: path)
+                return [path]
+            case .tsv:
+                try AtomicFile.createDirectory(path)
+                let d = dimensions
+                var rows = ""
+                vectors.withUnsafeBufferPointer { p in
+                    for r in 0..<count {
+                        rows += (0..<d).map { "\(p[r * d + $0])" }.joined(separator: "\t") + "\n"
+                    }
+                }
+                try AtomicFile.write(rows, to: path + "/vectors.tsv")
+                try AtomicFile.write(words.joined(separator: "\n") + "\n", to: path + "/metadata.tsv")
+                return [path + "/vectors.tsv", path + "/metadata.tsv"]
+            case .npy:
+                try AtomicFile.write(npyBytes(), to: path)
+                try AtomicFile.write(words.joined(separator: "\n") + "\n", to: path + ".vocab.txt")
+                return [path, path + ".vocab.txt"]
+            }
+        } catch {
+            throw Word2VecError.invalidConfiguration(error.description)
+        }
+    }
+
+    func textBytes() -> [UInt8] {
+        var out = Array("\(count) \(dimensions)\n".utf8)
+        let d = dimensions
+        vectors.withUnsafeBufferPointer { p in
+            for r in 0..<count {
+                out += Array(words[r].utf8)
+                for c in 0..<d { out += Array(" \(p[r * d + c])".utf8) }
+                out.append(0x0A)
+            }
+        }
+        return out
+    }
+
+    func binaryBytes() -> [UInt8] {
+        var out = Array("\(count) \(dimensions)\n".utf8)
+        let d = dimensions
+        out.reserveCapacity(out.count + count * (d * 4 + 16))
+        vectors.withUnsafeBufferPointer { p in
+            for r in 0..<count {
+                out += Array(words[r].utf8)
+                out.append(0x20)
+                for c in 0..<d {
+                    let bits = p[r * d + c].bitPattern.littleEndian
+                    out.append(UInt8(truncatingIfNeeded: bits))
+                    out.append(UInt8(truncatingIfNeeded: bits >> 8))
+                    out.append(UInt8(truncatingIfNeeded: bits >> 16))
+                    out.append(UInt8(truncatingIfNeeded: bits >> 24))
+                }
+            }
+        }
+        return out
+    }
+
+    func npyBytes() -> [UInt8] {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(count), \(dimensions)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(header.utf8.count)
+        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+        out += Array(header.utf8)
+        vectors.withUnsafeBufferPointer { p in
+            for v in p {
+                let bits = v.bitPattern.littleEndian
+                out += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+            }
+        }
+        return out
+    }
+
+    // MARK: - Reading
+
+    /// Loads word2vec text or binary vectors (`nil`: detect from the content), validating the
+    /// header counts, every record's length and that every value is finite.
+    public static func load(path: String, binary: Bool? = nil) throws -> KeyedVectors {
+        let bytes = try TextFile.readBytes(path)
+        guard let newline = bytes.firstIndex(of: 0x0A) else {
+            throw Word2VecError.malformedVectors(path: path, line: 1, reason: "no header line `count dimensions`")
+        }
+        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
+        guard header.count == 2, let count = Int(header[0]), let d = Int(header[1]), count >= 0, d > 0 else {
+            throw Word2VecError.malformedVectors(path: path, line: 1, reason: "the header must be `count dimensions`")
+        }
+        let body = bytes[(newline + 1)...]
+        let isBinary = binary ?? !firstLineIsText(body, dimensions: d)
+        return isBinary
+            ? try loadBinary(body, count: count, dimensions: d, path: path)
+            : try loadText(body, count: count, dimensions: d, path: path)
+    }
+
+    /// Whether the first record reads as `word` and d numbers (text format).
+    static func firstLineIsText(_ body: ArraySlice<UInt8>, dimensions d: Int) -> Bool {
+        let line = body.prefix { $0 != 0x0A }
+        let fields = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 })
+        guard fields.count == d + 1 else { return body.isEmpty }
+        return fields.dropFirst().allSatisfy { Float(String(decoding: $0, as: UTF8.self)) != nil }
+    }
+
+    static func loadText(_ body: ArraySlice<UInt8>, count: Int, dimensions d: Int, path: String) throws -> KeyedVectors {
+        var words: [String] = []
+        words.reserveCapacity(count)
+        var values = [Float]()
+        values.reserveCapacity(count * d)
+        var lineNumber = 1
+        for line in body.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.isEmpty || (line.count == 1 && line.first == 0x0D) { continue }
+            let fields = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 })
+            guard fields.count == d + 1 else {
+                throw Word2VecError.malformedVectors(path: path, line: lineNumber, reason: "expected a word and \(d) numbers, found \(fields.count - 1) numbers")
+            }
+            guard words.count < count else {
+                throw Word2VecError.malformedVectors(path: path, line: lineNumber, reason: "more vectors than the header's \(count)")
+            }
+            let word = String(decoding: fields[0], as: UTF8.self)
+            for f in fields.dropFirst() {
+                guard let v = Float(String(decoding: f, as: UTF8.self)), v.isFinite else {
+                    throw Word2VecError.malformedVectors(path: path, line: lineNumber, reason: "`\(String(decoding: f, as: UTF8.self))` in the vector of \(word) is not a finite number")
+                }
+                values.append(v)
+            }
+            words.append(word)
+        }
+        guard words.count == count else {
+            throw Word2VecError.malformedVectors(path: path, line: lineNumber, reason: "the header promises \(count) vectors, the file has \(words.count)")
+        }
+        return KeyedVectors(words: words, vectors: Tensor(shape: [count, d], scalars: values))
+    }
+
+    static func loadBinary(_ body: ArraySlice<UInt8>, count: Int, dimensions d: Int, path: String) throws -> KeyedVectors {
+        var words: [String] = []
+        var values = [Float](repeating: 0, count: count * d)
+        var i = body.startIndex
+        for n in 0..<count {
+            while i < body.endIndex && (body[i] == 0x0A || body[i] == 0x0D) { i += 1 }
+            let start = i
+            while i < body.endIndex && body[i] != 0x20 { i += 1 }
+            guard i < body.endIndex else {
+                throw Word2VecError.malformedVectors(path: path, line: n + 2, reason: "vector \(n + 1) of \(count) is truncated (no word)")
+            }
+            let word = String(decoding: body[start..<i], as: UTF8.self)
+            i += 1
+            guard body.endIndex - i >= d * 4 else {
+                throw Word2VecError.malformedVectors(path: path, line: n + 2, reason: "the record of \(word) (vector \(n + 1) of \(count)) is truncated")
+            }
+            for c in 0..<d {
+                let o = i + 4 * c
+                let bits = UInt32(body[o]) | UInt32(body[o + 1]) << 8 | UInt32(body[o + 2]) << 16 | UInt32(body[o + 3]) << 24
+                let v = Float(bitPattern: bits)
+                guard v.isFinite else {
+                    throw Word2VecError.malformedVectors(path: path, line: n + 2, reason: "the vector of \(word) contains NaN or infinity")
+                }
+                values[n * d + c] = v
+            }
+            i += d * 4
+            words.append(word)
+        }
+        while i < body.endIndex && (body[i] == 0x0A || body[i] == 0x0D) { i += 1 }
+        if i != body.endIndex {
+            throw Word2VecError.malformedVectors(path: path, line: count + 2, reason: "data after the header's \(count) vectors")
+        }
+        return KeyedVectors(words: words, vectors: Tensor(shape: [count, d], scalars: values))
+    }
+}

@@ -1,0 +1,69 @@
+import RecurText
+
+/// Hyperparameters of word2vec training, with the C tool's names and defaults.
+public struct Word2VecConfiguration: Sendable, Equatable, Codable {
+    /// Vector size (`-size`).
+    public var dimensions = 100
+    /// Maximum distance between a word and its context (`-window`); each position draws its
+    /// effective window uniformly from 1…window.
+    public var window = 5
+    /// Negative samples per positive pair (`-negative`; 0 with hierarchical softmax only).
+    public var negative = 5
+    /// Hierarchical softmax over a Huffman tree (`-hs 1`).
+    public var hierarchicalSoftmax = false
+    /// Continuous bag of words instead of skip-gram (`-cbow 1`).
+    public var cbow = false
+    /// Frequent-word subsampling threshold (`-sample`; 0: off).
+    public var sample: Double = 1e-3
+    /// Words rarer than this are dropped (`-min-count`).
+    public var minCount = 5
+    /// Keep only the most frequent words (0: no limit).
+    public var maxVocabulary = 0
+    /// Passes over the corpus (`-iter`).
+    public var epochs = 5
+    /// Starting learning rate (`-alpha`; the C tool uses 0.05 for CBOW), decayed linearly to
+    /// 0.0001 of it.
+    public var learningRate: Float = 0.025
+    /// Worker threads (`-threads`).
+    public var threads = 2
+    public var seed: UInt64 = 1
+    public var tokenization: Tokenization = .whitespace
+
+    public init() {}
+
+    /// A one-line description of a problem with the values, or nil when they are usable.
+    public var problem: String? {
+        if dimensions <= 0 { return "--dim must be positive, got \(dimensions)" }
+        if window <= 0 { return "--window must be positive, got \(window)" }
+        if negative < 0 { return "--negative must not be negative, got \(negative)" }
+        if negative == 0 && !hierarchicalSoftmax { return "--negative must be positive (or use --hs), got \(negative)" }
+        if !(sample >= 0) { return "--sample must not be negative, got \(sample)" }
+        if minCount < 1 { return "--min-count must be at least 1, got \(minCount)" }
+        if maxVocabulary < 0 { return "--max-vocab must not be negative, got \(maxVocabulary)" }
+        if epochs <= 0 { return "--epochs must be positive, got \(epochs)" }
+        if !(learningRate > 0 && learningRate.isFinite) { return "--lr must be a positive number, got \(learningRate)" }
+        if threads < 1 || threads > 256 { return "--threads must be between 1 and 256, got \(threads)" }
+        return nil
+    }
+}
+
+/// Errors from word2vec training and from vector files.
+public enum Word2VecError: Error, Equatable, CustomStringConvertible {
+    case emptyVocabulary(path: String, minCount: Int, distinctWords: Int)
+    case emptyCorpus(path: String)
+    case malformedVectors(path: String, line: Int, reason: String)
+    case unknownWords([String])
+    case invalidConfiguration(String)
+
+    public var description: String {
+        switch self {
+        case .emptyVocabulary(let path, let minCount, let distinct):
+            return "\(path): no word occurs at least \(minCount) times (\(distinct) distinct words); lower --min-count"
+        case .emptyCorpus(let path): return "\(path): the corpus has no words"
+        case .malformedVectors(let path, let line, let reason): return "\(path):\(line): \(reason)"
+        case .unknownWords(let words):
+            return "not in the vocabulary: " + words.joined(separator: ", ")
+        case .invalidConfiguration(let message): return message
+        }
+    }
+}

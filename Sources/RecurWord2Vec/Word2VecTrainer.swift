@@ -1,0 +1,416 @@
+// word2vec training: skip-gram or CBOW, with negative sampling and/or hierarchical softmax,
+// following the original C tool (Mikolov et al. 2013) step for step: frequent-word subsampling,
+// a dynamic window, a learning rate decaying linearly over all words of all epochs, and lock-free
+// (Hogwild) threads over shards of the corpus, streamed from disk every epoch.
+//
+// Names: `inputVectors` is the C tool's syn0 (the word vectors you keep), `outputVectors` its
+// syn1neg (negative sampling) and `treeVectors` its syn1 (hierarchical softmax).
+
+import RecurTensor
+import RecurText
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A matrix shared by the Hogwild workers without locks.
+///
+/// Rows are padded to a multiple of 16 floats (the padding stays zero), so the hot loop is
+/// whole SIMD16 lanes with no scalar tail.
+public final class HogwildMatrix: @unchecked Sendable {
+    // @unchecked Sendable: worker threads read and write rows concurrently without locks, on
+    // purpose (Hogwild!, Niu et al. 2011): a lost update between two threads touching the same
+    // row is rare and harmless to SGD. Nothing else in Recur may be shared this way.
+    public let rows: Int
+    public let columns: Int
+    /// Floats per row (columns rounded up to 16).
+    public let stride: Int
+    public let base: UnsafeMutablePointer<Float>
+
+    public init(rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+        stride = (columns + 15) / 16 * 16
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(rows * stride, 1) * 4, alignment: 64)
+        base = raw.bindMemory(to: Float.self, capacity: max(rows * stride, 1))
+        base.initialize(repeating: 0, count: rows * stride)
+    }
+
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
+
+    @inline(__always) public func row(_ i: Int) -> UnsafeMutablePointer<Float> { base + i * stride }
+
+    /// The matrix without padding, `[rows, columns]`.
+    public func tensor() -> Tensor {
+        var t = Tensor(uninitializedShape: [rows, columns])
+        t.withUnsafeMutableBufferPointer { p in
+            for r in 0..<rows { (p.baseAddress! + r * columns).update(from: row(r), count: columns) }
+        }
+        return t
+    }
+}
+
+/// Progress of a running training.
+public struct Word2VecProgress: Sendable {
+    public var wordsProcessed: Int
+    public var totalWords: Int
+    public var learningRate: Float
+    public var seconds: Double
+    public var wordsPerSecond: Double { seconds > 0 ? Double(wordsProcessed) / seconds : 0 }
+    public var epoch: Int
+}
+
+/// The result of training.
+public struct Word2VecResult: Sendable {
+    public var vectors: KeyedVectors
+    public var seconds: Double
+    /// Corpus words (in the vocabulary) × epochs / seconds.
+    public var wordsPerSecond: Double
+    /// Mean loss per prediction for each epoch (negative sampling: −log σ(v·v′) − Σ log σ(−v·v″)),
+    /// accumulated in Float64.
+    public var epochLosses: [Double]
+}
+
+/// Trains word vectors on a corpus file.
+///
+/// ```swift
+/// var config = Word2VecConfiguration()
+/// config.minCount = 2
+/// let result = try Word2VecTrainer(corpusPath: "corpus.txt", configuration: config).train()
+/// result.vectors.mostSimilar(to: "king", count: 5)
+/// ```
+public final class Word2VecTrainer {
+    public let corpusPath: String
+    public let configuration: Word2VecConfiguration
+    public let vocabulary: WordVocabulary
+
+    /// Builds (or takes) the vocabulary; fails for empty corpora and empty vocabularies.
+    public init(corpusPath: String, configuration: Word2VecConfiguration, vocabulary: WordVocabulary? = nil) throws {
+        if let problem = configuration.problem { throw Word2VecError.invalidConfiguration(problem) }
+        self.corpusPath = corpusPath
+        self.configuration = configuration
+        let v = try vocabulary ?? WordVocabulary.build(
+            path: corpusPath, tokenizer: WordTokenizer(configuration.tokenization), minCount: configuration.minCount,
+            maxWords: configuration.maxVocabulary)
+        if v.corpusWords == 0 && vocabulary == nil { throw Word2VecError.emptyCorpus(path: corpusPath) }
+        guard v.count > 0 else {
+            throw Word2VecError.emptyVocabulary(path: corpusPath, minCount: configuration.minCount, distinctWords: v.corpusWords)
+        }
+        self.vocabulary = v
+    }
+
+    /// Runs all epochs; `progress` is called from a worker thread about twice a second.
+    public func train(progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }) throws -> Word2VecResult {
+        let job = try TrainingJob(trainer: self, progress: progress)
+        let start = TrainingJob.now()
+        ThreadPool.shared.run(tasks: configuration.threads, job: job)
+        let seconds = TrainingJob.now() - start
+        if let error = job.firstError() { throw error }
+        let losses = (0..<configuration.epochs).map { e in
+            let l = (0..<configuration.threads).reduce(0.0) { $0 + job.loss[$1 * configuration.epochs + e] }
+            let c = (0..<configuration.threads).reduce(0.0) { $0 + job.lossCount[$1 * configuration.epochs + e] }
+            return c > 0 ? l / c : .nan
+        }
+        let words = (0..<vocabulary.count).map { vocabulary.table.string($0) }
+        let vectors = KeyedVectors(words: words, vectors: job.inputVectors.tensor())
+        let total = Double(vocabulary.trainingWords) * Double(configuration.epochs)
+        return Word2VecResult(vectors: vectors, seconds: seconds, wordsPerSecond: total / max(seconds, 1e-9), epochLosses: losses)
+    }
+}
+
+/// The shared state of one training run and the per-thread loop.
+final class TrainingJob: ParallelJob, @unchecked Sendable {
+    // @unchecked Sendable: the vectors are HogwildMatrix (see there); every other shared field
+    // is written before the workers start, or is an Atomic, or is a per-thread slot.
+    let config: Word2VecConfiguration
+    let path: String
+    let table: WordTable
+    let counts: [Int]
+    let fileSize: Int
+    let inputVectors: HogwildMatrix
+    let outputVectors: HogwildMatrix
+    let treeVectors: HogwildMatrix
+    let sampler: UnigramSampler
+    let huffman: HuffmanTree?
+    let sigmoid = SigmoidTable()
+    let keepProbability: [Float]
+    let totalWords: Int
+    let processed = Atomic<Int>(0)
+    let progress: @Sendable (Word2VecProgress) -> Void
+    let started = TrainingJob.now()
+    /// Per thread and epoch: summed loss and number of terms.
+    let loss: UnsafeMutablePointer<Double>
+    let lossCount: UnsafeMutablePointer<Double>
+    private let errors = Mutex<[TextError]>([])
+
+    init(trainer: Word2VecTrainer, progress: @escaping @Sendable (Word2VecProgress) -> Void) throws {
+        config = trainer.configuration
+        path = trainer.corpusPath
+        table = trainer.vocabulary.table
+        counts = trainer.vocabulary.counts
+        fileSize = try WordVocabulary.fileSize(path)
+        let v = counts.count
+        let d = config.dimensions
+        inputVectors = HogwildMatrix(rows: v, columns: d)
+        outputVectors = HogwildMatrix(rows: config.negative > 0 ? v : 0, columns: d)
+        treeVectors = HogwildMatrix(rows: config.hierarchicalSoftmax ? max(v - 1, 1) : 0, columns: d)
+        sampler = UnigramSampler(counts: counts)
+        huffman = config.hierarchicalSoftmax ? HuffmanTree(counts: counts) : nil
+        // Input vectors uniform in ±0.5/d (the C tool's initialization), from the seed.
+        var rng = Xoshiro256(seed: config.seed)
+        for r in 0..<v {
+            let row = inputVectors.row(r)
+            for c in 0..<d { row[c] = (rng.nextFloat() - 0.5) / Float(d) }
+        }
+        let train = Double(counts.reduce(0, +))
+        totalWords = counts.reduce(0, +) * config.epochs
+        let sample = config.sample
+        keepProbability = counts.map { c in
+            guard sample > 0 else { return 1 }
+            let threshold = sample * train
+            return Float((Glibc.sqrt(Double(c) / threshold) + 1) * threshold / Double(c))
+        }
+        self.progress = progress
+        loss = .allocate(capacity: config.threads * config.epochs)
+        lossCount = .allocate(capacity: config.threads * config.epochs)
+        loss.initialize(repeating: 0, count: config.threads * config.epochs)
+        lossCount.initialize(repeating: 0, count: config.threads * config.epochs)
+    }
+
+    deinit {
+        loss.deallocate()
+        lossCount.deallocate()
+    }
+
+    func firstError() -> TextError? { errors.withLock { $0.first } }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    func learningRate(_ done: Int) -> Float {
+        let r = config.learningRate * (1 - Float(Double(done) / Double(totalWords + 1)))
+        return max(r, config.learningRate * 1e-4)
+    }
+
+    /// One worker: every epoch, stream this thread's shard and train on its sentences.
+    func run(task: Int) {
+        let threads = config.threads
+        let shard = (fileSize * task / threads)..<(fileSize * (task + 1) / threads)
+        var rng = Xoshiro256(seed: config.seed &+ UInt64(task) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        let tokenizer = WordTokenizer(config.tokenization)
+        var ids: [Int32] = []
+        ids.reserveCapacity(1 << 18)
+        var sentence = [Int32](repeating: 0, count: 1000)
+        let work = UnsafeMutablePointer<Float>.allocate(capacity: 2 * inputVectors.stride)
+        defer { work.deallocate() }
+        var counted = 0
+        var lastReport = TrainingJob.now()
+        for epoch in 0..<config.epochs {
+            var stream: TokenStream
+            do {
+                stream = try TokenStream(path: path, range: shard, tokenizer: tokenizer)
+            } catch {
+                errors.withLock { $0.append(error) }
+                return
+            }
+            defer { stream.close() }
+            var more = true
+            while more {
+                ids.removeAll(keepingCapacity: true)
+                do {
+                    more = try stream.next { token in
+                        if token.isEmpty {
+                            ids.append(-1)  // sentence boundary
+                        } else if let id = table.id(of: token) {
+                            ids.append(Int32(id))
+                        }
+                    }
+                } catch {
+                    errors.withLock { $0.append(error) }
+                    return
+                }
+                // Sentences of at most 1000 kept words (the C tool's MAX_SENTENCE_LENGTH).
+                var length = 0
+                var alpha = learningRate(processed.load(ordering: .relaxed))
+                for id in ids {
+                    if id >= 0 {
+                        counted += 1
+                        if counted >= 10_000 {
+                            let done = processed.add(counted, ordering: .relaxed).newValue
+                            counted = 0
+                            alpha = learningRate(done)
+                            if task == 0 {
+                                let now = TrainingJob.now()
+                                if now - lastReport > 0.5 {
+                                    lastReport = now
+                                    progress(
+                                        Word2VecProgress(
+                                            wordsProcessed: done, totalWords: totalWords, learningRate: alpha,
+                                            seconds: now - started, epoch: epoch))
+                                }
+                            }
+                        }
+                        if rng.nextFloat() < keepProbability[Int(id)] {
+                            sentence[length] = id
+                            length += 1
+                        }
+                    }
+                    if (id < 0 && length > 0) || length == 1000 {
+                        trainSentence(sentence, length: length, alpha: alpha, rng: &rng, work: work, slot: task * config.epochs + epoch)
+                        length = 0
+                    }
+                }
+                if length > 0 {
+                    trainSentence(sentence, length: length, alpha: alpha, rng: &rng, work: work, slot: task * config.epochs + epoch)
+                }
+            }
+        }
+        processed.add(counted, ordering: .relaxed)
+    }
+
+    /// Skip-gram or CBOW updates for every position of one sentence.
+    @inline(__always)
+    func trainSentence(
+        _ sentence: [Int32], length: Int, alpha: Float, rng: inout Xoshiro256, work: UnsafeMutablePointer<Float>, slot: Int
+    ) {
+        let window = config.window
+        let lanes = inputVectors.stride / 16
+        let hidden = work  // CBOW's averaged context (neu1)
+        let error = work + inputVectors.stride  // accumulated input-side gradient (neu1e)
+        var lossSum = 0.0
+        var lossTerms = 0.0
+        sentence.withUnsafeBufferPointer { s in
+            for position in 0..<length {
+                let word = Int(s[position])
+                let shrink = rng.nextInt(below: window)  // dynamic window: b in the C tool
+                let low = max(0, position - window + shrink)
+                let high = min(length - 1, position + window - shrink)
+                if config.cbow {
+                    SIMD.zero(hidden, lanes)
+                    var contexts = 0
+                    for c in low...high where c != position {
+                        SIMD.axpy(1, inputVectors.row(Int(s[c])), hidden, lanes)
+                        contexts += 1
+                    }
+                    if contexts == 0 { continue }
+                    SIMD.scale(hidden, 1 / Float(contexts), lanes)
+                    SIMD.zero(error, lanes)
+                    (lossSum, lossTerms) = update(input: hidden, target: word, alpha: alpha, error: error, lanes: lanes, rng: &rng, loss: (lossSum, lossTerms))
+                    for c in low...high where c != position {
+                        SIMD.axpy(1, error, inputVectors.row(Int(s[c])), lanes)
+                    }
+                } else {
+                    for c in low...high where c != position {
+                        // The C tool's orientation: the context word's input vector predicts the
+                        // centre word.
+                        let input = inputVectors.row(Int(s[c]))
+                        SIMD.zero(error, lanes)
+                        (lossSum, lossTerms) = update(input: input, target: word, alpha: alpha, error: error, lanes: lanes, rng: &rng, loss: (lossSum, lossTerms))
+                        SIMD.axpy(1, error, input, lanes)
+                    }
+                }
+            }
+        }
+        loss[slot] += lossSum
+        lossCount[slot] += lossTerms
+    }
+
+    /// Hierarchical-softmax and negative-sampling updates of one prediction of `target` from
+    /// `input`, accumulating the input-side gradient in `error` (one dot and two axpy per term).
+    @inline(__always)
+    func update(
+        input: UnsafeMutablePointer<Float>, target: Int, alpha: Float, error: UnsafeMutablePointer<Float>, lanes: Int,
+        rng: inout Xoshiro256, loss: (Double, Double)
+    ) -> (Double, Double) {
+        var (lossSum, lossTerms) = loss
+        let limit = SigmoidTable.limit
+        if let huffman {
+            let code = huffman.codes[target]
+            let point = huffman.points[target]
+            for d in 0..<code.count {
+                let node = treeVectors.row(Int(point[d]))
+                let f = SIMD.dot(input, node, lanes)
+                if f <= -limit || f >= limit { continue }
+                let sign: Float = code[d] == 0 ? 1 : -1
+                let i = SigmoidTable.index(f)
+                let g = (1 - Float(code[d]) - sigmoid.sigmoid[i]) * alpha
+                lossSum -= Double(sigmoid.logSigmoid[SigmoidTable.index(sign * f)])
+                lossTerms += 1
+                SIMD.axpy(g, node, error, lanes)
+                SIMD.axpy(g, input, node, lanes)
+            }
+        }
+        if config.negative > 0 {
+            for d in 0...config.negative {
+                let sample: Int
+                let label: Float
+                if d == 0 {
+                    sample = target
+                    label = 1
+                } else {
+                    sample = sampler.sample(rng.next())
+                    if sample == target { continue }
+                    label = 0
+                }
+                let output = outputVectors.row(sample)
+                let f = SIMD.dot(input, output, lanes)
+                let g: Float
+                if f > limit {
+                    g = (label - 1) * alpha
+                    lossSum += label == 1 ? 0 : Double(f)
+                } else if f < -limit {
+                    g = label * alpha
+                    lossSum += label == 1 ? Double(-f) : 0
+                } else {
+                    let i = SigmoidTable.index(f)
+                    g = (label - sigmoid.sigmoid[i]) * alpha
+                    lossSum -= Double(label == 1 ? sigmoid.logSigmoid[i] : sigmoid.logSigmoid[SigmoidTable.index(-f)])
+                }
+                lossTerms += Double(label)
+                SIMD.axpy(g, output, error, lanes)
+                SIMD.axpy(g, input, output, lanes)
+            }
+        }
+        return (lossSum, lossTerms)
+    }
+}
+
+/// Whole-lane SIMD16 vector helpers over padded rows.
+enum SIMD {
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).load(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ lanes: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: 0)
+        for k in 0..<lanes { acc = VectorMath.madd(load(a + 16 * k), load(b + 16 * k), acc) }
+        return acc.sum()
+    }
+
+    @inline(__always)
+    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lanes: Int) {
+        let a = SIMD16<Float>(repeating: alpha)
+        for k in 0..<lanes { store(VectorMath.madd(a, load(x + 16 * k), load(y + 16 * k)), y + 16 * k) }
+    }
+
+    @inline(__always)
+    static func zero(_ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
+        for k in 0..<lanes { store(SIMD16(repeating: 0), p + 16 * k) }
+    }
+
+    @inline(__always)
+    static func scale(_ p: UnsafeMutablePointer<Float>, _ s: Float, _ lanes: Int) {
+        for k in 0..<lanes { store(load(p + 16 * k) * s, p + 16 * k) }
+    }
+}
