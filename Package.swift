@@ -57,6 +57,7 @@ let package = Package(
         .library(name: "RecurNN", targets: ["RecurNN"]),
         .library(name: "RecurCharLM", targets: ["RecurCharLM"]),
         .library(name: "RecurWord2Vec", targets: ["RecurWord2Vec"]),
+        .library(name: "RecurSeq2Seq", targets: ["RecurSeq2Seq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "RecurCLI",
             dependencies: [
-                "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec", "RecurReport", "BLASDirect",
+                "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec", "RecurSeq2Seq", "RecurReport", "BLASDirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimization
@@ -113,12 +114,18 @@ let package = Package(
             ],
             swiftSettings: optimization
         ),
+        .target(
+            name: "RecurSeq2Seq",
+            dependencies: ["RecurNN", "RecurText", "RecurReport", "RecurWord2Vec"],
+            swiftSettings: optimization
+        ),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
         .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
         .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "WordEmbeddingsExample"]),
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
+        .testTarget(name: "RecurSeq2SeqTests", dependencies: ["RecurSeq2Seq", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
     ],
     swiftLanguageModes: [.v6]

@@ -15,8 +15,9 @@ struct Recur: ParsableCommand {
               recur charlm sample --model DIR      generate text from it
               recur word2vec train --data FILE     train word embeddings
               recur translate train --pairs FILE   train a toy translation model
+              recur translate run --model DIR      translate lines from stdin
             """,
         version: version,
-        subcommands: [CharLMCommand.self, Word2VecCommand.self, CorpusCommand.self, BenchCommand.self]
+        subcommands: [CharLMCommand.self, Word2VecCommand.self, TranslateCommand.self, CorpusCommand.self, BenchCommand.self]
     )
 }

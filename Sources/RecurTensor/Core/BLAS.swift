@@ -55,9 +55,14 @@ public enum BLAS {
     /// The kernel OpenBLAS runs; evaluating it performs the one-time set-up.
     public static let kernel: KernelChoice = configure()
 
-    /// Performs the one-time set-up (kernel choice, single-threaded OpenBLAS) if not done yet.
+    /// Performs the one-time set-up (kernel choice, single-threaded OpenBLAS) if not done yet,
+    /// and puts the calling thread in Recur's floating-point mode (`FloatingPointMode`; a check
+    /// of a few dozen cycles once set).
     @inline(__always)
-    public static func prepare() { _ = kernel }
+    public static func prepare() {
+        _ = kernel
+        FloatingPointMode.flushSubnormalsOnCurrentThread()
+    }
 
     /// The OpenBLAS core (as accepted by `OPENBLAS_CORETYPE`) best suited to a CPU with these
     /// `/proc/cpuinfo` flags, or nil when `current` is already as good.

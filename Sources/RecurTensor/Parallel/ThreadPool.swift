@@ -234,6 +234,7 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop(index: Int, startGeneration: UInt64) {
         let cpus = ThreadPool.defaultThreadCount
         if cpus > 1 { ThreadPool.bindCurrentThread(toCPU: (index + 1) % cpus) }
+        FloatingPointMode.flushSubnormalsOnCurrentThread()
         // The generation when the worker was created, not when it first runs: a job published
         // in between is still this worker's to join (a barrier job would wait for it forever).
         var seen = startGeneration

@@ -1,0 +1,578 @@
+import ArgumentParser
+import RecurNN
+import RecurReport
+import RecurSeq2Seq
+import RecurTensor
+import RecurText
+import RecurWord2Vec
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `recur translate …`: sequence-to-sequence translation.
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Train encoder-decoder translation models with attention, translate, and score translations.",
+        subcommands: [TranslateTrain.self, TranslateRun.self, TranslateEval.self, TranslateInspect.self]
+    )
+}
+
+extension Seq2SeqCell: ExpressibleByArgument {}
+extension AttentionKind: ExpressibleByArgument {}
+
+/// Decoding flags shared by `run` and `eval`.
+struct DecodingFlags: ParsableArguments {
+    @Option(help: "Beam width (1: greedy).") var beam: Int = 5
+    @Option(help: "Longest translation in tokens (default: 2 × source length + 10).") var maxLength: Int?
+    @Option(help: "Shortest translation in tokens.") var minLength: Int = 0
+    @Option(help: "Length penalty α of Wu et al. (0: none; 0.6–1 favour longer outputs).") var lengthPenalty: Float = 0
+    @Option(help: "Never repeat an n-gram of this size within a translation (0: off).") var blockNgramRepeat: Int = 0
+    @Option(help: "Sentences decoded together.") var batch: Int = 64
+
+    func validate() throws {
+        if beam < 1 || beam > 100 { throw CLIError("--beam must be between 1 and 100, got \(beam)") }
+        if let maxLength, maxLength < 1 { throw CLIError("--max-length must be positive, got \(maxLength)") }
+        if minLength < 0 { throw CLIError("--min-length must not be negative, got \(minLength)") }
+        if let maxLength, minLength > maxLength { throw CLIError("--min-length \(minLength) exceeds --max-length \(maxLength)") }
+        if !(lengthPenalty >= 0 && lengthPenalty.isFinite) { throw CLIError("--length-penalty must be 0 or positive, got \(lengthPenalty)") }
+        if blockNgramRepeat < 0 { throw CLIError("--block-ngram-repeat must not be negative, got \(blockNgramRepeat)") }
+        if batch < 1 { throw CLIError("--batch must be positive, got \(batch)") }
+    }
+
+    func options(beam: Int? = nil, nBest: Int = 1) -> DecodingOptions {
+        var o = DecodingOptions(beam: beam ?? self.beam, nBest: nBest)
+        o.maxLength = maxLength ?? 0
+        o.minLength = minLength
+        o.lengthPenalty = lengthPenalty
+        o.blockNgramRepeat = blockNgramRepeat
+        o.batchSize = batch
+        return o
+    }
+}
+
+/// Loads a translation checkpoint, naming the kind when the directory holds another model.
+/// Loads the model to translate with from a checkpoint directory: a training run's `best/` copy
+/// when it has one (the weights with the best validation BLEU) unless `last` is set, else the
+/// directory itself. Says which on standard error.
+func loadTranslationModel(_ directory: String, preferBest: Bool, last: Bool) throws -> Seq2SeqStore.Loaded {
+    let best = directory + "/best"
+    if preferBest && !last && access(best + "/" + CheckpointDirectory.sidecarName, F_OK) == 0 {
+        let loaded = try loadTranslationModel(best)
+        let p = loaded.config.progress
+        Output.error("using \(best) (best validation BLEU\(p.bestValidationBLEU.map { " " + Console.fixed($0, 2) } ?? ""), epoch \(p.bestEpoch ?? p.epoch)); --last for the final weights\n")
+        return loaded
+    }
+    return try loadTranslationModel(directory)
+}
+
+func loadTranslationModel(_ directory: String) throws -> Seq2SeqStore.Loaded {
+    if let kind = try? CheckpointDirectory.readSidecar(AnyKind.self, directory: directory).kind, kind != Seq2SeqCheckpoint.kind {
+        throw CLIError("\(directory): this is a \(kind) checkpoint, not a translation model")
+    }
+    return try Seq2SeqStore.load(directory: directory)
+}
+
+/// Decodes a checkpoint sidecar's `config` as nothing, to read its kind.
+struct AnyKind: Codable, Sendable {}
+
+struct TranslateTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a translation model on a tab-separated parallel file.",
+        discussion: """
+            Each line is source<TAB>target (extra columns, as in Tatoeba/Anki exports, are ignored).
+            The pairs are shuffled with --seed and split into training, validation (--valid-fraction)
+            and test (--test-fraction) parts; vocabularies come from the training part. After every
+            epoch the validation loss and greedy BLEU are measured and the best model is kept in
+            --out/best. Checkpoints go to --out (Ctrl-C saves one; --resume continues exactly), the
+            metrics log to --out/metrics.jsonl, and the validation and test pairs to --out/valid.tsv
+            and --out/test.tsv.
+            """
+    )
+
+    @Option(help: "Parallel file: source<TAB>target per line.") var pairs: String
+    @Option(name: .customLong("out"), help: "Directory for checkpoints and logs (default runs/translate, or the --resume directory).")
+    var outOption: String?
+    var out: String { outOption ?? resume ?? "runs/translate" }
+    @Option(help: "Recurrent cell: gru or lstm.") var cell: Seq2SeqCell = .gru
+    @Option(help: "Hidden units.") var hidden: Int = 256
+    @Option(help: "Embedding size.") var embed: Int = 256
+    @Option(help: "Recurrent layers in encoder and decoder.") var layers: Int = 1
+    @Flag(help: "Bidirectional encoder (directions summed).") var bidirectional = false
+    @Option(help: "Attention: none, dot, general or additive.") var attention: AttentionKind = .general
+    @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout: Float = 0
+    @Flag(help: "Share the target embedding with the output layer (needs --embed = --hidden).") var tieEmbeddings = false
+    @Option(help: "Probability of feeding the gold previous word in training (else the model's own).") var teacherForcing: Float = 1
+    @Option(help: "Sentence pairs per batch.") var batch: Int = 32
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "Passes over the training pairs.") var epochs: Int = 10
+    @Option(help: "Keep pairs whose sides have at most this many tokens.") var maxLength: Int = 50
+    @Option(help: "Longest input `translate run` will accept, in tokens.") var maxInputLength: Int = 200
+    @Option(help: "Words seen fewer times become <unk>.") var minCount: Int = 1
+    @Option(help: "unicode (lower-case, split punctuation) or whitespace.") var tokenizer: Tokenization = .unicode
+    @Option(help: "Fraction of pairs held out for validation.") var validFraction: Double = 0.05
+    @Option(help: "Fraction of pairs held out for testing.") var testFraction: Double = 0
+    @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 1
+    @Option(help: "Initialize source embeddings from word vectors (recur word2vec export, text or binary).") var sourceVectors: String?
+    @Option(help: "Initialize target embeddings from word vectors.") var targetVectors: String?
+    @Flag(help: "Skip lines without a tab or with an empty side instead of stopping.") var skipBadLines = false
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @Option(help: "Continue training from this checkpoint directory (pass a larger --epochs to extend).") var resume: String?
+    @Option(help: "Random seed (split, initialization, batch order).") var seed: UInt64 = 1
+    @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50
+    @Flag(help: "Write an SVG plot of the loss and validation BLEU to --out/training.svg.") var plot = false
+    @Flag(help: "Print a one-line JSON summary last.") var json = false
+    @Flag(help: "Only errors and the summary.") var quiet = false
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        for (value, name) in [(hidden, "hidden"), (embed, "embed"), (layers, "layers"), (batch, "batch"), (epochs, "epochs"), (minCount, "min-count"), (logEvery, "log-every"), (maxInputLength, "max-input-length")] where value <= 0 {
+            throw CLIError("--\(name) must be positive, got \(value)")
+        }
+        if maxLength < 0 { throw CLIError("--max-length must not be negative (0: no limit), got \(maxLength)") }
+        if !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
+        if !(teacherForcing >= 0 && teacherForcing <= 1) { throw CLIError("--teacher-forcing must be in [0, 1], got \(teacherForcing)") }
+        if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
+        if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
+        if !(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 1) {
+            throw CLIError("--valid-fraction and --test-fraction must be non-negative with a sum below 1")
+        }
+        if tieEmbeddings && embed != hidden { throw CLIError("--tie-embeddings needs --embed equal to --hidden (\(embed) ≠ \(hidden))") }
+    }
+
+    func run() throws {
+        Interrupt.install()
+        runtime.apply()
+        var console = Console()
+        console.quiet = quiet
+        let resumed = try resume.map(loadTranslationModel)
+        if let resumed, resumed.resume == nil {
+            throw CLIError("\(resume ?? ""): the checkpoint has no training state (a best-model copy?); resume from the run directory")
+        }
+        var config = resumed?.config.training ?? Seq2SeqTrainingConfig()
+        if let stored = resumed?.config.training {
+            let given = CommandLine.arguments
+            let changed = [
+                (batch != stored.batchSize, "--batch"), (lr != stored.learningRate, "--lr"), (seed != stored.seed, "--seed"),
+                (maxLength != stored.maxLength, "--max-length"), (tokenizer != stored.tokenization, "--tokenizer"),
+                (validFraction != stored.validationFraction, "--valid-fraction"), (testFraction != stored.testFraction, "--test-fraction"),
+            ].filter { $0.0 && given.contains($0.1) }.map(\.1)
+            if !changed.isEmpty {
+                throw CLIError("--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)")
+            }
+        } else {
+            config.batchSize = batch
+            config.learningRate = lr
+            config.clip = clip
+            config.teacherForcing = teacherForcing
+            config.validationFraction = validFraction
+            config.testFraction = testFraction
+            config.maxLength = maxLength
+            config.maxInputLength = max(maxInputLength, maxLength)
+            config.minCount = minCount
+            config.tokenization = tokenizer
+            config.seed = seed
+        }
+        config.epochs = epochs
+        config.logEvery = logEvery
+        if let resumed, config.epochs <= resumed.config.progress.epoch {
+            throw CLIError("the checkpoint has already trained \(resumed.config.progress.epoch) epochs; pass a larger --epochs to continue")
+        }
+        let corpus = try ParallelCorpus.load(
+            path: pairs, tokenizer: WordTokenizer(config.tokenization), maxLength: config.maxLength, skipBadLines: skipBadLines,
+            lossy: lossy)
+        if let resumed, corpus.pairs.count != resumed.config.dataPairs {
+            throw CLIError(
+                "\(pairs): has \(corpus.pairs.count) usable pairs but the checkpoint was trained on \(resumed.config.dataPairs) (from \(resumed.config.dataPath)); resume with the same file")
+        }
+        let data = Seq2SeqData(
+            corpus: corpus, config: config,
+            vocabularies: resumed.map { ($0.config.sourceVocabulary, $0.config.targetVocabulary) })
+        if let resumed {
+            let rebuilt = Seq2SeqData(corpus: corpus, config: config)
+            guard rebuilt.sourceVocabulary == resumed.config.sourceVocabulary && rebuilt.targetVocabulary == resumed.config.targetVocabulary else {
+                throw CLIError("\(pairs): its vocabularies differ from the checkpoint's; resume with the file the model was trained on")
+            }
+        }
+        let model: Seq2SeqModel
+        if let resumed {
+            try checkArchitecture(resumed.config.architecture)
+            model = resumed.model
+        } else {
+            var architecture = Seq2SeqArchitecture()
+            architecture.cell = cell
+            architecture.sourceVocabularySize = data.sourceVocabulary.count
+            architecture.targetVocabularySize = data.targetVocabulary.count
+            architecture.embeddingSize = embed
+            architecture.hiddenSize = hidden
+            architecture.layers = layers
+            architecture.bidirectional = bidirectional
+            architecture.attention = attention
+            architecture.dropout = dropout
+            architecture.tiedEmbeddings = tieEmbeddings
+            var rng = Xoshiro256(seed: config.seed)
+            model = Seq2SeqModel(architecture: architecture, rng: &rng)
+            try initializeEmbeddings(model, data: data, console: console)
+        }
+        try checkWritable(out)
+        try writeSplits(data)
+        let trainer = try Seq2SeqTrainer(
+            model: model, data: data, config: config, outputDirectory: out, dataPath: pairs, dataPairs: corpus.pairs.count,
+            resume: resumed?.resume)
+        var notes: [String] = []
+        if corpus.skippedLines > 0 { notes.append("\(corpus.skippedLines) bad lines skipped") }
+        if corpus.filteredPairs > 0 { notes.append("\(corpus.filteredPairs) pairs longer than \(config.maxLength) tokens dropped") }
+        console.log(
+            "\(model.architecture.summary), \(model.parameterCount) parameters; \(data.train.count) training, \(data.validation.count) validation, \(data.test.count) test pairs\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))"); \(trainer.batchesPerEpoch) batches per epoch; \(runtime.threadCount) threads"
+        )
+        if let resumed { console.log("resuming from \(resume ?? "") at epoch \(resumed.config.progress.epoch), step \(resumed.config.progress.step)") }
+        let summary: Seq2SeqSummary
+        do {
+            summary = try trainer.run(shouldStop: { Interrupt.isRequested }) { event in
+                switch event {
+                case .step(let r):
+                    console.progress(
+                        "epoch \(r.epoch)/\(config.epochs) | step \(r.step)/\(r.totalSteps) | loss \(Console.fixed(r.loss, 3)) | \(Console.compact(r.pairsPerSecond)) pairs/s | ETA \(Console.duration(r.secondsRemaining))",
+                        force: r.step == r.totalSteps)
+                case .evaluation(let epoch, let loss, let bleu, let best):
+                    console.log("epoch \(epoch): validation loss \(Console.fixed(loss, 4)), BLEU \(Console.fixed(bleu, 2))\(best ? " (best)" : "")")
+                case .checkpoint: break
+                case .warning(let message): console.log("warning: \(message)")
+                }
+            }
+        } catch let error as Seq2SeqTrainingError {
+            console.finishProgress()
+            throw CLIError(error.description)
+        }
+        console.finishProgress()
+        if plot { try writePlot() }
+        if summary.interrupted {
+            console.log("interrupted at epoch \(summary.epochs + 1), step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)")
+            if json { printSummary(summary, data: data, test: nil) }
+            throw ExitCode(130)
+        }
+        var test: TranslationScores?
+        if !data.test.isEmpty {
+            let best = (try? Seq2SeqStore.load(directory: out + "/best"))?.model ?? model
+            best.eval()
+            test = TranslationEvaluation.score(
+                model: best, pairs: data.test, source: data.sourceVocabulary, target: data.targetVocabulary, options: DecodingOptions())
+            if let test { console.log("test (best model, greedy): \(test.bleu), chrF2 \(Console.fixed(test.chrF.score, 2))") }
+        }
+        console.log(
+            "done: \(summary.epochs) epochs, \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.pairsPerSecond)) pairs/s, validation BLEU \(summary.validationBLEU.map { Console.fixed($0, 2) } ?? "n/a") (best \(summary.bestValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a")); model in \(out)"
+        )
+        if json { printSummary(summary, data: data, test: test) }
+    }
+
+    func checkArchitecture(_ stored: Seq2SeqArchitecture) throws {
+        let given = CommandLine.arguments
+        var conflicts: [String] = []
+        func check<T: Equatable>(_ value: T, _ storedValue: T, _ flag: String) {
+            if given.contains(flag) && value != storedValue { conflicts.append("\(flag) \(storedValue)") }
+        }
+        check(cell, stored.cell, "--cell")
+        check(hidden, stored.hiddenSize, "--hidden")
+        check(embed, stored.embeddingSize, "--embed")
+        check(layers, stored.layers, "--layers")
+        check(attention, stored.attention, "--attention")
+        check(dropout, stored.dropout, "--dropout")
+        if bidirectional != stored.bidirectional && given.contains("--bidirectional") { conflicts.append("no --bidirectional") }
+        if !conflicts.isEmpty {
+            throw CLIError("--resume: the checkpoint's architecture differs (it has \(conflicts.joined(separator: ", ")))")
+        }
+    }
+
+    func initializeEmbeddings(_ model: Seq2SeqModel, data: Seq2SeqData, console: Console) throws {
+        for (path, embedding, vocabulary, side) in [
+            (sourceVectors, model.sourceEmbedding, data.sourceVocabulary, "source"),
+            (targetVectors, model.targetEmbedding, data.targetVocabulary, "target"),
+        ] {
+            guard let path else { continue }
+            let vectors: KeyedVectors
+            do {
+                vectors = try KeyedVectors.load(path: path)
+            } catch {
+                throw CLIError("--\(side)-vectors \(path): \(error)")
+            }
+            do {
+                let found = try embedding.initialize(from: vectors, vocabulary: vocabulary)
+                console.log("\(side) embeddings: \(found) of \(vocabulary.count - 4) words initialized from \(path)")
+            } catch let error as Seq2SeqTrainingError {
+                throw CLIError("--\(side)-vectors \(path): \(error.description)")
+            }
+        }
+    }
+
+    func checkWritable(_ directory: String) throws {
+        do {
+            try AtomicFile.createDirectory(directory)
+            try AtomicFile.write([0x6F, 0x6B], to: directory + "/.write-test")
+            unlink(directory + "/.write-test")
+        } catch {
+            throw CLIError("--out \(directory) is not writable (\(error.reason))")
+        }
+    }
+
+    /// The held-out pairs as written in the input, for `translate eval`.
+    func writeSplits(_ data: Seq2SeqData) throws {
+        for (name, split) in [("valid.tsv", data.validation), ("test.tsv", data.test)] where !split.isEmpty {
+            let text = split.map { $0.sourceText + "\t" + $0.targetText + "\n" }.joined()
+            do {
+                try AtomicFile.write(Array(text.utf8), to: out + "/" + name)
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
+    }
+
+    func writePlot() throws {
+        let log = out + "/metrics.jsonl"
+        let loss = SVG.lineChart(
+            title: "Training of \(out)", xLabel: "step", yLabel: "loss per target token",
+            series: [
+                SVG.Series(name: "train loss", points: MetricsLog.series(path: log, x: "step", y: "loss")),
+                SVG.Series(name: "validation loss", points: MetricsLog.series(path: log, x: "step", y: "val_loss")),
+            ])
+        let bleu = SVG.lineChart(
+            title: "Validation BLEU of \(out)", xLabel: "epoch", yLabel: "BLEU",
+            series: [SVG.Series(name: "validation BLEU (greedy)", points: MetricsLog.series(path: log, x: "epoch", y: "val_bleu"))])
+        do {
+            try AtomicFile.write(loss, to: out + "/training.svg")
+            try AtomicFile.write(bleu, to: out + "/bleu.svg")
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    func printSummary(_ s: Seq2SeqSummary, data: Seq2SeqData, test: TranslationScores?) {
+        let line: JSONValue = .object([
+            ("bench", "seq2seq"), ("impl", .string("recur-\(Recur.version)")), ("cell", .string(cell.rawValue)),
+            ("hidden", .int(hidden)), ("embed", .int(embed)), ("attention", .string(attention.rawValue)), ("batch", .int(batch)),
+            ("train_pairs", .int(data.train.count)), ("epochs", .int(s.epochs)), ("steps", .int(s.steps)),
+            ("threads", .int(runtime.threadCount)), ("seed", .int(Int(seed))), ("seconds", .rounded(s.seconds, 2)),
+            ("pairs_per_s", .rounded(s.pairsPerSecond, 1)), ("train_loss", .rounded(s.trainLoss, 4)),
+            ("valid_bleu", s.validationBLEU.map { .rounded($0, 2) } ?? .null),
+            ("best_valid_bleu", s.bestValidationBLEU.map { .rounded($0, 2) } ?? .null),
+            ("test_bleu", test.map { .rounded($0.bleu.score, 2) } ?? .null), ("test_chrf", test.map { .rounded($0.chrF.score, 2) } ?? .null),
+            ("clipped_steps", .int(s.clippedSteps)), ("interrupted", .bool(s.interrupted)),
+        ])
+        Output.line(line.text)
+    }
+}
+
+struct TranslateRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Translate lines from standard input or --input, one translation per line on stdout.",
+        discussion: """
+            Words the model has not seen become <unk> (reported on stderr). Empty lines give empty
+            translations. With --n-best N each input gives N lines "index ||| translation ||| score".
+            """
+    )
+
+    @Option(help: "Checkpoint directory (a training --out, whose best/ copy is used when present, or any checkpoint).") var model: String
+    @Flag(help: "Use the final weights of a training directory instead of its best/ copy.") var last = false
+    @Option(help: "File of source sentences, one per line (default: standard input).") var input: String?
+    @Option(help: "Translations per input (≤ --beam).") var nBest: Int = 1
+    @Option(help: "Write an SVG attention heatmap per sentence into this directory.") var showAttention: String?
+    @Flag(help: "Cut inputs longer than the model accepts instead of stopping.") var truncate = false
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @OptionGroup var decoding: DecodingFlags
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if nBest < 1 || nBest > decoding.beam { throw CLIError("--n-best must be between 1 and --beam (\(decoding.beam)), got \(nBest)") }
+    }
+
+    func run() throws {
+        runtime.apply()
+        let loaded = try loadTranslationModel(model, preferBest: true, last: last)
+        let c = loaded.config
+        let tokenizer = c.tokenizer
+        var options = decoding.options(nBest: nBest)
+        options.recordAttention = showAttention != nil
+        if let showAttention {
+            do {
+                try AtomicFile.createDirectory(showAttention)
+            } catch {
+                throw CLIError("--show-attention \(showAttention): cannot create the directory (\(error.reason))")
+            }
+        }
+        let interactive = input == nil && isatty(STDIN_FILENO) != 0
+        var unknown: [String: Int] = [:]
+        var lineNumber = 0
+        var written = 0
+        // Translates a group of lines and prints the results in order.
+        func translate(_ lines: [String]) throws {
+            var ids: [[Int32]] = []
+            var tokens: [[String]] = []
+            for line in lines {
+                lineNumber += 1
+                var words = tokenizer.tokens(line)
+                if words.count > c.training.maxInputLength {
+                    guard truncate else {
+                        throw CLIError(
+                            "input line \(lineNumber) has \(words.count) tokens; the model accepts at most \(c.training.maxInputLength) (use --truncate to cut it)")
+                    }
+                    words = Array(words.prefix(c.training.maxInputLength))
+                }
+                let (encoded, missing) = c.sourceVocabulary.encode(words)
+                for w in missing { unknown[w, default: 0] += 1 }
+                ids.append(encoded)
+                tokens.append(words)
+            }
+            let nonEmpty = ids.indices.filter { !ids[$0].isEmpty }
+            let results = loaded.model.translate(nonEmpty.map { ids[$0] }, options: options)
+            var byLine = [[Hypothesis]](repeating: [], count: lines.count)
+            for (k, i) in nonEmpty.enumerated() { byLine[i] = results[k] }
+            var out = ""
+            for (i, hyps) in byLine.enumerated() {
+                let index = lineNumber - lines.count + i
+                if nBest > 1 {
+                    for h in hyps {
+                        out += "\(index - 1) ||| \(c.targetVocabulary.decode(h.tokens).joined(separator: " ")) ||| \(Console.fixed(Double(h.score), 4))\n"
+                    }
+                } else {
+                    out += c.targetVocabulary.decode(hyps.first?.tokens ?? []).joined(separator: " ") + "\n"
+                }
+                if let dir = showAttention, let best = hyps.first, let weights = best.attention {
+                    written += 1
+                    let targetWords = c.targetVocabulary.decode(best.tokens) + ["</s>"]
+                    let sourceWords = zip(tokens[i], ids[i]).map { $1 == TranslationVocabulary.unknown ? "<unk>:\($0)" : $0 }
+                    let svg = SVG.heatmap(
+                        title: "Attention, line \(index)", values: weights.map { $0.map(Double.init) }, rowLabels: targetWords,
+                        columnLabels: sourceWords)
+                    let name = dir + "/attention-" + String(repeating: "0", count: max(0, 5 - String(index).count)) + "\(index).svg"
+                    do {
+                        try AtomicFile.write(svg, to: name)
+                    } catch {
+                        throw CLIError(error.description)
+                    }
+                }
+            }
+            Output.write(Array(out.utf8))
+        }
+        if interactive {
+            while let line = readLine(strippingNewline: true) { try translate([line]) }
+        } else {
+            let text: String
+            if let input {
+                text = try TextFile.read(input, lossy: lossy, allowEmpty: true)
+            } else {
+                text = try TextFile.read("/dev/stdin", lossy: lossy, allowEmpty: true)
+            }
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+            if lines.last == "" { lines.removeLast() }
+            var start = 0
+            let group = max(decoding.batch * 16, 1024)
+            while start < lines.count {
+                try translate(Array(lines[start..<min(start + group, lines.count)]))
+                start += group
+            }
+        }
+        if !unknown.isEmpty {
+            let total = unknown.values.reduce(0, +)
+            let listed = unknown.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10).map(\.key)
+            Output.error(
+                "note: \(total) unknown word\(total == 1 ? "" : "s") translated as <unk>: \(listed.joined(separator: ", "))\(unknown.count > 10 ? ", …" : "")\n")
+        }
+        if let showAttention { Output.error("wrote \(written) attention heatmap\(written == 1 ? "" : "s") to \(showAttention)\n") }
+    }
+}
+
+struct TranslateEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "BLEU and chrF of a model on held-out pairs, greedy and with beam search.",
+        discussion: """
+            Scores are sacreBLEU's corpus BLEU (tok:none on the model's tokens, which are lower-cased
+            with punctuation split) and chrF2, printed with their signatures.
+            """
+    )
+
+    @Option(help: "Checkpoint directory (a training --out, whose best/ copy is used when present, or any checkpoint).") var model: String
+    @Flag(help: "Use the final weights of a training directory instead of its best/ copy.") var last = false
+    @Option(help: "Parallel file of held-out pairs: source<TAB>target per line.") var pairs: String
+    @Flag(help: "Skip lines without a tab or with an empty side instead of stopping.") var skipBadLines = false
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @Option(help: "Write the beam-search translations here, one per line.") var hypotheses: String?
+    @Flag(help: "Print one JSON line.") var json = false
+    @OptionGroup var decoding: DecodingFlags
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        runtime.apply()
+        let loaded = try loadTranslationModel(model, preferBest: true, last: last)
+        let c = loaded.config
+        let corpus = try ParallelCorpus.load(path: pairs, tokenizer: c.tokenizer, skipBadLines: skipBadLines, lossy: lossy)
+        var held = corpus.pairs
+        var truncated = 0
+        for i in held.indices where held[i].source.count > c.training.maxInputLength {
+            held[i].source = Array(held[i].source.prefix(c.training.maxInputLength))
+            truncated += 1
+        }
+        let unknown = held.reduce(0) { $0 + c.sourceVocabulary.encode($1.source).unknown.count }
+        let greedy = TranslationEvaluation.score(
+            model: loaded.model, pairs: held, source: c.sourceVocabulary, target: c.targetVocabulary, options: decoding.options(beam: 1))
+        let beam =
+            decoding.beam > 1
+            ? TranslationEvaluation.score(
+                model: loaded.model, pairs: held, source: c.sourceVocabulary, target: c.targetVocabulary, options: decoding.options())
+            : greedy
+        if let path = hypotheses {
+            do {
+                try AtomicFile.write(Array(beam.hypotheses.map { $0 + "\n" }.joined().utf8), to: path)
+            } catch {
+                throw CLIError(error.description)
+            }
+        }
+        if json {
+            let line: JSONValue = .object([
+                ("pairs", .int(held.count)), ("unknown_source_words", .int(unknown)), ("truncated", .int(truncated)),
+                ("bleu_greedy", .rounded(greedy.bleu.score, 2)), ("chrf_greedy", .rounded(greedy.chrF.score, 2)),
+                ("beam", .int(decoding.beam)), ("bleu_beam", .rounded(beam.bleu.score, 2)), ("chrf_beam", .rounded(beam.chrF.score, 2)),
+                ("decode_sents_per_s_greedy", .rounded(greedy.sentencesPerSecond, 1)),
+                ("decode_sents_per_s_beam", .rounded(beam.sentencesPerSecond, 1)),
+                ("bleu_signature", .string(greedy.bleu.signature)), ("chrf_signature", .string(greedy.chrF.signature)),
+            ])
+            Output.line(line.text)
+            return
+        }
+        Output.line("\(held.count) pairs from \(pairs)\(unknown > 0 ? ", \(unknown) unknown source words" : "")\(truncated > 0 ? ", \(truncated) sources truncated" : "")")
+        Output.line("greedy:  \(greedy.bleu)   chrF2 = \(Console.fixed(greedy.chrF.score, 2))   (\(Console.fixed(greedy.sentencesPerSecond, 1)) sentences/s)")
+        if decoding.beam > 1 {
+            Output.line("beam \(decoding.beam):  \(beam.bleu)   chrF2 = \(Console.fixed(beam.chrF.score, 2))   (\(Console.fixed(beam.sentencesPerSecond, 1)) sentences/s)")
+        }
+        Output.line("BLEU signature: \(greedy.bleu.signature)")
+        Output.line("chrF signature: \(greedy.chrF.signature)")
+    }
+}
+
+struct TranslateInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Architecture, vocabularies and training history of a translation checkpoint.")
+
+    @Option(help: "Checkpoint directory.") var model: String
+
+    func run() throws {
+        let loaded = try loadTranslationModel(model)
+        let c = loaded.config
+        let p = c.progress
+        Output.line("model: \(c.architecture.summary), \(loaded.model.parameterCount) parameters")
+        Output.line(loaded.model.summary())
+        for (name, v) in [("source", c.sourceVocabulary), ("target", c.targetVocabulary)] {
+            let shown = v.words.dropFirst(4).prefix(100)
+            Output.line("\(name) vocabulary (\(v.count - 4) words + 4 specials): " + shown.joined(separator: " ") + (v.count > 104 ? " …" : ""))
+        }
+        Output.line(
+            "trained on: \(c.dataPath) (\(c.dataPairs) pairs; \(c.training.tokenization.rawValue) tokens, at most \(c.training.maxLength); inputs up to \(c.training.maxInputLength) tokens)")
+        Output.line(
+            "training: \(p.epoch) of \(c.training.epochs) epochs, \(p.step) steps, batch \(c.training.batchSize), Adam lr \(c.training.learningRate), clip \(c.training.clip) (fired on \(p.clippedSteps) steps), teacher forcing \(c.training.teacherForcing), \(Console.duration(p.trainingSeconds)) of training")
+        if let best = p.bestValidationBLEU {
+            Output.line("validation: best BLEU \(Console.fixed(best, 2)) after epoch \(p.bestEpoch ?? 0), last \(p.lastValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a")")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import RecurNN
+import RecurTensor
+
+/// Scores of a model's translations of a set of pairs.
+public struct TranslationScores: Sendable {
+    public var bleu: MetricScore
+    public var chrF: MetricScore
+    /// The best hypothesis per pair, as space-separated tokens.
+    public var hypotheses: [String]
+    /// The references, tokenized the same way.
+    public var references: [String]
+    public var seconds: Double
+    public var sentencesPerSecond: Double { seconds > 0 ? Double(hypotheses.count) / seconds : 0 }
+}
+
+/// Translating held-out pairs and scoring them.
+///
+/// Hypotheses and references are compared as the model's tokens joined by spaces (lower-cased
+/// and punctuation split with the default tokenizer), so BLEU uses sacreBLEU's `tok:none`, as
+/// for pre-tokenized text; the signature says so.
+public enum TranslationEvaluation {
+    public static func score(
+        model: Seq2SeqModel, pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary,
+        options: DecodingOptions
+    ) -> TranslationScores {
+        let started = Seq2SeqTrainer.now()
+        let hypotheses = model.translate(pairs.map { source.encode($0.source).ids }, options: options).map { best in
+            target.decode(best.first?.tokens ?? []).joined(separator: " ")
+        }
+        let seconds = Seq2SeqTrainer.now() - started
+        let references = pairs.map { $0.target.joined(separator: " ") }
+        return TranslationScores(
+            bleu: BLEU.corpus(hypotheses: hypotheses, references: references, tokenizer: .none),
+            chrF: ChrF.corpus(hypotheses: hypotheses, references: references), hypotheses: hypotheses, references: references,
+            seconds: seconds)
+    }
+}
+
+extension Seq2SeqModel {
+    /// Mean cross-entropy per target token over `pairs` (teacher-forced; evaluation mode).
+    public func meanLoss(pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary, batchSize: Int = 64) -> Double {
+        let tape = Tape()
+        tape.isRecording = false
+        var total = 0.0
+        var tokens = 0
+        var rng = Xoshiro256(seed: 0)
+        var start = 0
+        let order = pairs.indices.sorted { pairs[$0].source.count < pairs[$1].source.count }
+        while start < order.count {
+            let indices = Array(order[start..<min(start + batchSize, order.count)])
+            let batch = TranslationBatch(pairs: pairs, indices: indices, source: source, target: target)
+            tape.reset()
+            let loss = self.loss(batch, tape: tape, rng: &rng)
+            let count = batch.targetOutput.reduce(0) { $0 + ($1 == TranslationVocabulary.pad ? 0 : 1) }
+            total += Double(loss.value.scalar) * Double(count)
+            tokens += count
+            start += indices.count
+        }
+        return tokens > 0 ? total / Double(tokens) : .nan
+    }
+}

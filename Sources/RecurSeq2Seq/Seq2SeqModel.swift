@@ -1,0 +1,339 @@
+// The encoder-decoder with attention (legend: B batch, S source steps, T target steps, H hidden,
+// E embedding, V vocabulary). The recurrent parts are the fused sequence layers; the attention
+// glue runs on the autodiff tape, batch-major ([B, T, H]).
+
+import RecurNN
+import RecurTensor
+
+/// How the decoder looks at the encoder's outputs.
+public enum AttentionKind: String, Codable, Sendable, CaseIterable {
+    /// No attention: the decoder sees only the encoder's final state.
+    case none
+    /// Luong dot: score(h, m) = h · m.
+    case dot
+    /// Luong general: score(h, m) = (W_a h) · m.
+    case general
+    /// Bahdanau additive: score(h, m) = vᵀ tanh(W₁ h + W₂ m).
+    case additive
+}
+
+/// The recurrent cell of encoder and decoder.
+public enum Seq2SeqCell: String, Codable, Sendable, CaseIterable {
+    case gru, lstm
+}
+
+/// The architecture of a translation model (saved in checkpoints).
+public struct Seq2SeqArchitecture: Codable, Equatable, Sendable {
+    public var cell: Seq2SeqCell = .gru
+    public var sourceVocabularySize = 0
+    public var targetVocabularySize = 0
+    public var embeddingSize = 256
+    public var hiddenSize = 256
+    public var layers = 1
+    public var bidirectional = false
+    public var attention: AttentionKind = .general
+    public var dropout: Float = 0
+    /// The output layer reuses the target embedding matrix (needs embedding = hidden size).
+    public var tiedEmbeddings = false
+
+    public init() {}
+
+    public var summary: String {
+        "\(cell.rawValue.uppercased()) \(layers)×\(hiddenSize)\(bidirectional ? " bidirectional encoder" : ""), \(attention.rawValue) attention, embedding \(embeddingSize), vocabularies \(sourceVocabularySize)/\(targetVocabularySize)"
+    }
+}
+
+/// One decoding step's outputs for a batch of hypotheses.
+struct DecoderStep {
+    var logProbabilities: Tensor  // [R, V]
+    var state: RecurrentState  // decoder state after the step
+    var attention: Tensor?  // [R, S]
+}
+
+/// An encoder-decoder translation model (Sutskever et al. 2014) with Luong (2015) or Bahdanau
+/// (2015) attention.
+///
+/// The encoder's final state (directions summed) starts the decoder; a bidirectional encoder's
+/// outputs are also summed over directions, so attention compares vectors of size H. With
+/// attention, the decoder output h and context c give h̃ = tanh(W_c [h; c]), and the output layer
+/// maps h̃ to the target vocabulary (PyTorch peer `seq2seq_torch.py` uses the same layout and
+/// parameter names: `se`, `te`, `enc`, `dec`, `wa`, `wc`, `out`).
+public final class Seq2SeqModel: Module {
+    public let architecture: Seq2SeqArchitecture
+    public let sourceEmbedding: Embedding
+    public let targetEmbedding: Embedding
+    public let encoder: any RecurrentSequenceLayer
+    public let decoder: any RecurrentSequenceLayer
+    /// W_a (general) or W₁ (additive), `[H, H]`, no bias.
+    public let attentionQuery: Linear?
+    /// W₂ (additive).
+    public let attentionKey: Linear?
+    /// v (additive), `[H]`.
+    public let attentionVector: Parameter?
+    /// W_c, `[H, 2H]` (with attention).
+    public let combine: Linear?
+    /// `[V, H]`; nil when tied to the target embedding.
+    public let outputWeight: Parameter?
+    public let outputBias: Parameter
+    public let dropout: Dropout
+    public var isTraining = true
+
+    public init(architecture a: Seq2SeqArchitecture, rng: inout Xoshiro256) {
+        precondition(!a.tiedEmbeddings || a.embeddingSize == a.hiddenSize, "Seq2SeqModel: tied embeddings need embedding size = hidden size")
+        architecture = a
+        sourceEmbedding = Embedding(vocabularySize: a.sourceVocabularySize, embeddingSize: a.embeddingSize, paddingIndex: 0, rng: &rng)
+        targetEmbedding = Embedding(vocabularySize: a.targetVocabularySize, embeddingSize: a.embeddingSize, paddingIndex: 0, rng: &rng)
+        switch a.cell {
+        case .gru:
+            encoder = GRU(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, bidirectional: a.bidirectional, dropout: a.dropout, rng: &rng)
+            decoder = GRU(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+        case .lstm:
+            encoder = LSTM(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, bidirectional: a.bidirectional, dropout: a.dropout, rng: &rng)
+            decoder = LSTM(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+        }
+        let h = a.hiddenSize
+        switch a.attention {
+        case .none, .dot:
+            attentionQuery = nil
+            attentionKey = nil
+            attentionVector = nil
+        case .general:
+            attentionQuery = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
+            attentionKey = nil
+            attentionVector = nil
+        case .additive:
+            attentionQuery = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
+            attentionKey = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
+            let bound = 1 / Float(h).squareRoot()
+            attentionVector = Parameter(Tensor.uniform([h], in: -bound...bound, using: &rng))
+        }
+        combine = a.attention == .none ? nil : Linear(inputSize: 2 * h, outputSize: h, rng: &rng)
+        let bound = 1 / Float(h).squareRoot()
+        outputWeight = a.tiedEmbeddings ? nil : Parameter(Tensor.uniform([a.targetVocabularySize, h], in: -bound...bound, using: &rng))
+        outputBias = Parameter(Tensor.uniform([a.targetVocabularySize], in: -bound...bound, using: &rng))
+        dropout = Dropout(probability: a.dropout)
+    }
+
+    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
+        sourceEmbedding.visitParameters(prefix: prefix + "se.", visit)
+        targetEmbedding.visitParameters(prefix: prefix + "te.", visit)
+        encoder.visitParameters(prefix: prefix + "enc.", visit)
+        decoder.visitParameters(prefix: prefix + "dec.", visit)
+        if architecture.attention == .additive {
+            attentionQuery?.visitParameters(prefix: prefix + "attn.w1.", visit)
+            attentionKey?.visitParameters(prefix: prefix + "attn.w2.", visit)
+            if let attentionVector { visit(prefix + "attn.v", attentionVector) }
+        } else {
+            attentionQuery?.visitParameters(prefix: prefix + "wa.", visit)
+        }
+        combine?.visitParameters(prefix: prefix + "wc.", visit)
+        if let outputWeight { visit(prefix + "out.weight", outputWeight) }
+        visit(prefix + "out.bias", outputBias)
+    }
+
+    public func visitChildren(_ visit: (Module) -> Void) {
+        visit(sourceEmbedding)
+        visit(targetEmbedding)
+        visit(encoder)
+        visit(decoder)
+        if let attentionQuery { visit(attentionQuery) }
+        if let attentionKey { visit(attentionKey) }
+        if let combine { visit(combine) }
+        visit(dropout)
+    }
+
+    // MARK: - Encoder
+
+    /// The encoder's memory `[B, S, H]`, final state (directions summed) `[L, B, H]`, and the
+    /// additive attention mask `[B, 1, S]` (0 on words, -10⁹ on padding).
+    struct Encoded {
+        var memory: Variable
+        var hidden: Variable
+        var cell: Variable?
+        var mask: Tensor
+        var keys: Variable?  // W₂ m for additive attention, [B, S, H]
+    }
+
+    func encode(_ batch: TranslationBatch, tape: Tape, rng: inout Xoshiro256) -> Encoded {
+        let (s, b, h, l) = (batch.sourceSteps, batch.batch, architecture.hiddenSize, architecture.layers)
+        let lengths = batch.sourceLengths.map { max($0, 1) }
+        let out: Variable
+        let hidden: Variable
+        let cell: Variable?
+        if !Seq2SeqModel.foldsEmbedding(vocabulary: architecture.sourceVocabularySize, tokens: s * b, training: isTraining, dropout: architecture.dropout) {
+            let x = dropout(sourceEmbedding(batch.source, tape: tape), rng: &rng).reshaped([s, b, architecture.embeddingSize])
+            (out, hidden, cell) = runEncoder(x, lengths: lengths, rng: &rng)
+        } else {
+            (out, hidden, cell) = runEncoderTokens(batch.source, steps: s, batch: b, lengths: lengths, tape: tape, rng: &rng)
+        }
+        var memory = out
+        var finalHidden = hidden
+        var finalCell = cell
+        if architecture.bidirectional {
+            memory = out.narrow(axis: 2, start: 0, length: h) + out.narrow(axis: 2, start: h, length: h)
+            finalHidden = hidden.reshaped([l, 2, b, h]).sum(axis: 1)
+            finalCell = cell.map { $0.reshaped([l, 2, b, h]).sum(axis: 1) }
+        }
+        var mask = Tensor.zeros([b, 1, s])
+        mask.withUnsafeMutableBufferPointer { m in
+            for row in 0..<b { for t in batch.sourceLengths[row]..<s { m[row * s + t] = -1e9 } }
+        }
+        let batchMajor = memory.permuted([1, 0, 2])
+        let keys = attentionKey.map { $0(batchMajor) }
+        return Encoded(memory: batchMajor, hidden: finalHidden, cell: finalCell, mask: mask, keys: keys)
+    }
+
+    private func runEncoder(_ x: Variable, lengths: [Int], rng: inout Xoshiro256) -> (Variable, Variable, Variable?) {
+        switch encoder {
+        case let e as GRU: return e(x, lengths: lengths, rng: &rng)
+        case let e as LSTM: return e(x, lengths: lengths, rng: &rng)
+        default: preconditionFailure("unknown encoder")
+        }
+    }
+
+    private func runEncoderTokens(
+        _ tokens: [Int32], steps: Int, batch: Int, lengths: [Int], tape: Tape, rng: inout Xoshiro256
+    ) -> (Variable, Variable, Variable?) {
+        switch encoder {
+        case let e as GRU:
+            return e(tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding, tape: tape, lengths: lengths, rng: &rng)
+        case let e as LSTM:
+            return e(tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding, tape: tape, lengths: lengths, rng: &rng)
+        default: preconditionFailure("unknown encoder")
+        }
+    }
+
+    /// Whether a recurrent layer should read token ids through its folded table `E W_ihᵀ`
+    /// rather than embedded vectors. In training the table is rebuilt (and back-propagated) per
+    /// call, a `[V, E] × [E, G·H]` product, which pays off only when the call has more tokens
+    /// than the vocabulary has words; in evaluation the table is cached across calls. Dropout on
+    /// the embeddings needs the vectors.
+    static func foldsEmbedding(vocabulary: Int, tokens: Int, training: Bool, dropout: Float) -> Bool {
+        guard training else { return true }
+        return dropout == 0 && vocabulary <= tokens
+    }
+
+    func runDecoder(
+        tokens: [Int32], steps: Int, batch: Int, hidden: Variable, cell: Variable?, tape: Tape, rng: inout Xoshiro256
+    ) -> (Variable, Variable, Variable?) {
+        if !Seq2SeqModel.foldsEmbedding(vocabulary: architecture.targetVocabularySize, tokens: steps * batch, training: isTraining, dropout: architecture.dropout) {
+            let x = dropout(targetEmbedding(tokens, tape: tape), rng: &rng).reshaped([steps, batch, architecture.embeddingSize])
+            switch decoder {
+            case let d as GRU: return d(x, initialHidden: hidden, rng: &rng)
+            case let d as LSTM: return d(x, initialHidden: hidden, initialCell: cell, rng: &rng)
+            default: preconditionFailure("unknown decoder")
+            }
+        }
+        switch decoder {
+        case let d as GRU:
+            return d(tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding, tape: tape, initialHidden: hidden, rng: &rng)
+        case let d as LSTM:
+            return d(
+                tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding, tape: tape, initialHidden: hidden,
+                initialCell: cell, rng: &rng)
+        default: preconditionFailure("unknown decoder")
+        }
+    }
+
+    // MARK: - Attention and output
+
+    /// h̃ `[B, T, H]` (or h without attention) and the attention weights `[B, T, S]`.
+    func attend(_ query: Variable, _ encoded: Encoded) -> (Variable, Variable?) {
+        let tape = query.tape
+        let scores: Variable
+        switch architecture.attention {
+        case .none:
+            return (query, nil)
+        case .dot:
+            scores = query.matmul(encoded.memory, transposeOther: true)
+        case .general:
+            guard let wa = attentionQuery else { preconditionFailure() }
+            scores = wa(query).matmul(encoded.memory, transposeOther: true)
+        case .additive:
+            guard let w1 = attentionQuery, let keys = encoded.keys, let v = attentionVector else { preconditionFailure() }
+            let (b, t, h) = (query.shape[0], query.shape[1], query.shape[2])
+            let s = keys.shape[1]
+            let q = w1(query).reshaped([b, t, 1, h])
+            let e = (q + keys.reshaped([b, 1, s, h])).tanh()
+            scores = e.reshaped([b * t * s, h]).matmul(tape.parameter(v).reshaped([h, 1])).reshaped([b, t, s])
+        }
+        let weights = (scores + tape.constant(encoded.mask)).softmax()
+        let context = weights.matmul(encoded.memory)
+        guard let wc = combine else { preconditionFailure() }
+        return (wc(Variable.concatenate([query, context], axis: 2)).tanh(), weights)
+    }
+
+    /// logits `[N, V]` of h̃ `[N, H]`.
+    func project(_ x: Variable) -> Variable {
+        let tape = x.tape
+        let w = tape.parameter(outputWeight ?? targetEmbedding.weight)
+        return x.matmul(w, transposeOther: true) + tape.parameter(outputBias)
+    }
+
+    // MARK: - Training
+
+    /// The mean cross-entropy per target token of a batch (padding ignored), recorded on `tape`
+    /// for backward. With `teacherForcing` < 1, each step feeds the gold previous word with that
+    /// probability and the model's own argmax otherwise.
+    public func loss(_ batch: TranslationBatch, tape: Tape, teacherForcing: Float = 1, rng: inout Xoshiro256) -> Variable {
+        let (b, t, h) = (batch.batch, batch.targetSteps, architecture.hiddenSize)
+        let encoded = encode(batch, tape: tape, rng: &rng)
+        var logits: Variable
+        if teacherForcing >= 1 || !isTraining {
+            let (out, _, _) = runDecoder(
+                tokens: batch.targetInput, steps: t, batch: b, hidden: encoded.hidden, cell: encoded.cell, tape: tape, rng: &rng)
+            var (combined, _) = attend(out.permuted([1, 0, 2]), encoded)
+            combined = dropout(combined, rng: &rng)
+            logits = project(combined.reshaped([b * t, h]))
+        } else {
+            var hidden = encoded.hidden
+            var cell = encoded.cell
+            var input = Array(batch.targetInput[0..<b])
+            var steps: [Variable] = []
+            for step in 0..<t {
+                let (out, nh, nc) = runDecoder(tokens: input, steps: 1, batch: b, hidden: hidden, cell: cell, tape: tape, rng: &rng)
+                hidden = nh
+                cell = nc
+                var (combined, _) = attend(out.permuted([1, 0, 2]), encoded)
+                combined = dropout(combined, rng: &rng)
+                let stepLogits = project(combined.reshaped([b, h]))
+                steps.append(stepLogits.reshaped([b, 1, architecture.targetVocabularySize]))
+                if step + 1 < t {
+                    if rng.nextFloat() < teacherForcing {
+                        input = Array(batch.targetInput[((step + 1) * b)..<((step + 2) * b)])
+                    } else {
+                        input = stepLogits.value.argmax(axis: 1).map { Int32($0) }
+                    }
+                }
+            }
+            logits = Variable.concatenate(steps, axis: 1).reshaped([b * t, architecture.targetVocabularySize])
+        }
+        // Targets in the logits' batch-major row order.
+        var targets = [Int32](repeating: 0, count: b * t)
+        for row in 0..<b { for step in 0..<t { targets[row * t + step] = batch.targetOutput[step * b + row] } }
+        return SoftmaxCrossEntropy.loss(logits, targets: targets, ignoreIndex: TranslationVocabulary.pad)
+    }
+
+    // MARK: - Decoding
+
+    /// Runs the encoder without recording, for decoding.
+    func encodeForDecoding(_ batch: TranslationBatch, tape: Tape) -> Encoded {
+        var rng = Xoshiro256(seed: 0)
+        return encode(batch, tape: tape, rng: &rng)
+    }
+
+    /// One decoder step for `rows` hypotheses: log-probabilities of the next word.
+    func step(
+        tokens: [Int32], state: RecurrentState, encoded: Encoded, tape: Tape
+    ) -> DecoderStep {
+        var rng = Xoshiro256(seed: 0)
+        let hidden = tape.constant(state.hidden)
+        let cell = state.cell.map { tape.constant($0) }
+        let (out, nh, nc) = runDecoder(tokens: tokens, steps: 1, batch: tokens.count, hidden: hidden, cell: cell, tape: tape, rng: &rng)
+        let (combined, weights) = attend(out.permuted([1, 0, 2]), encoded)
+        let logits = project(combined.reshaped([tokens.count, architecture.hiddenSize])).value
+        return DecoderStep(
+            logProbabilities: logits.logSoftmax(), state: RecurrentState(hidden: nh.value, cell: nc?.value),
+            attention: weights?.value.reshaped([tokens.count, -1]))
+    }
+}

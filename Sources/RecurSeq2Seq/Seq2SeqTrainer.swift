@@ -1,0 +1,407 @@
+import RecurNN
+import RecurReport
+import RecurTensor
+import RecurText
+import RecurWord2Vec
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything that controls training (saved in checkpoints).
+public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
+    public var batchSize = 32
+    /// Passes over the training pairs (the run stops after this many).
+    public var epochs = 10
+    public var learningRate: Float = 1e-3
+    /// Clip the global gradient norm to this (0: no clipping).
+    public var clip: Float = 1
+    /// Probability of feeding the gold previous word (1: always; below 1 the model's own
+    /// prediction is fed otherwise, step by step).
+    public var teacherForcing: Float = 1
+    public var validationFraction = 0.05
+    public var testFraction = 0.0
+    /// Keep pairs whose sides have at most this many tokens (0: all).
+    public var maxLength = 50
+    /// Longest input `translate run` accepts, in tokens.
+    public var maxInputLength = 200
+    public var minCount = 1
+    public var tokenization: Tokenization = .unicode
+    /// Validation pairs translated for BLEU after each epoch (0: all).
+    public var validationBLEUPairs = 2000
+    public var logEvery = 50
+    public var seed: UInt64 = 1
+
+    public init() {}
+}
+
+/// Where training stands; saved in checkpoints so that a resumed run continues exactly.
+public struct Seq2SeqProgress: Codable, Equatable, Sendable {
+    /// Updates taken.
+    public var step = 0
+    /// Completed epochs.
+    public var epoch = 0
+    /// Batches of the current epoch already trained.
+    public var batchInEpoch = 0
+    /// Generator state that orders the current epoch's batches.
+    public var epochOrderState: [UInt64] = []
+    public var bestValidationBLEU: Double?
+    public var bestEpoch: Int?
+    /// Validation loss of the best model (breaks BLEU ties).
+    public var bestValidationLoss: Double?
+    public var lastValidationBLEU: Double?
+    public var lastValidationLoss: Double?
+    /// Training time so far (excluding evaluation), seconds.
+    public var trainingSeconds = 0.0
+    public var trainedPairs = 0
+    public var clippedSteps = 0
+
+    public init() {}
+}
+
+/// The JSON sidecar's `config` of a translation checkpoint.
+public struct Seq2SeqCheckpointConfig: Codable, Sendable {
+    public var architecture: Seq2SeqArchitecture
+    public var sourceVocabulary: TranslationVocabulary
+    public var targetVocabulary: TranslationVocabulary
+    public var training: Seq2SeqTrainingConfig
+    public var progress: Seq2SeqProgress
+    /// The parallel file trained on and its number of usable pairs (checked on resume).
+    public var dataPath: String
+    public var dataPairs: Int
+
+    public var tokenizer: WordTokenizer { WordTokenizer(training.tokenization) }
+}
+
+/// Kinds written into checkpoint sidecars.
+public enum Seq2SeqCheckpoint {
+    public static let kind = "recur translate"
+}
+
+/// What the trainer reports while it runs.
+public enum Seq2SeqEvent: Sendable {
+    case step(Seq2SeqStepReport)
+    /// Validation after an epoch: mean loss per target token and greedy BLEU.
+    case evaluation(epoch: Int, loss: Double, bleu: Double, best: Bool)
+    case checkpoint(step: Int, directory: String)
+    case warning(String)
+}
+
+public struct Seq2SeqStepReport: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var epoch: Int
+    public var loss: Double
+    public var gradientNorm: Float
+    public var pairsPerSecond: Double
+    public var secondsRemaining: Double
+}
+
+/// The result of a training run.
+public struct Seq2SeqSummary: Sendable {
+    public var steps: Int
+    public var epochs: Int
+    /// Time in training steps only (no evaluation or checkpoint writes), this run.
+    public var seconds: Double
+    public var pairsPerSecond: Double
+    /// Mean loss per target token of the last 50 steps.
+    public var trainLoss: Double
+    public var validationBLEU: Double?
+    public var bestValidationBLEU: Double?
+    public var interrupted: Bool
+    public var clippedSteps: Int
+}
+
+/// Why training stopped.
+public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
+    case notFinite(step: Int, lastCheckpointStep: Int?, learningRate: Float, directory: String)
+    case vectors(String)
+
+    public var description: String {
+        switch self {
+        case .notFinite(let step, let last, let lr, let directory):
+            let kept = last.map { "the last good checkpoint (step \($0)) is in \(directory)" } ?? "no checkpoint was written yet"
+            return "training diverged: the loss or gradient became NaN or infinite at step \(step); \(kept); try a lower --lr than \(lr)"
+        case .vectors(let message): return message
+        }
+    }
+}
+
+/// The data of a run: the split pairs and the vocabularies built from the training pairs.
+public struct Seq2SeqData: Sendable {
+    public var train: [SentencePair]
+    public var validation: [SentencePair]
+    public var test: [SentencePair]
+    public var sourceVocabulary: TranslationVocabulary
+    public var targetVocabulary: TranslationVocabulary
+
+    /// Splits `corpus` with the configuration's seed and builds vocabularies from the training
+    /// part (or takes `vocabularies` from a checkpoint).
+    public init(corpus: ParallelCorpus, config: Seq2SeqTrainingConfig, vocabularies: (TranslationVocabulary, TranslationVocabulary)? = nil) {
+        let split = corpus.split(validation: config.validationFraction, test: config.testFraction, seed: config.seed)
+        (train, validation, test) = (split.train, split.validation, split.test)
+        if let vocabularies {
+            (sourceVocabulary, targetVocabulary) = vocabularies
+        } else {
+            sourceVocabulary = TranslationVocabulary(sentences: train.map(\.source), minCount: config.minCount)
+            targetVocabulary = TranslationVocabulary(sentences: train.map(\.target), minCount: config.minCount)
+        }
+    }
+}
+
+/// Trains a `Seq2SeqModel` with Adam, gradient clipping and teacher forcing on length-bucketed
+/// batches; validates (loss and greedy BLEU) after every epoch, keeps the best model in
+/// `best/`, writes a JSON-lines metrics log and checkpoints that resume exactly (weights,
+/// optimizer, generator, and the position inside the epoch).
+public final class Seq2SeqTrainer {
+    public let model: Seq2SeqModel
+    public let data: Seq2SeqData
+    public let config: Seq2SeqTrainingConfig
+    public let outputDirectory: String
+    public let dataPath: String
+    public let dataPairs: Int
+    public private(set) var progress: Seq2SeqProgress
+    private var rng: Xoshiro256
+    private let optimizer: Adam
+    private var lastCheckpointStep: Int?
+    private var metrics: MetricsLog?
+
+    public init(
+        model: Seq2SeqModel, data: Seq2SeqData, config: Seq2SeqTrainingConfig, outputDirectory: String, dataPath: String,
+        dataPairs: Int, resume: Seq2SeqResumeState? = nil
+    ) throws {
+        self.model = model
+        self.data = data
+        self.config = config
+        self.outputDirectory = outputDirectory
+        self.dataPath = dataPath
+        self.dataPairs = dataPairs
+        optimizer = Adam(parameters: model.parameters(), learningRate: config.learningRate)
+        if let resume {
+            progress = resume.progress
+            rng = resume.rng
+            try optimizer.load(resume.optimizer)
+            lastCheckpointStep = resume.progress.step
+        } else {
+            progress = Seq2SeqProgress()
+            var seeded = Xoshiro256(seed: config.seed)
+            rng = seeded.split(stream: 2)
+            progress.epochOrderState = seeded.split(stream: 3).stateWords
+        }
+    }
+
+    /// Batches per epoch.
+    public var batchesPerEpoch: Int { (data.train.count + config.batchSize - 1) / config.batchSize }
+
+    /// Runs until `config.epochs` are done or `shouldStop` returns true (then a checkpoint is
+    /// written and the summary says `interrupted`).
+    public func run(shouldStop: () -> Bool = { false }, report: (Seq2SeqEvent) -> Void = { _ in }) throws -> Seq2SeqSummary {
+        do {
+            try AtomicFile.createDirectory(outputDirectory)
+            metrics = try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0)
+        } catch {
+            throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+        }
+        let parameters = model.parameters()
+        let tape = Tape()
+        let totalSteps = batchesPerEpoch * config.epochs
+        var recentLosses: [Double] = []
+        var timedSeconds = 0.0
+        var timedPairs = 0
+        var stepsThisRun = 0
+        var interrupted = false
+        model.train()
+        epochs: while progress.epoch < config.epochs {
+            guard var orderRNG = Xoshiro256(state: progress.epochOrderState) else { preconditionFailure("bad epoch order state") }
+            let batches = TranslationBatch.buckets(pairs: data.train, batchSize: config.batchSize, rng: &orderRNG)
+            while progress.batchInEpoch < batches.count {
+                if shouldStop() {
+                    interrupted = true
+                    break epochs
+                }
+                let started = Seq2SeqTrainer.now()
+                let batch = TranslationBatch(
+                    pairs: data.train, indices: batches[progress.batchInEpoch], source: data.sourceVocabulary, target: data.targetVocabulary)
+                tape.reset()
+                let loss = model.loss(batch, tape: tape, teacherForcing: config.teacherForcing, rng: &rng)
+                tape.backward(from: loss)
+                let lossValue = Double(loss.value.scalar)
+                let norm =
+                    config.clip > 0
+                    ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip) : GradientClipping.globalNorm(parameters)
+                guard lossValue.isFinite, norm.isFinite else {
+                    throw Seq2SeqTrainingError.notFinite(
+                        step: progress.step + 1, lastCheckpointStep: lastCheckpointStep, learningRate: config.learningRate,
+                        directory: outputDirectory)
+                }
+                if config.clip > 0 && norm > config.clip { progress.clippedSteps += 1 }
+                optimizer.step()
+                progress.step += 1
+                progress.batchInEpoch += 1
+                progress.trainedPairs += batch.batch
+                stepsThisRun += 1
+                let elapsed = Seq2SeqTrainer.now() - started
+                progress.trainingSeconds += elapsed
+                if stepsThisRun > 3 {
+                    timedSeconds += elapsed
+                    timedPairs += batch.batch
+                }
+                recentLosses.append(lossValue)
+                if recentLosses.count > 50 { recentLosses.removeFirst() }
+                let speed = timedSeconds > 0 ? Double(timedPairs) / timedSeconds : Double(batch.batch) / max(elapsed, 1e-9)
+                let remainingPairs = Double(totalSteps - progress.step) * Double(config.batchSize)
+                report(
+                    .step(
+                        Seq2SeqStepReport(
+                            step: progress.step, totalSteps: totalSteps, epoch: progress.epoch + 1, loss: lossValue, gradientNorm: norm,
+                            pairsPerSecond: speed, secondsRemaining: remainingPairs / max(speed, 1e-9))))
+                if progress.step % max(config.logEvery, 1) == 0 {
+                    metrics?.write([
+                        ("step", .number(Double(progress.step))), ("epoch", .number(Double(progress.epoch + 1))),
+                        ("loss", .number(lossValue)), ("grad_norm", .number(Double(norm))), ("pairs_per_s", .number(speed)),
+                    ])
+                }
+            }
+            progress.epoch += 1
+            progress.batchInEpoch = 0
+            progress.epochOrderState = orderRNG.stateWords
+            try evaluate(report: report)
+            try saveCheckpoint(report: report)
+        }
+        if interrupted { try saveCheckpoint(report: report) }
+        let trainLoss = recentLosses.isEmpty ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
+        return Seq2SeqSummary(
+            steps: progress.step, epochs: progress.epoch, seconds: timedSeconds,
+            pairsPerSecond: timedSeconds > 0 ? Double(timedPairs) / timedSeconds : 0, trainLoss: trainLoss,
+            validationBLEU: progress.lastValidationBLEU, bestValidationBLEU: progress.bestValidationBLEU, interrupted: interrupted,
+            clippedSteps: progress.clippedSteps)
+    }
+
+    /// Validation loss and greedy BLEU; keeps the best model by BLEU (ties: lower loss).
+    private func evaluate(report: (Seq2SeqEvent) -> Void) throws {
+        guard !data.validation.isEmpty else { return }
+        model.eval()
+        defer { model.train() }
+        let loss = model.meanLoss(pairs: data.validation, source: data.sourceVocabulary, target: data.targetVocabulary)
+        let pairs = config.validationBLEUPairs > 0 ? Array(data.validation.prefix(config.validationBLEUPairs)) : data.validation
+        let scores = TranslationEvaluation.score(
+            model: model, pairs: pairs, source: data.sourceVocabulary, target: data.targetVocabulary, options: DecodingOptions())
+        let bleu = scores.bleu.score
+        let isBest: Bool
+        if let best = progress.bestValidationBLEU {
+            isBest = bleu > best || (bleu == best && loss < (progress.bestValidationLoss ?? .infinity))
+        } else {
+            isBest = true
+        }
+        progress.lastValidationBLEU = bleu
+        progress.lastValidationLoss = loss
+        if isBest {
+            progress.bestValidationBLEU = bleu
+            progress.bestValidationLoss = loss
+            progress.bestEpoch = progress.epoch
+        }
+        metrics?.write([
+            ("step", .number(Double(progress.step))), ("epoch", .number(Double(progress.epoch))), ("val_loss", .number(loss)),
+            ("val_bleu", .number(bleu)), ("val_chrf", .number(scores.chrF.score)), ("best", .bool(isBest)),
+        ])
+        report(.evaluation(epoch: progress.epoch, loss: loss, bleu: bleu, best: isBest))
+        if isBest { try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false) }
+    }
+
+    private func saveCheckpoint(report: (Seq2SeqEvent) -> Void) throws {
+        try writeCheckpoint(directory: outputDirectory, includeTraining: true)
+        lastCheckpointStep = progress.step
+        report(.checkpoint(step: progress.step, directory: outputDirectory))
+    }
+
+    private func writeCheckpoint(directory: String, includeTraining: Bool) throws {
+        let checkpointConfig = Seq2SeqCheckpointConfig(
+            architecture: model.architecture, sourceVocabulary: data.sourceVocabulary, targetVocabulary: data.targetVocabulary,
+            training: config, progress: progress, dataPath: dataPath, dataPairs: dataPairs)
+        let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
+        try CheckpointDirectory.save(
+            directory: directory, tensors: model.stateDictionary(), optimizer: includeTraining ? optimizer.state : nil, sidecar: sidecar)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}
+
+/// Everything a resumed run restores besides the model's weights.
+public struct Seq2SeqResumeState {
+    public var progress: Seq2SeqProgress
+    public var rng: Xoshiro256
+    public var optimizer: OptimizerState
+}
+
+/// Loading translation checkpoints.
+public enum Seq2SeqStore {
+    public struct Loaded {
+        /// The model, weights loaded, in evaluation mode.
+        public var model: Seq2SeqModel
+        public var config: Seq2SeqCheckpointConfig
+        /// Present when the checkpoint holds training state.
+        public var resume: Seq2SeqResumeState?
+    }
+
+    /// Loads and validates the checkpoint in `directory`.
+    public static func load(directory: String) throws -> Loaded {
+        let (sidecar, tensors, optimizer, _) = try CheckpointDirectory.load(Seq2SeqCheckpointConfig.self, directory: directory)
+        guard sidecar.kind == Seq2SeqCheckpoint.kind else {
+            throw CheckpointError.mismatch(what: "kind", expected: Seq2SeqCheckpoint.kind, found: sidecar.kind)
+        }
+        let config = sidecar.config
+        let a = config.architecture
+        guard a.sourceVocabularySize == config.sourceVocabulary.count else {
+            throw CheckpointError.mismatch(
+                what: "source vocabulary size", expected: "\(a.sourceVocabularySize)", found: "\(config.sourceVocabulary.count)")
+        }
+        guard a.targetVocabularySize == config.targetVocabulary.count else {
+            throw CheckpointError.mismatch(
+                what: "target vocabulary size", expected: "\(a.targetVocabularySize)", found: "\(config.targetVocabulary.count)")
+        }
+        guard a.hiddenSize > 0, a.embeddingSize > 0, a.layers > 0, !a.tiedEmbeddings || a.embeddingSize == a.hiddenSize else {
+            throw CheckpointError.mismatch(what: "architecture", expected: "positive sizes", found: a.summary)
+        }
+        var rng = Xoshiro256(seed: 0)
+        let model = Seq2SeqModel(architecture: a, rng: &rng)
+        try model.loadStateDictionary(tensors)
+        model.eval()
+        var resume: Seq2SeqResumeState?
+        if let optimizer, let generator = Xoshiro256(state: sidecar.rngState) {
+            resume = Seq2SeqResumeState(progress: config.progress, rng: generator, optimizer: optimizer)
+        }
+        return Loaded(model: model, config: config, resume: resume)
+    }
+}
+
+/// Initializing embeddings from word vectors (Recur's word2vec export, text or binary).
+extension Embedding {
+    /// Copies the vector of every vocabulary word found in `vectors` into its row; returns how
+    /// many rows were set.
+    @discardableResult
+    public func initialize(from vectors: KeyedVectors, vocabulary: TranslationVocabulary) throws -> Int {
+        guard vectors.dimensions == embeddingSize else {
+            throw Seq2SeqTrainingError.vectors(
+                "the vectors have \(vectors.dimensions) dimensions but the embeddings have \(embeddingSize); pass --embed \(vectors.dimensions)")
+        }
+        var found = 0
+        let e = embeddingSize
+        let source = vectors.vectors
+        var w = weight.value
+        w.withUnsafeMutableBufferPointer { dst in
+            source.withUnsafeBufferPointer { src in
+                for (i, word) in vocabulary.words.enumerated() where i >= TranslationVocabulary.specials.count {
+                    guard let row = vectors.id(of: word) else { continue }
+                    for j in 0..<e { dst[i * e + j] = src[row * e + j] }
+                    found += 1
+                }
+            }
+        }
+        weight.value = w
+        return found
+    }
+}
