@@ -86,6 +86,12 @@ let package = Package(
             swiftSettings: optimization
         ),
         .executableTarget(
+            name: "ToyTranslationExample",
+            dependencies: ["RecurSeq2Seq"],
+            path: "Examples/ToyTranslation",
+            swiftSettings: optimization
+        ),
+        .executableTarget(
             name: "WordEmbeddingsExample",
             dependencies: ["RecurWord2Vec"],
             path: "Examples/WordEmbeddings",
@@ -122,10 +128,10 @@ let package = Package(
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
         .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
-        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "WordEmbeddingsExample"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "ToyTranslationExample", "WordEmbeddingsExample"]),
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
-        .testTarget(name: "RecurSeq2SeqTests", dependencies: ["RecurSeq2Seq", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
+        .testTarget(name: "RecurSeq2SeqTests", dependencies: ["RecurSeq2Seq", "RecurNN", "RecurText", "RecurWord2Vec", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
     ],
     swiftLanguageModes: [.v6]

@@ -165,8 +165,10 @@ public enum ChrF {
                 let rc = grams(ref, n)
                 var match = 0
                 for (g, c) in hc { match += min(c, rc[g] ?? 0) }
-                stats[3 * (n - 1)] += max(0, hyp.count - n + 1)
-                stats[3 * (n - 1) + 1] += max(0, ref.count - n + 1)
+                let refCount = max(0, ref.count - n + 1)
+                // As sacreBLEU: hypothesis n-grams of an order the reference lacks do not count.
+                stats[3 * (n - 1)] += refCount > 0 ? max(0, hyp.count - n + 1) : 0
+                stats[3 * (n - 1) + 1] += refCount
                 stats[3 * (n - 1) + 2] += match
             }
         }

@@ -1,12 +1,11 @@
 import RecurTensor
 import RecurText
 
-/// Errors in parallel corpora and translation inputs.
+/// Errors in parallel corpora.
 public enum ParallelCorpusError: Error, Equatable, CustomStringConvertible {
     case missingTab(path: String, line: Int)
     case emptySide(path: String, line: Int, side: String)
     case noPairs(path: String, reason: String)
-    case inputTooLong(line: Int, tokens: Int, maximum: Int)
 
     public var description: String {
         switch self {
@@ -15,8 +14,6 @@ public enum ParallelCorpusError: Error, Equatable, CustomStringConvertible {
         case .emptySide(let path, let line, let side):
             return "\(path):\(line): the \(side) side is empty; use --skip-bad-lines to skip such lines"
         case .noPairs(let path, let reason): return "\(path): no usable sentence pairs (\(reason))"
-        case .inputTooLong(let line, let tokens, let maximum):
-            return "input line \(line) has \(tokens) tokens, the model accepts at most \(maximum)"
         }
     }
 }

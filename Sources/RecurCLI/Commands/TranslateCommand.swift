@@ -55,16 +55,17 @@ struct DecodingFlags: ParsableArguments {
 /// Loads a translation checkpoint, naming the kind when the directory holds another model.
 /// Loads the model to translate with from a checkpoint directory: a training run's `best/` copy
 /// when it has one (the weights with the best validation BLEU) unless `last` is set, else the
-/// directory itself. Says which on standard error.
-func loadTranslationModel(_ directory: String, preferBest: Bool, last: Bool) throws -> Seq2SeqStore.Loaded {
+/// directory itself. The note says which copy was used (printed once the command has succeeded,
+/// so that a failure stays one line).
+func loadTranslationModel(_ directory: String, last: Bool) throws -> (loaded: Seq2SeqStore.Loaded, note: String?) {
     let best = directory + "/best"
-    if preferBest && !last && access(best + "/" + CheckpointDirectory.sidecarName, F_OK) == 0 {
+    if !last && access(best + "/" + CheckpointDirectory.sidecarName, F_OK) == 0 {
         let loaded = try loadTranslationModel(best)
         let p = loaded.config.progress
-        Output.error("using \(best) (best validation BLEU\(p.bestValidationBLEU.map { " " + Console.fixed($0, 2) } ?? ""), epoch \(p.bestEpoch ?? p.epoch)); --last for the final weights\n")
-        return loaded
+        let bleu = p.bestValidationBLEU.map { " " + Console.fixed($0, 2) } ?? ""
+        return (loaded, "note: used \(best) (best validation BLEU\(bleu), epoch \(p.bestEpoch ?? p.epoch)); --last for the final weights\n")
     }
-    return try loadTranslationModel(directory)
+    return (try loadTranslationModel(directory), nil)
 }
 
 func loadTranslationModel(_ directory: String) throws -> Seq2SeqStore.Loaded {
@@ -389,7 +390,7 @@ struct TranslateRun: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let loaded = try loadTranslationModel(model, preferBest: true, last: last)
+        let (loaded, modelNote) = try loadTranslationModel(model, last: last)
         let c = loaded.config
         let tokenizer = c.tokenizer
         var options = decoding.options(nBest: nBest)
@@ -433,7 +434,7 @@ struct TranslateRun: ParsableCommand {
                 let index = lineNumber - lines.count + i
                 if nBest > 1 {
                     for h in hyps {
-                        out += "\(index - 1) ||| \(c.targetVocabulary.decode(h.tokens).joined(separator: " ")) ||| \(Console.fixed(Double(h.score), 4))\n"
+                        out += "\(index) ||| \(c.targetVocabulary.decode(h.tokens).joined(separator: " ")) ||| \(Console.fixed(Double(h.score), 4))\n"
                     }
                 } else {
                     out += c.targetVocabulary.decode(hyps.first?.tokens ?? []).joined(separator: " ") + "\n"
@@ -443,9 +444,9 @@ struct TranslateRun: ParsableCommand {
                     let targetWords = c.targetVocabulary.decode(best.tokens) + ["</s>"]
                     let sourceWords = zip(tokens[i], ids[i]).map { $1 == TranslationVocabulary.unknown ? "<unk>:\($0)" : $0 }
                     let svg = SVG.heatmap(
-                        title: "Attention, line \(index)", values: weights.map { $0.map(Double.init) }, rowLabels: targetWords,
+                        title: "Attention, line \(index + 1)", values: weights.map { $0.map(Double.init) }, rowLabels: targetWords,
                         columnLabels: sourceWords)
-                    let name = dir + "/attention-" + String(repeating: "0", count: max(0, 5 - String(index).count)) + "\(index).svg"
+                    let name = dir + "/attention-" + String(repeating: "0", count: max(0, 5 - String(index + 1).count)) + "\(index + 1).svg"
                     do {
                         try AtomicFile.write(svg, to: name)
                     } catch {
@@ -480,6 +481,7 @@ struct TranslateRun: ParsableCommand {
                 "note: \(total) unknown word\(total == 1 ? "" : "s") translated as <unk>: \(listed.joined(separator: ", "))\(unknown.count > 10 ? ", …" : "")\n")
         }
         if let showAttention { Output.error("wrote \(written) attention heatmap\(written == 1 ? "" : "s") to \(showAttention)\n") }
+        if let modelNote { Output.error(modelNote) }
     }
 }
 
@@ -505,7 +507,7 @@ struct TranslateEval: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let loaded = try loadTranslationModel(model, preferBest: true, last: last)
+        let (loaded, modelNote) = try loadTranslationModel(model, last: last)
         let c = loaded.config
         let corpus = try ParallelCorpus.load(path: pairs, tokenizer: c.tokenizer, skipBadLines: skipBadLines, lossy: lossy)
         var held = corpus.pairs
@@ -539,8 +541,10 @@ struct TranslateEval: ParsableCommand {
                 ("bleu_signature", .string(greedy.bleu.signature)), ("chrf_signature", .string(greedy.chrF.signature)),
             ])
             Output.line(line.text)
+            if let modelNote { Output.error(modelNote) }
             return
         }
+        if let modelNote { Output.error(modelNote) }
         Output.line("\(held.count) pairs from \(pairs)\(unknown > 0 ? ", \(unknown) unknown source words" : "")\(truncated > 0 ? ", \(truncated) sources truncated" : "")")
         Output.line("greedy:  \(greedy.bleu)   chrF2 = \(Console.fixed(greedy.chrF.score, 2))   (\(Console.fixed(greedy.sentencesPerSecond, 1)) sentences/s)")
         if decoding.beam > 1 {
