@@ -128,7 +128,9 @@ struct LayerGradientTests {
         #expect(tcn.blocks.map(\.conv1.dilation) == [1, 2, 4])
         #expect(tcn.receptiveField == 1 + 2 * 1 * (1 + 2 + 4))
         let x = randomTensor([2, 9, 3], seed: 17)
-        let report = GradientCheck.check(inputs: [x], parameters: tcn.parameters().map(\.parameter), epsilon: 1e-3, samples: 10) { _, v in
+        // ReLUs have kinks: a step of 1e-3 put one pre-activation across zero (analytic -0.17,
+        // numeric -0.07 on a bias); 2e-4 keeps every difference on one side.
+        let report = GradientCheck.check(inputs: [x], parameters: tcn.parameters().map(\.parameter), epsilon: 2e-4, samples: 10) { _, v in
             var r = Xoshiro256(seed: 18)
             return tcn(v[0], rng: &r)
         }

@@ -154,3 +154,21 @@ struct AutodiffTests {
         #expect(tape.gradient(of: x)?.isFinite == true)
     }
 }
+
+@Suite("Tape lifetime")
+struct TapeLifetimeTests {
+    @Test("a tape dropped after backward is freed with its activations (no reference cycle)")
+    func freedAfterBackward() {
+        weak var weakTape: Tape?
+        let p = Parameter(Tensor([1, 2, 3]))
+        do {
+            let tape = Tape()
+            weakTape = tape
+            let w = tape.parameter(p)
+            let loss = ((w * w).tanh() + w.relu()).sum()
+            tape.backward(from: loss)
+        }
+        #expect(weakTape == nil)
+        #expect(p.gradient.scalars.allSatisfy { $0 > 0 })
+    }
+}

@@ -1,14 +1,17 @@
-// Causal dilated 1-D convolution as one GEMM per kernel tap.
+// Causal dilated 1-D convolution as one GEMM (im2col).
 //
-// Legend: B batch, T time, C_in / C_out channels, K taps, d dilation, P = (K-1)·d left padding.
+// Legend: B batch, T time, C_in / C_out channels, K taps, d dilation, s_k = (K-1-k)·d.
 // Layout: channels last, x [B, T, C_in] → y [B, T, C_out] (PyTorch's Conv1d is [B, C, T]; the
 // weights use PyTorch's [C_out, C_in, K] layout so they load into nn.Conv1d unchanged).
 //
-//   y[b, t] = bias + Σ_k W[:, :, k] · x[b, t - (K-1-k)·d]        (x at negative t is 0)
+//   y[b, t] = bias + Σ_k W[:, :, k] · x[b, t - s_k]        (x at negative t is 0)
 //
-// The input is copied into a zero-padded flat buffer X̃ [B·(P+T), C_in]; then tap k is a single
-// GEMM over all batch rows, Ỹ[r] += X̃[r - s_k] W_kᵀ with s_k = (K-1-k)·d, because the shift is
-// the same for every sequence in the flat layout. Rows of Ỹ that fall in padding are dropped.
+// Forward gathers X_col [B·T, K·C_in], whose k-th block of columns holds x shifted back by s_k
+// steps (zeros before the sequence start), and multiplies once: Y = X_col · W_colᵀ with
+// W_col [C_out, K·C_in]. Backward is two GEMMs, dW_col = dYᵀ · X_col and dX_col = dY · W_col,
+// and dX_col's blocks are added back shifted (col2im). One GEMM with inner size K·C_in runs
+// near peak where K GEMMs with inner size C_in, each re-reading and re-writing Y, did not;
+// no padding rows are computed. A 1×1 convolution multiplies x itself.
 
 import RecurTensor
 
@@ -73,20 +76,38 @@ public final class CausalConv1d: Module {
         return (v.reshaped([outChannels, -1]) * (g.reshaped([outChannels, 1]) / norms)).reshaped(v.shape)
     }
 
-    /// Tap k's matrix W_k [C_out, C_in], from the effective weight.
-    func taps(_ w: Tensor) -> [Tensor] {
-        let k = kernelSize
-        return (0..<k).map { tap in
-            var m = Tensor(uninitializedShape: [outChannels, inChannels])
-            w.withUnsafeBufferPointer { src in
-                m.withUnsafeMutableBufferPointer { dst in
-                    for o in 0..<outChannels {
-                        for i in 0..<inChannels { dst[o * inChannels + i] = src[(o * inChannels + i) * k + tap] }
+    /// W_col [C_out, K·C_in] from W [C_out, C_in, K]: column k·C_in + i holds W[:, i, k].
+    func columnWeight(_ w: Tensor) -> Tensor {
+        let (k, cin) = (kernelSize, inChannels)
+        if k == 1 { return w.reshaped([outChannels, cin]) }
+        var m = Tensor(uninitializedShape: [outChannels, k * cin])
+        w.withUnsafeBufferPointer { src in
+            m.withUnsafeMutableBufferPointer { dst in
+                for o in 0..<outChannels {
+                    for i in 0..<cin {
+                        for tap in 0..<k { dst[(o * k + tap) * cin + i] = src[(o * cin + i) * k + tap] }
                     }
                 }
             }
-            return m
         }
+        return m
+    }
+
+    /// The inverse of `columnWeight`, for the weight gradient.
+    func kernelWeight(_ m: Tensor) -> Tensor {
+        let (k, cin) = (kernelSize, inChannels)
+        if k == 1 { return m.reshaped([outChannels, cin, 1]) }
+        var w = Tensor(uninitializedShape: [outChannels, cin, k])
+        m.withUnsafeBufferPointer { src in
+            w.withUnsafeMutableBufferPointer { dst in
+                for o in 0..<outChannels {
+                    for i in 0..<cin {
+                        for tap in 0..<k { dst[(o * cin + i) * k + tap] = src[(o * k + tap) * cin + i] }
+                    }
+                }
+            }
+        }
+        return w
     }
 
     /// Forward on x `[B, T, C_in]` as one tape node.
@@ -94,97 +115,97 @@ public final class CausalConv1d: Module {
         let input = x.value
         precondition(input.rank == 3 && input.shape[2] == inChannels, "CausalConv1d: input must be [B, T, \(inChannels)], got \(input.shape)")
         let (b, t) = (input.shape[0], input.shape[1])
-        let p = padding
-        let rows = b * (p + t)
+        let (cin, cout, k) = (inChannels, outChannels, kernelSize)
+        let rows = b * t
         let w = effectiveWeight
-        let tapWeights = taps(w)
-        // X̃: zero-padded flat input [B·(P+T), C_in].
-        var padded = Tensor.zeros([rows, inChannels])
-        padded.withUnsafeMutableBufferPointer { d in
-            input.withUnsafeBufferPointer { s in
-                for batch in 0..<b {
-                    (d.baseAddress! + (batch * (p + t) + p) * inChannels).update(
-                        from: s.baseAddress! + batch * t * inChannels, count: t * inChannels)
-                }
-            }
-        }
-        var flat = Tensor.zeros([rows, outChannels])
-        for (k, wk) in tapWeights.enumerated() {
-            let shift = (kernelSize - 1 - k) * dilation
-            if shift >= rows { continue }
-            BLAS.gemm(
-                transposeB: true, m: rows - shift, n: outChannels, k: inChannels, a: padded.unsafeBase, lda: inChannels,
-                b: wk.unsafeBase, ldb: inChannels, beta: 1, c: flat.unsafeMutableBase() + shift * outChannels, ldc: outChannels)
-        }
-        var y = Tensor(uninitializedShape: [b, t, outChannels])
-        y.withUnsafeMutableBufferPointer { d in
-            flat.withUnsafeBufferPointer { s in
-                bias.value.withUnsafeBufferPointer { bias in
-                    for batch in 0..<b {
-                        for step in 0..<t {
-                            let src = s.baseAddress! + (batch * (p + t) + p + step) * outChannels
-                            let dst = d.baseAddress! + (batch * t + step) * outChannels
-                            for o in 0..<outChannels { dst[o] = src[o] + bias[o] }
+        let wCol = columnWeight(w)
+        // X_col [B·T, K·C_in]: block k of row (b, t) is x[b, t - s_k], or zeros.
+        let columns: Tensor
+        if k == 1 {
+            columns = input.reshaped([rows, cin])
+        } else {
+            var gathered = Tensor(uninitializedShape: [rows, k * cin])
+            gathered.withUnsafeMutableBufferPointer { d in
+                input.withUnsafeBufferPointer { s in
+                    let (dst, src) = (d.baseAddress!, s.baseAddress!)
+                    ThreadPool.shared.parallelRanges(count: b) { sequences in
+                        for batch in sequences {
+                            for tap in 0..<k {
+                                let shift = (k - 1 - tap) * self.dilation
+                                let zeroed = min(shift, t)
+                                for step in 0..<zeroed {
+                                    (dst + ((batch * t + step) * k + tap) * cin).update(repeating: 0, count: cin)
+                                }
+                                for step in zeroed..<t {
+                                    (dst + ((batch * t + step) * k + tap) * cin).update(
+                                        from: src + (batch * t + step - shift) * cin, count: cin)
+                                }
+                            }
                         }
                     }
                 }
             }
+            columns = gathered
         }
+        // Y = X_col · W_colᵀ + bias.
+        var y = Tensor(uninitializedShape: [b, t, cout])
+        y.withUnsafeMutableBufferPointer { d in
+            bias.value.withUnsafeBufferPointer { bias in
+                ThreadPool.shared.parallelRanges(count: rows, granularity: 64) { range in
+                    for row in range { (d.baseAddress! + row * cout).update(from: bias.baseAddress!, count: cout) }
+                }
+            }
+        }
+        BLAS.gemm(
+            transposeB: true, m: rows, n: cout, k: k * cin, a: columns.unsafeBase, lda: k * cin, b: wCol.unsafeBase, ldb: k * cin,
+            beta: 1, c: y.unsafeMutableBase(), ldc: cout)
         let tape = x.tape
         var inputs = [x, tape.parameter(bias)]
         if let weight { inputs.append(tape.parameter(weight)) }
         if let weightGain, let weightDirection { inputs += [tape.parameter(weightGain), tape.parameter(weightDirection)] }
-        return tape.record(y, inputs: inputs) { g in
-            // dỸ: the gradient in the padded flat layout (zero in padding rows).
-            var dFlat = Tensor.zeros([rows, self.outChannels])
-            dFlat.withUnsafeMutableBufferPointer { d in
-                g.withUnsafeBufferPointer { s in
-                    for batch in 0..<b {
-                        (d.baseAddress! + (batch * (p + t) + p) * self.outChannels).update(
-                            from: s.baseAddress! + batch * t * self.outChannels, count: t * self.outChannels)
-                    }
-                }
-            }
-            self.bias.gradient += g.reshaped([b * t, self.outChannels]).sum(axis: 0)
-            var dW = Tensor.zeros(w.shape)
-            var dPadded = Tensor.zeros([rows, self.inChannels])
-            let needsInput = tape.requiresGradient(x)
-            for (k, wk) in tapWeights.enumerated() {
-                let shift = (self.kernelSize - 1 - k) * self.dilation
-                if shift >= rows { continue }
-                // dW_k = dỸ[shift...]ᵀ X̃[..rows-shift]
-                var dWk = Tensor.zeros([self.outChannels, self.inChannels])
-                BLAS.gemm(
-                    transposeA: true, m: self.outChannels, n: self.inChannels, k: rows - shift,
-                    a: dFlat.unsafeBase + shift * self.outChannels, lda: self.outChannels, b: padded.unsafeBase,
-                    ldb: self.inChannels, c: dWk.unsafeMutableBase(), ldc: self.inChannels)
-                dW.withUnsafeMutableBufferPointer { d in
-                    dWk.withUnsafeBufferPointer { s in
-                        for o in 0..<self.outChannels {
-                            for i in 0..<self.inChannels { d[(o * self.inChannels + i) * self.kernelSize + k] += s[o * self.inChannels + i] }
-                        }
-                    }
-                }
-                if needsInput {
-                    BLAS.gemm(
-                        m: rows - shift, n: self.inChannels, k: self.outChannels,
-                        a: dFlat.unsafeBase + shift * self.outChannels, lda: self.outChannels, b: wk.unsafeBase,
-                        ldb: self.inChannels, beta: 1, c: dPadded.unsafeMutableBase(), ldc: self.inChannels)
-                }
-            }
-            self.accumulateWeightGradient(dW)
-            if needsInput {
+        return tape.record(y, inputs: inputs) { [unowned tape] g in
+            self.bias.gradient += g.reshaped([rows, cout]).sum(axis: 0)
+            // dW_col = dYᵀ · X_col
+            var dWCol = Tensor(uninitializedShape: [cout, k * cin])
+            BLAS.gemm(
+                transposeA: true, m: cout, n: k * cin, k: rows, a: g.unsafeBase, lda: cout, b: columns.unsafeBase, ldb: k * cin,
+                c: dWCol.unsafeMutableBase(), ldc: k * cin)
+            self.accumulateWeightGradient(self.kernelWeight(dWCol))
+            guard tape.requiresGradient(x) else { return }
+            // dX_col = dY · W_col, then each block added back at its shift.
+            if k == 1 {
                 var dx = Tensor(uninitializedShape: input.shape)
-                dx.withUnsafeMutableBufferPointer { d in
-                    dPadded.withUnsafeBufferPointer { s in
-                        for batch in 0..<b {
-                            (d.baseAddress! + batch * t * self.inChannels).update(
-                                from: s.baseAddress! + (batch * (p + t) + p) * self.inChannels, count: t * self.inChannels)
+                BLAS.gemm(m: rows, n: cin, k: cout, a: g.unsafeBase, lda: cout, b: wCol.unsafeBase, ldb: cin, c: dx.unsafeMutableBase(), ldc: cin)
+                tape.accumulate(dx, into: x)
+                return
+            }
+            var dColumns = Tensor(uninitializedShape: [rows, k * cin])
+            BLAS.gemm(
+                m: rows, n: k * cin, k: cout, a: g.unsafeBase, lda: cout, b: wCol.unsafeBase, ldb: k * cin,
+                c: dColumns.unsafeMutableBase(), ldc: k * cin)
+            var dx = Tensor(uninitializedShape: input.shape)
+            dx.withUnsafeMutableBufferPointer { d in
+                dColumns.withUnsafeBufferPointer { s in
+                    let (dst, src) = (d.baseAddress!, s.baseAddress!)
+                    // Tap K-1 has no shift: it initializes dx; the others add at their shifts.
+                    ThreadPool.shared.parallelRanges(count: b) { sequences in
+                        for batch in sequences {
+                            for step in 0..<t {
+                                (dst + (batch * t + step) * cin).update(from: src + ((batch * t + step) * k + k - 1) * cin, count: cin)
+                            }
+                            for tap in 0..<(k - 1) {
+                                let shift = (k - 1 - tap) * self.dilation
+                                guard shift < t else { continue }
+                                for step in shift..<t {
+                                    VectorMath.axpy(
+                                        1, src + ((batch * t + step) * k + tap) * cin, dst + (batch * t + step - shift) * cin, count: cin)
+                                }
+                            }
                         }
                     }
                 }
-                tape.accumulate(dx, into: x)
             }
+            tape.accumulate(dx, into: x)
         }
     }
 

@@ -14,12 +14,36 @@ public final class Dropout: Module {
 
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {}
 
-    /// A mask of 0 and 1/(1-p), drawn in row-major order from `rng`.
+    /// Elements per independently seeded block of a mask.
+    static let block = 4096
+
+    /// A mask of 0 and 1/(1-p). One draw from `rng` seeds the mask; block j of 4096 elements
+    /// comes from its own generator seeded with that draw and j, so blocks fill in parallel and
+    /// the mask is the same for any thread count.
     public static func mask(shape: [Int], probability p: Float, rng: inout Xoshiro256) -> Tensor {
         var mask = Tensor(uninitializedShape: shape)
         let scale = 1 / (1 - p)
+        // nextFloat() < p, in integers: the top 24 bits k drop the element when k·2⁻²⁴ < p,
+        // that is when k < ⌈p·2²⁴⌉.
+        let threshold = UInt64((Double(p) * 0x1p24).rounded(.up))
+        let seed = rng.next()
         mask.withUnsafeMutableBufferPointer { m in
-            for i in 0..<m.count { m[i] = rng.nextFloat() < p ? 0 : scale }
+            guard let base = m.baseAddress else { return }
+            let count = m.count
+            let blocks = (count + block - 1) / block
+            let fill = { (range: Range<Int>) in
+                for j in range {
+                    var generator = Xoshiro256(seed: seed ^ (UInt64(j) &* 0x9E37_79B9_7F4A_7C15))
+                    for i in (j * block)..<min(count, (j + 1) * block) {
+                        base[i] = generator.next() >> 40 < threshold ? 0 : scale
+                    }
+                }
+            }
+            if count < Tensor.parallelElementThreshold {
+                fill(0..<blocks)
+            } else {
+                ThreadPool.shared.parallelRanges(count: blocks, granularity: 1, fill)
+            }
         }
         return mask
     }

@@ -147,7 +147,8 @@ public final class Tape {
     }
 
     /// Back-propagates from `root`, seeding its gradient with `seed` (default: ones, which for a
-    /// scalar loss is d loss / d loss = 1).
+    /// scalar loss is d loss / d loss = 1). Consumes the graph: values and leaf gradients stay
+    /// readable, but a second `backward` needs the operations recorded again (after `reset()`).
     public func backward(from root: Variable, seed: Tensor? = nil) {
         precondition(root.tape === self, "Tape.backward: variable belongs to another tape")
         let start = seed ?? Tensor.ones(nodes[root.index].value.shape)
@@ -158,6 +159,11 @@ public final class Tape {
             // Intermediate gradients are no longer needed; leaves keep theirs.
             nodes[i].gradient = nil
         }
+        // The graph is consumed, as in PyTorch without `retain_graph`. Backward closures
+        // capture the variables they read, and variables hold their tape, so until they are
+        // dropped every tape is a reference cycle: a fresh `Tape()` per training step that is
+        // never reset leaked all its activations (85 MB per TCN step, measured).
+        for i in nodes.indices { nodes[i].backward = nil }
     }
 
     /// The gradient accumulated for a leaf made with `variable(_:)` (nil if none flowed).

@@ -99,12 +99,15 @@ extension Variable {
     public func relu() -> Variable {
         let x = value
         return tape.record(x.relu(), inputs: [self]) { g in
-            let mask = x.map { v in
-                var m = SIMD16<Float>(repeating: 0)
-                m.replace(with: 1, where: v .> 0)
-                return m
-            }
-            self.tape.accumulate(g * mask, into: self)
+            // g where x > 0, else 0, in one pass.
+            let dx = Tensor.broadcasting(
+                g, x, op: "relu backward",
+                { gv, xv in
+                    var r = gv
+                    r.replace(with: 0, where: xv .<= 0)
+                    return r
+                }, { $1 > 0 ? $0 : 0 })
+            self.tape.accumulate(dx, into: self)
         }
     }
 

@@ -117,6 +117,7 @@ public enum BLAS {
     }
 
     private static func configure() -> KernelChoice {
+        Allocator.keepFreedMemory()
         let detected = currentCoreName()
         let configuration = openblas_get_config().map { String(cString: $0) } ?? "unknown"
         var choice = KernelChoice(

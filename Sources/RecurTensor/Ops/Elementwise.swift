@@ -14,10 +14,27 @@ extension Tensor {
         withUnsafeBufferPointer { x in
             result.withUnsafeMutableBufferPointer { y in
                 guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
-                VectorMath.map(xb, yb, count: x.count, f)
+                Tensor.forEachChunk(count: x.count) { range in
+                    VectorMath.map(xb + range.lowerBound, yb + range.lowerBound, count: range.count, f)
+                }
             }
         }
         return result
+    }
+
+    /// Element-wise work of at least this many elements is split across the thread pool
+    /// (below it, waking the workers costs more than it saves).
+    public static let parallelElementThreshold = 1 << 15
+
+    /// Runs `body` over `0..<count` in chunks of multiples of 16, on the thread pool when
+    /// `count` is large. Element-wise results do not depend on the split.
+    @inlinable
+    static func forEachChunk(count: Int, _ body: (Range<Int>) -> Void) {
+        if count < parallelElementThreshold {
+            body(0..<count)
+        } else {
+            ThreadPool.shared.parallelRanges(count: count, granularity: 16, body)
+        }
     }
 
     /// e^x element-wise (vectorized, ≤ 2 ulp).
@@ -145,17 +162,19 @@ extension Tensor {
                     result.withUnsafeMutableBufferPointer { z in
                         guard let xb = x.baseAddress, let yb = y.baseAddress, let zb = z.baseAddress
                         else { return }
-                        var i = 0
-                        let n = x.count
-                        while i + 16 <= n {
-                            let u = UnsafeRawPointer(xb + i).loadUnaligned(as: SIMD16<Float>.self)
-                            let v = UnsafeRawPointer(yb + i).loadUnaligned(as: SIMD16<Float>.self)
-                            UnsafeMutableRawPointer(zb + i).storeBytes(of: f(u, v), as: SIMD16<Float>.self)
-                            i += 16
-                        }
-                        while i < n {
-                            zb[i] = g(xb[i], yb[i])
-                            i += 1
+                        forEachChunk(count: x.count) { range in
+                            var i = range.lowerBound
+                            let n = range.upperBound
+                            while i + 16 <= n {
+                                let u = UnsafeRawPointer(xb + i).loadUnaligned(as: SIMD16<Float>.self)
+                                let v = UnsafeRawPointer(yb + i).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(zb + i).storeBytes(of: f(u, v), as: SIMD16<Float>.self)
+                                i += 16
+                            }
+                            while i < n {
+                                zb[i] = g(xb[i], yb[i])
+                                i += 1
+                            }
                         }
                     }
                 }

@@ -30,37 +30,42 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 /// ```
 public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
     /// The generator's whole state (never all zero).
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    public var state: (UInt64, UInt64, UInt64, UInt64) { words }
+    /// Storage of `state`, visible to inlined callers: `next()` is inlined into hot loops
+    /// (dropout masks draw one number per element).
+    @usableFromInline var words: (UInt64, UInt64, UInt64, UInt64)
 
     /// Creates a generator from a seed, expanding it with `SplitMix64`.
     public init(seed: UInt64) {
         var mixer = SplitMix64(seed: seed)
-        state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
+        words = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
     /// Restores a generator from a saved state; returns nil for the invalid all-zero state.
     public init?(state words: [UInt64]) {
         guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
-        state = (words[0], words[1], words[2], words[3])
+        self.words = (words[0], words[1], words[2], words[3])
     }
 
     /// The state as four words, for checkpoints.
     public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
 
     /// The next 64 random bits.
+    @inlinable
     public mutating func next() -> UInt64 {
-        let result = rotateLeft(state.1 &* 5, by: 7) &* 9
-        let t = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= t
-        state.3 = rotateLeft(state.3, by: 45)
+        let result = Xoshiro256.rotateLeft(words.1 &* 5, by: 7) &* 9
+        let t = words.1 << 17
+        words.2 ^= words.0
+        words.3 ^= words.1
+        words.1 ^= words.2
+        words.0 ^= words.3
+        words.2 ^= t
+        words.3 = Xoshiro256.rotateLeft(words.3, by: 45)
         return result
     }
 
-    func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    @inlinable @inline(__always)
+    static func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A new generator whose stream is independent of this one's (for worker threads), derived
     /// deterministically from this generator's next output and `stream`.
