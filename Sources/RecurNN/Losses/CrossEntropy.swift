@@ -85,7 +85,7 @@ public enum SoftmaxCrossEntropy {
             if let gradient {
                 let g = gradient + r * classes
                 let inverse = 1 / sum
-                VectorMath.map(z, g, count: classes) { v in (VectorMath.exp(v - m) * inverse - smooth) * scale }
+                VectorMath.map(z, g, count: classes, LaneFunctions.SmoothedSoftmaxGradient(shift: m, inverse: inverse, smooth: smooth, scale: scale))
                 g[Int(y)] -= (1 - labelSmoothing) * scale
             }
         }

@@ -100,13 +100,7 @@ extension Variable {
         let x = value
         return tape.record(x.relu(), inputs: [self]) { g in
             // g where x > 0, else 0, in one pass.
-            let dx = Tensor.broadcasting(
-                g, x, op: "relu backward",
-                { gv, xv in
-                    var r = gv
-                    r.replace(with: 0, where: xv .<= 0)
-                    return r
-                }, { $1 > 0 ? $0 : 0 })
+            let dx = Tensor.broadcasting(g, x, op: "relu backward", LaneFunctions.PassWherePositive())
             self.tape.accumulate(dx, into: self)
         }
     }

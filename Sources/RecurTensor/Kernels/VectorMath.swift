@@ -175,31 +175,27 @@ public enum VectorMath {
 
     /// y = e^x for `count` elements.
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        map(x, y, count: count) { exp($0) }
+        map(x, y, count: count, LaneFunctions.Exp())
     }
 
     /// y = ln x for `count` elements.
     public static func log(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        map(x, y, count: count) { log($0) }
+        map(x, y, count: count, LaneFunctions.Log())
     }
 
     /// y = tanh x for `count` elements.
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        map(x, y, count: count) { tanh($0) }
+        map(x, y, count: count, LaneFunctions.Tanh())
     }
 
     /// y = sigmoid x for `count` elements.
     public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        map(x, y, count: count) { sigmoid($0) }
+        map(x, y, count: count, LaneFunctions.Sigmoid())
     }
 
     /// y = max(x, 0) for `count` elements.
     public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        map(x, y, count: count) { v in
-            var r = v
-            r.replace(with: 0, where: v .< 0)
-            return r
-        }
+        map(x, y, count: count, LaneFunctions.ReLU())
     }
 
     /// The largest of `count` elements (-inf when empty; NaN if any element is NaN).

@@ -46,10 +46,10 @@ public enum Softmax {
     {
         let m = VectorMath.maximum(x, count: count)
         guard m.isFinite else { return rowNonFinite(x, y, count: count, maximum: m) }
-        VectorMath.map(x, y, count: count) { VectorMath.exp($0 - m) }
+        VectorMath.map(x, y, count: count, LaneFunctions.ScaledExp(shift: m))
         let total = VectorMath.sum(y, count: count)
         let inverse = 1 / total
-        VectorMath.map(y, y, count: count) { $0 * inverse }
+        VectorMath.map(y, y, count: count, LaneFunctions.Affine(scale: inverse, shift: 0))
         return m + logf(total)
     }
 
@@ -62,7 +62,7 @@ public enum Softmax {
         let m = VectorMath.maximum(x, count: count)
         guard m.isFinite else {
             let lse = rowNonFinite(x, y, count: count, maximum: m)
-            VectorMath.map(x, y, count: count) { $0 - lse }
+            VectorMath.map(x, y, count: count, LaneFunctions.Affine(scale: 1, shift: -lse))
             return lse
         }
         var total: Float = 0
@@ -79,7 +79,7 @@ public enum Softmax {
         total = acc.sum()
         // (x - m) - log Σ: subtracting m first keeps small differences exact for large x.
         let logTotal = logf(total)
-        VectorMath.map(x, y, count: count) { ($0 - m) - logTotal }
+        VectorMath.map(x, y, count: count, LaneFunctions.ShiftTwice(m, logTotal))
         return m + logTotal
     }
 

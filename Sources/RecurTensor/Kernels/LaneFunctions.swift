@@ -1,0 +1,145 @@
+// Element-wise kernels are generic over a lane-function *type* instead of taking a closure.
+//
+// Measured with Swift 6.3: a closure literal handed to an `@inline(__always)` loop such as
+// `VectorMath.map(x, y, count: n) { exp($0) }` is not inlined into the loop; every 16 elements
+// paid a call with the SIMD16 argument split into four xmm registers, and the vectorized exp
+// ran at 1.6 ns per element instead of 0.3. A generic function specialized for a concrete
+// struct inlines its `callAsFunction`, so the loop compiles to straight zmm code.
+
+/// A function applied to 16 lanes at a time.
+public protocol LaneFunction {
+    func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+}
+
+/// A binary function applied to 16 lanes at a time, with its scalar form for loop tails.
+public protocol LaneOperator {
+    func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float>
+    func scalar(_ a: Float, _ b: Float) -> Float
+}
+
+/// The lane functions Recur's kernels use.
+public enum LaneFunctions {
+    public struct Exp: LaneFunction {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(v) }
+    }
+    public struct Log: LaneFunction {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.log(v) }
+    }
+    public struct Tanh: LaneFunction {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.tanh(v) }
+    }
+    public struct Sigmoid: LaneFunction {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.sigmoid(v) }
+    }
+    public struct ReLU: LaneFunction {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+            var r = v
+            r.replace(with: 0, where: v .< 0)
+            return r
+        }
+    }
+    /// a·x + b.
+    public struct Affine: LaneFunction {
+        public var a: Float
+        public var b: Float
+        @inlinable public init(scale a: Float, shift b: Float) {
+            self.a = a
+            self.b = b
+        }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+            VectorMath.madd(v, SIMD16(repeating: a), SIMD16(repeating: b))
+        }
+    }
+    /// e^(x - shift) · scale, the softmax numerator.
+    public struct ScaledExp: LaneFunction {
+        public var shift: Float
+        public var scale: Float
+        @inlinable public init(shift: Float, scale: Float = 1) {
+            self.shift = shift
+            self.scale = scale
+        }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+            VectorMath.exp(v - shift) * scale
+        }
+    }
+
+    /// (x - first) - second, in that order (exact for large x with a small second).
+    public struct ShiftTwice: LaneFunction {
+        public var first: Float
+        public var second: Float
+        @inlinable public init(_ first: Float, _ second: Float) {
+            self.first = first
+            self.second = second
+        }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { (v - first) - second }
+    }
+    /// (e^(x - shift) · inverse - smooth) · scale: the gradient of label-smoothed cross-entropy
+    /// before the target's own term.
+    public struct SmoothedSoftmaxGradient: LaneFunction {
+        public var shift: Float
+        public var inverse: Float
+        public var smooth: Float
+        public var scale: Float
+        @inlinable public init(shift: Float, inverse: Float, smooth: Float, scale: Float) {
+            self.shift = shift
+            self.inverse = inverse
+            self.smooth = smooth
+            self.scale = scale
+        }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+            (VectorMath.exp(v - shift) * inverse - smooth) * scale
+        }
+    }
+
+    public struct Add: LaneOperator {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a + b }
+        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a + b }
+    }
+    public struct Subtract: LaneOperator {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a - b }
+        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a - b }
+    }
+    public struct Multiply: LaneOperator {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a * b }
+        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a * b }
+    }
+    public struct Divide: LaneOperator {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a / b }
+        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a / b }
+    }
+    /// The gradient of ReLU: `a` where `b` > 0, else 0.
+    public struct PassWherePositive: LaneOperator {
+        @inlinable public init() {}
+        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+            var r = a
+            r.replace(with: 0, where: b .<= 0)
+            return r
+        }
+        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { b > 0 ? a : 0 }
+    }
+}
+
+extension VectorMath {
+    /// Applies `f` to `count` elements of `x`, writing `y` (which may be `x`).
+    @inlinable @inline(__always)
+    public static func map<F: LaneFunction>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ f: F) {
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: SIMD16<Float>.self)
+            i += 16
+        }
+        if i < count {
+            store(f(load(x + i, count: count - i)), y + i, count: count - i)
+        }
+    }
+}
