@@ -158,6 +158,24 @@ extension Tensor {
         }
     }
 
+    /// z = f(x, y) for `count` elements of contiguous operands.
+    @inlinable @inline(__always)
+    static func zipLanes<O: LaneOperator>(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int, _ f: O
+    ) {
+        var i = 0
+        while i + 16 <= count {
+            let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(z + i).storeBytes(of: f(u, v), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            z[i] = f.scalar(x[i], y[i])
+            i += 1
+        }
+    }
+
     /// Shared driver of the broadcasting binary operators.
     @inlinable
     public static func broadcasting<O: LaneOperator>(_ a: Tensor, _ b: Tensor, op: String, _ f: O) -> Tensor {
@@ -169,18 +187,8 @@ extension Tensor {
                         guard let xb = x.baseAddress, let yb = y.baseAddress, let zb = z.baseAddress
                         else { return }
                         forEachChunk(count: x.count) { range in
-                            var i = range.lowerBound
-                            let n = range.upperBound
-                            while i + 16 <= n {
-                                let u = UnsafeRawPointer(xb + i).loadUnaligned(as: SIMD16<Float>.self)
-                                let v = UnsafeRawPointer(yb + i).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(zb + i).storeBytes(of: f(u, v), as: SIMD16<Float>.self)
-                                i += 16
-                            }
-                            while i < n {
-                                zb[i] = f.scalar(xb[i], yb[i])
-                                i += 1
-                            }
+                            let o = range.lowerBound
+                            zipLanes(xb + o, yb + o, zb + o, count: range.count, f)
                         }
                     }
                 }
@@ -203,17 +211,7 @@ extension Tensor {
                         let zr = zb + outOffset
                         switch (plan.innerStrideA, plan.innerStrideB) {
                         case (1, 1):
-                            var i = 0
-                            while i + 16 <= n {
-                                let u = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self)
-                                let v = UnsafeRawPointer(yr + i).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(zr + i).storeBytes(of: f(u, v), as: SIMD16<Float>.self)
-                                i += 16
-                            }
-                            while i < n {
-                                zr[i] = f.scalar(xr[i], yr[i])
-                                i += 1
-                            }
+                            zipLanes(xr, yr, zr, count: n, f)
                         case (1, _):
                             let s = yr[0]
                             var i = 0
