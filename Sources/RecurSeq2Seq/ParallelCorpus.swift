@@ -227,3 +227,27 @@ public struct TranslationBatch: Sendable {
         return batches
     }
 }
+
+/// Joins output tokens into text: with spaces, except around CJK ideographs and CJK
+/// punctuation, which Chinese and Japanese write without them (`我 爱 你 。` → `我爱你。`).
+public enum Detokenizer {
+    public static func join(_ tokens: [String]) -> String {
+        var out = ""
+        var previousIsCJK = false
+        for (i, token) in tokens.enumerated() {
+            let isCJK = token.unicodeScalars.count == 1 && token.unicodeScalars.first.map(isCJK) == true
+            if i > 0 && !(isCJK && previousIsCJK) { out += " " }
+            out += token
+            previousIsCJK = isCJK
+        }
+        return out
+    }
+
+    /// CJK ideographs (unified, extensions, compatibility) and CJK or full-width punctuation.
+    static func isCJK(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x3134F).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v) || (0x3000...0x303F).contains(v)
+            || (0xFF00...0xFFEF).contains(v)
+    }
+}

@@ -3,7 +3,9 @@ public enum Tokenization: String, Sendable, Codable, CaseIterable {
     /// Split on whitespace only (text8-style corpora, the C tool's behaviour).
     case whitespace
     /// NFC, lower-case, and split punctuation and symbols into tokens of their own; a word is a
-    /// run of letters, combining marks, digits and connector punctuation (`_`), in any script.
+    /// run of letters, combining marks, digits and connector punctuation (`_`), in any script,
+    /// except that each CJK ideograph is a word of its own (those scripts put no spaces
+    /// between words).
     case unicode
 }
 
@@ -59,6 +61,12 @@ public struct WordTokenizer: Sendable {
             while i < n {
                 let (scalar, length) = UnicodeText.decode(bytes, at: i)
                 switch UnicodeText.characterClass(scalar) {
+                case .letter where WordTokenizer.isIdeograph(scalar):
+                    // Chinese and Japanese write no spaces between words: each ideograph is a
+                    // token of its own (as BERT's basic tokenizer and sacreBLEU's zh mode do).
+                    flush()
+                    UnicodeText.encode(scalar, into: &word)
+                    flush()
                 case .letter, .mark, .number, .connector:
                     UnicodeText.encode(UnicodeText.lowercase(scalar), into: &word)
                 case .space, .control:
@@ -74,6 +82,13 @@ public struct WordTokenizer: Sendable {
             }
             flush()
         }
+    }
+
+    /// CJK unified and compatibility ideographs, extensions A–F included.
+    @inline(__always)
+    static func isIdeograph(_ scalar: Int32) -> Bool {
+        (0x4E00...0x9FFF).contains(scalar) || (0x3400...0x4DBF).contains(scalar) || (0x20000...0x2EBEF).contains(scalar)
+            || (0xF900...0xFAFF).contains(scalar) || (0x2F800...0x2FA1F).contains(scalar) || (0x30000...0x3134F).contains(scalar)
     }
 
     /// The tokens of a string.

@@ -163,3 +163,15 @@ struct ParallelCorpusTests {
         #expect(spread.reduce(0, +) / spread.count <= 4, "\(spread)")
     }
 }
+
+@Suite("Detokenization")
+struct DetokenizerTests {
+    @Test("spaces between words, none between CJK ideographs and CJK punctuation")
+    func join() {
+        #expect(Detokenizer.join(["le", "chat", "."]) == "le chat .")
+        #expect(Detokenizer.join(["我", "爱", "北", "京", "。"]) == "我爱北京。")
+        #expect(Detokenizer.join(["tom", "说", "：", "你", "好"]) == "tom 说：你好")
+        #expect(Detokenizer.join([]) == "")
+        #expect(WordTokenizer(.unicode).tokens(Detokenizer.join(["我", "爱", "你"])) == ["我", "爱", "你"])
+    }
+}

@@ -197,10 +197,12 @@ struct Word2VecTests {
         #expect(seen == words)
     }
 
-    @Test("Unicode tokenization lower-cases and splits punctuation in any script")
+    @Test("Unicode tokenization lower-cases and splits punctuation in any script, CJK ideographs one by one")
     func tokenize() {
         let t = WordTokenizer(.unicode)
-        #expect(t.tokens("Hello, Wörld! Привет—мир. 東京は e\u{301}cole_1") == ["hello", ",", "wörld", "!", "привет", "—", "мир", ".", "東京は", "école_1"])
+        #expect(t.tokens("Hello, Wörld! Привет—мир. 東京は e\u{301}cole_1") == ["hello", ",", "wörld", "!", "привет", "—", "мир", ".", "東", "京", "は", "école_1"])
+        // Chinese has no spaces: every ideograph is a token; kana runs stay together.
+        #expect(t.tokens("我爱北京。Tom说：ありがとう") == ["我", "爱", "北", "京", "。", "tom", "说", "：", "ありがとう"])
         #expect(WordTokenizer(.whitespace).tokens("a  b\tc\nD") == ["a", "b", "c", "D"])
     }
 }

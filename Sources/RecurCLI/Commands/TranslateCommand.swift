@@ -434,10 +434,10 @@ struct TranslateRun: ParsableCommand {
                 let index = lineNumber - lines.count + i
                 if nBest > 1 {
                     for h in hyps {
-                        out += "\(index) ||| \(c.targetVocabulary.decode(h.tokens).joined(separator: " ")) ||| \(Console.fixed(Double(h.score), 4))\n"
+                        out += "\(index) ||| \(Detokenizer.join(c.targetVocabulary.decode(h.tokens))) ||| \(Console.fixed(Double(h.score), 4))\n"
                     }
                 } else {
-                    out += c.targetVocabulary.decode(hyps.first?.tokens ?? []).joined(separator: " ") + "\n"
+                    out += Detokenizer.join(c.targetVocabulary.decode(hyps.first?.tokens ?? [])) + "\n"
                 }
                 if let dir = showAttention, let best = hyps.first, let weights = best.attention {
                     written += 1
