@@ -86,18 +86,7 @@ public enum MetricValue: Codable, Sendable, Equatable, ExpressibleByFloatLiteral
             guard d.isFinite else { return "null" }
             if d == d.rounded() && abs(d) < 1e15 { return String(Int(d)) }
             return String(d)
-        case .string(let s):
-            var out = "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default:
-                    if scalar.value < 0x20 { out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16) } else { out.unicodeScalars.append(scalar) }
-                }
-            }
-            return out + "\""
+        case .string(let s): return JSONText.quoted(s)
         case .bool(let b): return b ? "true" : "false"
         }
     }

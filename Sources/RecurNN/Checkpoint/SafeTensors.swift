@@ -19,7 +19,7 @@ public enum SafeTensors {
         var header = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let entries = metadata.keys.sorted().map { jsonString($0) + ":" + jsonString(metadata[$0] ?? "") }
+            let entries = metadata.keys.sorted().map { JSONText.quoted($0) + ":" + JSONText.quoted(metadata[$0] ?? "") }
             fields.append("\"__metadata__\":{" + entries.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -27,7 +27,7 @@ public enum SafeTensors {
             guard let t = tensors[name] else { continue }
             let bytes = t.count * 4
             fields.append(
-                jsonString(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
+                JSONText.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
                     + "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
@@ -150,24 +150,6 @@ public enum SafeTensors {
             }
         }
         return (tensors, metadata)
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -78,36 +78,12 @@ public final class CausalConv1d: Module {
 
     /// W_col [C_out, K·C_in] from W [C_out, C_in, K]: column k·C_in + i holds W[:, i, k].
     func columnWeight(_ w: Tensor) -> Tensor {
-        let (k, cin) = (kernelSize, inChannels)
-        if k == 1 { return w.reshaped([outChannels, cin]) }
-        var m = Tensor(uninitializedShape: [outChannels, k * cin])
-        w.withUnsafeBufferPointer { src in
-            m.withUnsafeMutableBufferPointer { dst in
-                for o in 0..<outChannels {
-                    for i in 0..<cin {
-                        for tap in 0..<k { dst[(o * k + tap) * cin + i] = src[(o * cin + i) * k + tap] }
-                    }
-                }
-            }
-        }
-        return m
+        w.permuted([0, 2, 1]).reshaped([outChannels, kernelSize * inChannels])
     }
 
     /// The inverse of `columnWeight`, for the weight gradient.
     func kernelWeight(_ m: Tensor) -> Tensor {
-        let (k, cin) = (kernelSize, inChannels)
-        if k == 1 { return m.reshaped([outChannels, cin, 1]) }
-        var w = Tensor(uninitializedShape: [outChannels, cin, k])
-        m.withUnsafeBufferPointer { src in
-            w.withUnsafeMutableBufferPointer { dst in
-                for o in 0..<outChannels {
-                    for i in 0..<cin {
-                        for tap in 0..<k { dst[(o * cin + i) * k + tap] = src[(o * k + tap) * cin + i] }
-                    }
-                }
-            }
-        }
-        return w
+        m.reshaped([outChannels, kernelSize, inChannels]).permuted([0, 2, 1])
     }
 
     /// Forward on x `[B, T, C_in]` as one tape node.
@@ -163,7 +139,7 @@ public final class CausalConv1d: Module {
         var inputs = [x, tape.parameter(bias)]
         if let weight { inputs.append(tape.parameter(weight)) }
         if let weightGain, let weightDirection { inputs += [tape.parameter(weightGain), tape.parameter(weightDirection)] }
-        return tape.record(y, inputs: inputs) { [unowned tape] g in
+        return tape.record(y, inputs: inputs) { g in
             self.bias.gradient += g.reshaped([rows, cout]).sum(axis: 0)
             // dW_col = dYᵀ · X_col
             var dWCol = Tensor(uninitializedShape: [cout, k * cin])

@@ -66,7 +66,7 @@ public final class LayerNorm: Module {
         let tape = x.tape
         let inputs = [x, tape.parameter(weight), tape.parameter(bias)]
         let gamma = weight.value
-        return tape.record(y, inputs: inputs) { [weight, bias, unowned tape] g in
+        return tape.record(y, inputs: inputs) { [weight, bias] g in
             var dx = Tensor(uninitializedShape: input.shape)
             g.withUnsafeBufferPointer { gs in
                 normalized.withUnsafeBufferPointer { ns in

@@ -20,7 +20,7 @@ extension RecurrentLayer {
         let parameters = self.parameters().map { tape.parameter($0.parameter) }
         let hasCell = kernel.hasCellState
         if !tape.isRecording { release(cache) }
-        let results = tape.recordMultiple(values, inputs: inputs + parameters) { [unowned tape] gradients in
+        let results = tape.recordMultiple(values, inputs: inputs + parameters) { gradients in
             let stateGradient: RecurrentState?
             if gradients[1] != nil || (hasCell && gradients[2] != nil) {
                 stateGradient = RecurrentState(
@@ -57,7 +57,7 @@ extension RecurrentLayer {
         let parameters = (self.parameters() + embedding.parameters()).map { tape.parameter($0.parameter) }
         let hasCell = kernel.hasCellState
         if !tape.isRecording { release(cache) }
-        let results = tape.recordMultiple(values, inputs: inputs + parameters) { [unowned tape] gradients in
+        let results = tape.recordMultiple(values, inputs: inputs + parameters) { gradients in
             let stateGradient =
                 gradients[1] == nil && !(hasCell && gradients[2] != nil)
                 ? nil

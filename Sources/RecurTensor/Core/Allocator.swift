@@ -4,13 +4,13 @@
 
 /// How Recur asks the C allocator to treat tensor buffers.
 ///
-/// A training step allocates and frees the same large buffers (activations, gradients, padded
-/// copies) every step. glibc serves blocks above its mmap threshold (128 KiB, adjusted upwards
-/// only as large blocks are freed) with fresh `mmap`s and returns them to the kernel on `free`,
-/// so every step faulted in and zeroed its memory again: profiled on the TCN char-LM, 15 % of
-/// the time went to page faults (`clear_page_erms`). Raising the mmap threshold to its maximum
-/// and never trimming the heap keeps freed blocks for reuse; the resident size stays at the
-/// peak of one step, as with PyTorch's caching allocators.
+/// A training step allocates and frees the same large buffers (activations, gradients, im2col
+/// copies) every step. glibc serves blocks above its mmap threshold (128 KiB, raised only as
+/// large blocks are freed) with fresh `mmap`s and returns them to the kernel on `free`, so a
+/// step faulted in and zeroed its memory again. Measured on the TCN char-LM, 60 steps: 238k
+/// page faults without this setting, 38k with it (2–3 % faster). Raising the mmap threshold to
+/// its maximum and never trimming the heap keeps freed blocks for reuse; the resident size
+/// stays at the peak of one step, as with PyTorch's caching allocators.
 public enum Allocator {
     /// Keeps freed blocks up to 32 MiB in the heap for reuse (done once, by `BLAS.prepare()`).
     /// `mallopt` is looked up at run time: Glibc's module map leaves out `malloc.h`.

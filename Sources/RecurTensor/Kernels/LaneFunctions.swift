@@ -19,6 +19,12 @@ public protocol LaneOperator {
 
 /// The lane functions Recur's kernels use.
 public enum LaneFunctions {
+    /// Any closure, for cold paths (called, not inlined, per 16 lanes).
+    public struct Closure: LaneFunction {
+        public let body: (SIMD16<Float>) -> SIMD16<Float>
+        @inlinable public init(_ body: @escaping (SIMD16<Float>) -> SIMD16<Float>) { self.body = body }
+        @inlinable public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { body(v) }
+    }
     public struct Exp: LaneFunction {
         @inlinable public init() {}
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(v) }

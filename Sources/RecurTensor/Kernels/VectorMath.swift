@@ -156,23 +156,6 @@ public enum VectorMath {
         for i in 0..<count { p[i] = v[i] }
     }
 
-    /// Applies a 16-lane function to `count` elements of `x`, writing `y` (which may be `x`).
-    @inlinable @inline(__always)
-    public static func map(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
-        _ f: (SIMD16<Float>) -> SIMD16<Float>
-    ) {
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: f(v), as: SIMD16<Float>.self)
-            i += 16
-        }
-        if i < count {
-            store(f(load(x + i, count: count - i)), y + i, count: count - i)
-        }
-    }
-
     /// y = e^x for `count` elements.
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count: count, LaneFunctions.Exp())

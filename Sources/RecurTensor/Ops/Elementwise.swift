@@ -7,19 +7,10 @@
 extension Tensor {
     // MARK: Unary functions
 
-    /// Applies a 16-lane function to every element.
-    @inlinable
+    /// Applies a 16-lane closure to every element (for cold paths: a closure is not inlined into
+    /// the loop; hot kernels pass a `LaneFunction` type to `map(_:)` instead).
     public func map(_ f: (SIMD16<Float>) -> SIMD16<Float>) -> Tensor {
-        var result = Tensor(uninitializedShape: shape)
-        withUnsafeBufferPointer { x in
-            result.withUnsafeMutableBufferPointer { y in
-                guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
-                Tensor.forEachChunk(count: x.count) { range in
-                    VectorMath.map(xb + range.lowerBound, yb + range.lowerBound, count: range.count, f)
-                }
-            }
-        }
-        return result
+        withoutActuallyEscaping(f) { map(LaneFunctions.Closure($0)) }
     }
 
     /// Applies a lane function to every element (specialized and inlined, unlike a closure).
@@ -176,6 +167,24 @@ extension Tensor {
         }
     }
 
+    /// z = f(x, s) (or f(s, x) with `scalarFirst`) for `count` contiguous elements of x.
+    @inlinable @inline(__always)
+    static func scalarLanes<O: LaneOperator>(
+        _ x: UnsafePointer<Float>, _ s: Float, _ z: UnsafeMutablePointer<Float>, count: Int, scalarFirst: Bool, _ f: O
+    ) {
+        let sv = SIMD16<Float>(repeating: s)
+        var i = 0
+        while i + 16 <= count {
+            let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(z + i).storeBytes(of: scalarFirst ? f(sv, u) : f(u, sv), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            z[i] = scalarFirst ? f.scalar(s, x[i]) : f.scalar(x[i], s)
+            i += 1
+        }
+    }
+
     /// Shared driver of the broadcasting binary operators.
     @inlinable
     public static func broadcasting<O: LaneOperator>(_ a: Tensor, _ b: Tensor, op: String, _ f: O) -> Tensor {
@@ -213,31 +222,9 @@ extension Tensor {
                         case (1, 1):
                             zipLanes(xr, yr, zr, count: n, f)
                         case (1, _):
-                            let s = yr[0]
-                            var i = 0
-                            let sv = SIMD16<Float>(repeating: s)
-                            while i + 16 <= n {
-                                let u = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(zr + i).storeBytes(of: f(u, sv), as: SIMD16<Float>.self)
-                                i += 16
-                            }
-                            while i < n {
-                                zr[i] = f.scalar(xr[i], s)
-                                i += 1
-                            }
+                            scalarLanes(xr, yr[0], zr, count: n, scalarFirst: false, f)
                         case (_, 1):
-                            let s = xr[0]
-                            var i = 0
-                            let sv = SIMD16<Float>(repeating: s)
-                            while i + 16 <= n {
-                                let v = UnsafeRawPointer(yr + i).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(zr + i).storeBytes(of: f(sv, v), as: SIMD16<Float>.self)
-                                i += 16
-                            }
-                            while i < n {
-                                zr[i] = f.scalar(s, yr[i])
-                                i += 1
-                            }
+                            scalarLanes(yr, xr[0], zr, count: n, scalarFirst: true, f)
                         default:
                             let v = f.scalar(xr[0], yr[0])
                             for i in 0..<n { zr[i] = v }
