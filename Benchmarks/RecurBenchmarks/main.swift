@@ -119,8 +119,59 @@ func gemmProbe() {
     }
 }
 
+/// The recurrent GEMMs of one thread's half of the units: OpenBLAS per gate against PanelGEMM
+/// with the weight packed once.
+func panelProbe() {
+    BLAS.prepare()
+    var rng = Xoshiro256(seed: 1)
+    for (b, h) in [(50, 128), (64, 512)] {
+        let g = 4 * h
+        let hPrev = Tensor.uniform([b, h], in: -1...1, using: &rng)
+        let dA = Tensor.uniform([b, g], in: -1...1, using: &rng)
+        let whh = Tensor.uniform([g, h], in: -1...1, using: &rng)
+        var whhT = Tensor.zeros([h, g])
+        for r in 0..<g { for c in 0..<h { whhT.unsafeMutableBase()[c * g + r] = whh.unsafeBase[r * h + c] } }
+        var c1 = Tensor.zeros([b, g])
+        var c2 = Tensor.zeros([b, g])
+        var packedF = Tensor.zeros([PanelGEMM.packedCount(k: h, blocks: 4, blockWidth: h)])
+        var packedB = Tensor.zeros([PanelGEMM.packedCount(k: g, blocks: 1, blockWidth: h)])
+        PanelGEMM.pack(whh.unsafeBase, stride: h, k: h, blocks: 4, blockWidth: h, transposed: true, into: packedF.unsafeMutableBase())
+        PanelGEMM.pack(whh.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h, transposed: false, into: packedB.unsafeMutableBase())
+        let half = 0..<(h / 2)
+        func time(_ name: String, flops: Int, _ f: () -> Void) {
+            for _ in 0..<50 { f() }
+            var best = 1e9
+            for _ in 0..<20 {
+                let t0 = seconds()
+                for _ in 0..<20 { f() }
+                best = min(best, (seconds() - t0) / 20)
+            }
+            print("H=\(h)", name, String(format: "%.1f us  %.1f GFLOP/s", best * 1e6, Double(flops) / best * 1e-9))
+        }
+        let (ph, pa, pt, pw) = (hPrev.unsafeBase, dA.unsafeBase, whhT.unsafeBase, whh.unsafeBase)
+        let (o1, o2) = (c1.unsafeMutableBase(), c2.unsafeMutableBase())
+        let flops = 2 * b * h * g / 2
+        time("fwd openblas 4 gates", flops: flops) {
+            for k in 0..<4 { BLAS.gemmSerial(false, false, b, h / 2, h, 1, ph, h, pt + k * h, g, 0, o1 + k * h, g) }
+        }
+        time("fwd panel           ", flops: flops) {
+            PanelGEMM.multiply(m: b, k: h, a: ph, lda: h, packed: packedF.unsafeBase, blocks: 4, blockWidth: h, units: half, c: o2, ldc: g, accumulate: false)
+        }
+        var maxDiff: Float = 0
+        for i in 0..<(b * g) where (i % g) % h < h / 2 { maxDiff = max(maxDiff, abs(o1[i] - o2[i])) }
+        print("fwd max diff", maxDiff)
+        time("bwd openblas 4 calls", flops: flops) {
+            for k in 0..<4 { BLAS.gemmSerial(false, false, b, h / 2, h, 1, pa + k * h, g, pw + k * h * h, h, 1, o1, h) }
+        }
+        time("bwd panel           ", flops: flops) {
+            PanelGEMM.multiply(m: b, k: g, a: pa, lda: g, packed: packedB.unsafeBase, blocks: 1, blockWidth: h, units: half, c: o2, ldc: h, accumulate: true)
+        }
+    }
+}
+
 switch CommandLine.arguments.dropFirst().first {
 case "gemm-probe": gemmProbe()
+case "panel-probe": panelProbe()
 case "rnn": recurrentBenchmark()
 default:
     print("usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N]")

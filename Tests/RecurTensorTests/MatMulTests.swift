@@ -86,3 +86,46 @@ struct MatMulTests {
         }
     }
 }
+
+@Suite("Packed-panel products (recurrent GEMMs)")
+struct PanelGEMMTests {
+    /// (rows m, K, blocks, block width, units): widths that are not multiples of 16, every row
+    /// remainder of the 8/4/2/1 tiles, panel counts that leave groups of 1, 2 and 4.
+    static let cases: [(Int, Int, Int, Int, Range<Int>)] = [
+        (1, 1, 1, 1, 0..<1), (15, 7, 4, 37, 0..<37), (50, 128, 4, 128, 64..<128), (7, 33, 3, 20, 16..<20),
+        (64, 40, 1, 100, 0..<48), (3, 5, 2, 16, 0..<16), (11, 64, 4, 48, 16..<48),
+    ]
+
+    @Test("C (+)= A · B over a unit slice of every block equals the naive product", arguments: cases)
+    func matchesNaive(shape: (Int, Int, Int, Int, Range<Int>)) {
+        let (m, k, blocks, width, units) = shape
+        let n = blocks * width
+        var rng = Xoshiro256(seed: UInt64(m * 7919 + k * 31 + width))
+        let a = Tensor.uniform([m, k], in: -1...1, using: &rng)
+        let b = Tensor.uniform([k, n], in: -1...1, using: &rng)
+        let initial = Tensor.uniform([m, n], in: -1...1, using: &rng)
+        let product = a.naiveMatmul(b)
+        for transposed in [false, true] {
+            // The same B given as itself or as Bᵀ (a weight stored [N, K]).
+            let source = transposed ? b.transposed() : b
+            var packed = Tensor.zeros([PanelGEMM.packedCount(k: k, blocks: blocks, blockWidth: width)])
+            PanelGEMM.pack(
+                source.unsafeBase, stride: transposed ? k : n, k: k, blocks: blocks, blockWidth: width,
+                transposed: transposed, into: packed.unsafeMutableBase())
+            for accumulate in [false, true] {
+                var c = initial
+                PanelGEMM.multiply(
+                    m: m, k: k, a: a.unsafeBase, lda: k, packed: packed.unsafeBase, blocks: blocks, blockWidth: width,
+                    units: units, c: c.unsafeMutableBase(), ldc: n, accumulate: accumulate)
+                for row in 0..<m {
+                    for column in 0..<n {
+                        let selected = units.contains(column % width)
+                        let old = initial[at: row, column]
+                        let expected = selected ? (accumulate ? old : 0) + product[at: row, column] : old
+                        #expect(abs(c[at: row, column] - expected) <= 1e-5 * Float(k).squareRoot() + 1e-5 * abs(expected))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -323,18 +323,15 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         if kernel.hasCellState { _ = buffers.cellPrevious.resizedPointer(t, b, h) }
         if kernel.separateRecurrentGradient { _ = buffers.recurrentGradient.resizedPointer(t, b, g) }
         _ = buffers.scratch.resizedPointer(b, g)
-        // W_hhᵀ [H, G·H]: the per-step GEMM runs without a transposed operand (measurably
-        // faster). In evaluation mode it is kept while the weights' storage is unchanged, so that
-        // sampling one step at a time does not redo it per step; in training the weights change
-        // every step and holding them would make the optimizer copy them.
+        // W_hhᵀ packed for PanelGEMM (K = H, G blocks of H columns), once per pass instead of
+        // once per step. In evaluation mode it is kept while the weights' storage is unchanged, so
+        // that sampling one step at a time does not redo it per step; in training the weights
+        // change every step and holding them would make the optimizer copy them.
         let whhValue = weightHH[l][dir].value
-        if isTraining || buffers.transposedFrom?.sharesStorage(with: whhValue) != true {
-            let whhT = buffers.weightHHTransposed.resizedPointer(h, g)
-            let w = whhValue.unsafeBase
-            for r in 0..<g {
-                for c in 0..<h { whhT[c * g + r] = w[r * h + c] }
-            }
-            buffers.transposedFrom = isTraining ? nil : whhValue
+        if isTraining || buffers.packedFrom?.sharesStorage(with: whhValue) != true {
+            let packed = buffers.packedHH.resizedPointer(h, PanelGEMM.packedCount(k: 1, blocks: kernel.gateCount, blockWidth: h))
+            PanelGEMM.pack(whhValue.unsafeBase, stride: h, k: h, blocks: kernel.gateCount, blockWidth: h, transposed: true, into: packed)
+            buffers.packedFrom = isTraining ? nil : whhValue
         }
         let weight = weightIH[l][dir].value.unsafeBase
         if l == 0, case .tokens(_, let embedding) = cache.source {
@@ -374,8 +371,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             hiddenPrevious: hPrev,
             cellPrevious: kernel.hasCellState ? buffers.cellPrevious.unsafeMutableBase() : hPrev,
             scratch: buffers.scratch.unsafeMutableBase(),
-            weightHHTransposed: buffers.weightHHTransposed.unsafeBase,
-            weightHH: weightHH[l][dir].value.unsafeBase,
+            packedHH: buffers.packedHH.unsafeBase,
             biasIH: biasIH[l][dir].value.unsafeBase,
             biasHH: biasHH[l][dir].value.unsafeBase,
             outputStride: directionCount * hiddenSize)
@@ -414,6 +410,9 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 let buffers = cache.directions[l][dir]
                 let state = l * d + dir
                 var run = directionRun(cache, buffers, layer: l, direction: dir)
+                let packed = buffers.packedHHBackward.resizedPointer(g, PanelGEMM.packedCount(k: 1, blocks: 1, blockWidth: h))
+                PanelGEMM.pack(weightHH[l][dir].value.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h, transposed: false, into: packed)
+                run.packedHH = UnsafePointer(packed)
                 run.outputGradient = dOut.map { $0 + dir * h }
                 run.finalHidden = initialHidden + state * b * h
                 run.finalCell = initialCell.map { $0 + state * b * h }
@@ -515,8 +514,7 @@ struct DirectionRun {
     var hiddenPrevious: UnsafeMutablePointer<Float>  // [T, B, H] history: h used at step t
     var cellPrevious: UnsafeMutablePointer<Float>  // [T, B, H]
     var scratch: UnsafeMutablePointer<Float>  // [B, G·H]
-    var weightHHTransposed: UnsafePointer<Float>  // [H, G·H]
-    var weightHH: UnsafePointer<Float>  // [G·H, H]
+    var packedHH: UnsafePointer<Float>  // W_hhᵀ (forward) or W_hh (backward) packed for PanelGEMM
     var biasIH: UnsafePointer<Float>
     var biasHH: UnsafePointer<Float>
     var outputStride: Int
@@ -538,11 +536,11 @@ struct DirectionRun {
     init(
         direction: Int, gates: UnsafeMutablePointer<Float>, auxiliary: UnsafeMutablePointer<Float>,
         hiddenPrevious: UnsafeMutablePointer<Float>, cellPrevious: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>, weightHHTransposed: UnsafePointer<Float>, weightHH: UnsafePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>, packedHH: UnsafePointer<Float>,
         biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>, outputStride: Int
     ) {
         (self.direction, self.gates, self.auxiliary, self.hiddenPrevious) = (direction, gates, auxiliary, hiddenPrevious)
-        (self.cellPrevious, self.scratch, self.weightHHTransposed, self.weightHH) = (cellPrevious, scratch, weightHHTransposed, weightHH)
+        (self.cellPrevious, self.scratch, self.packedHH) = (cellPrevious, scratch, packedHH)
         (self.biasIH, self.biasHH, self.outputStride) = (biasIH, biasHH, outputStride)
     }
 }
@@ -622,12 +620,9 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             let next = r.direction == 0 ? time + 1 : time - 1
             let hPrev = r.hiddenPrevious + time * b * h
             barrier.wait()
-            for k in 0..<kernel.gateCount {
-                let column = k * h + units.lowerBound
-                BLAS.gemmSerial(
-                    false, false, b, units.count, h, 1, hPrev, h, r.weightHHTransposed + column, g, 0,
-                    r.scratch + column, g)
-            }
+            PanelGEMM.multiply(
+                m: b, k: h, a: hPrev, lda: h, packed: r.packedHH, blocks: kernel.gateCount, blockWidth: h, units: units,
+                c: r.scratch, ldc: g, accumulate: false)
             let step = CellForwardStep(
                 rows: 0..<b, units: units, hiddenSize: h, biasIH: r.biasIH,
                 input: r.table ?? UnsafePointer(r.gates + time * b * g), inputStride: g,
@@ -664,13 +659,9 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
                 lengths: r.lengths, time: time)
             kernel.backward(step)
             barrier.wait()
-            // One GEMM per gate block (K = H): at B1 sizes OpenBLAS takes its no-packing small-matrix
-            // path for these, a third faster than one call with K = G·H.
-            for k in 0..<kernel.gateCount {
-                BLAS.gemmSerial(
-                    false, false, b, units.count, h, 1, r.recurrentGradient + time * b * g + k * h, g,
-                    r.weightHH + k * h * h + units.lowerBound, h, 1, dhNext + units.lowerBound, h)
-            }
+            PanelGEMM.multiply(
+                m: b, k: g, a: r.recurrentGradient + time * b * g, lda: g, packed: r.packedHH, blocks: 1, blockWidth: h,
+                units: units, c: dhNext, ldc: h, accumulate: true)
             swap(&dh, &dhNext)
         }
         // d h_0 and d c_0 for this thread's units.
@@ -693,14 +684,15 @@ final class DirectionBuffers {
     var cellPrevious = Tensor()  // [T, B, H]
     var recurrentGradient = Tensor()  // [T, B, G·H] (GRU)
     var scratch = Tensor()  // [B, G·H]: h W_hhᵀ of the current step
-    var weightHHTransposed = Tensor()  // [H, G·H]
+    var packedHH = Tensor()  // W_hhᵀ packed for the forward steps (PanelGEMM)
+    var packedHHBackward = Tensor()  // W_hh packed for the backward steps
     var table = Tensor()  // [V, G·H]: token table E W_ihᵀ (layer 0)
     var tableGradient = Tensor()  // [V, G·H]
     var hiddenGradient = Tensor()  // [B, H]
     var hiddenGradientNext = Tensor()  // [B, H]
     var cellGradient = Tensor()  // [B, H]
     var biasGradients = Tensor()  // [2, G·H]: input-side and recurrent-side bias gradient sums
-    var transposedFrom: Tensor?  // evaluation mode: the W_hh value weightHHTransposed was made from
+    var packedFrom: Tensor?  // evaluation mode: the W_hh value packedHH was made from
     var tableFrom: (Tensor?, Tensor?) = (nil, nil)  // evaluation mode: (E, W_ih) the table came from
 }
 
