@@ -114,3 +114,55 @@ struct RecurrentGradientTests {
         #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
     }
 }
+
+@Suite("Recurrent layers: thread splits")
+struct RecurrenceSplitTests {
+    /// Output, final state, input gradient and every parameter gradient of one forward/backward.
+    static func run<K>(_ layer: RecurrentLayer<K>, split: RecurrenceSplit, pool: ThreadPool, lengths: [Int]) -> [Tensor] {
+        layer.recurrenceSplit = split
+        layer.threadPool = pool
+        for (_, p) in layer.parameters() { p.zeroGradient() }
+        let (t, b) = (7, lengths.count)
+        let d = layer.isBidirectional ? 2 : 1
+        let x = randomTensor([t, b, layer.inputSize], seed: 11)
+        let h0 = randomTensor([layer.layerCount * d, b, layer.hiddenSize], seed: 12, range: -0.5...0.5)
+        let c0 = layer.kernel.hasCellState ? randomTensor([layer.layerCount * d, b, layer.hiddenSize], seed: 13, range: -0.5...0.5) : nil
+        let dy = randomTensor([t, b, d * layer.hiddenSize], seed: 14)
+        var rng = Xoshiro256(seed: 15)
+        let (output, state, cache) = layer.forward(x, initialState: RecurrentState(hidden: h0, cell: c0), lengths: lengths, rng: &rng)
+        let (dx, d0) = layer.backward(cache, outputGradient: dy, stateGradient: RecurrentState(hidden: h0, cell: c0))
+        var result = [output, state.hidden, dx!, d0.hidden]
+        if let c = state.cell { result.append(c) }
+        return result + layer.parameters().map(\.parameter.gradient)
+    }
+
+    @Test("splitting by batch rows, by hidden units or not at all gives the same numbers", arguments: [RecurrentCase.Cell.lstm, .gru, .rnnTanh])
+    func splitsAgree(cell: RecurrentCase.Cell) {
+        // H = 40: unit slices 0..<16 and 16..<40 (a partial panel); 19 rows: 9 + 10.
+        let c = RecurrentCase(cell: cell, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
+        let lengths = (0..<19).map { 1 + ($0 * 5) % 7 }
+        let reference: [Tensor]
+        let serial = ThreadPool(threadCount: 1)
+        switch makeLayer(c, input: 5, hidden: 40) {
+        case let l as LSTM: reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
+        case let l as GRU: reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
+        case let l as RNN: reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
+        default: fatalError()
+        }
+        // Four threads: two per direction.
+        let pool = ThreadPool(threadCount: 4)
+        for split in [RecurrenceSplit.batchRows, .hiddenUnits] {
+            let result: [Tensor]
+            switch makeLayer(c, input: 5, hidden: 40) {
+            case let l as LSTM: result = Self.run(l, split: split, pool: pool, lengths: lengths)
+            case let l as GRU: result = Self.run(l, split: split, pool: pool, lengths: lengths)
+            case let l as RNN: result = Self.run(l, split: split, pool: pool, lengths: lengths)
+            default: fatalError()
+            }
+            #expect(result.count == reference.count)
+            for (a, b) in zip(result, reference) {
+                #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6), "\(cell) \(split)")
+            }
+        }
+    }
+}

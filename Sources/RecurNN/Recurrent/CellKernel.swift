@@ -129,9 +129,11 @@ public struct CellBackwardStep {
     /// `[B, G·H]`.
     public var recurrentGradient: UnsafeMutablePointer<Float>
     /// Bias-gradient accumulators `[G·H]` (`+=` for the units processed): the input side's, and
-    /// the recurrent side's when it differs (GRU).
+    /// the recurrent side's when it differs (GRU). Row b accumulates at
+    /// `b · biasGradientRowStride` from these (0: all rows into one accumulator).
     public var inputBiasGradient: UnsafeMutablePointer<Float>
     public var recurrentBiasGradient: UnsafeMutablePointer<Float>
+    public var biasGradientRowStride: Int
     public var lengths: UnsafePointer<Int32>?
     public var time: Int
 
@@ -155,6 +157,7 @@ public struct CellBackwardStep {
         recurrentGradient: UnsafeMutablePointer<Float>,
         inputBiasGradient: UnsafeMutablePointer<Float>,
         recurrentBiasGradient: UnsafeMutablePointer<Float>,
+        biasGradientRowStride: Int = 0,
         lengths: UnsafePointer<Int32>?,
         time: Int
     ) {
@@ -173,6 +176,7 @@ public struct CellBackwardStep {
         self.recurrentGradient = recurrentGradient
         self.inputBiasGradient = inputBiasGradient
         self.recurrentBiasGradient = recurrentBiasGradient
+        self.biasGradientRowStride = biasGradientRowStride
         self.lengths = lengths
         self.time = time
     }

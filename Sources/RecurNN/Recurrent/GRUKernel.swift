@@ -73,8 +73,9 @@ public struct GRUKernel: RecurrentCellKernel {
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let g3 = 3 * h
-        let (dbi, dbh) = (s.inputBiasGradient, s.recurrentBiasGradient)
         for b in s.rows {
+            let dbi = s.inputBiasGradient + b * s.biasGradientRowStride
+            let dbh = s.recurrentBiasGradient + b * s.biasGradientRowStride
             let dhIn = s.hiddenGradient + b * h
             let dhOut = s.hiddenGradientPrevious + b * h
             let gates = s.gates + b * g3

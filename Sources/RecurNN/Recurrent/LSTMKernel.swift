@@ -82,8 +82,8 @@ public struct LSTMKernel: RecurrentCellKernel {
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let g4 = 4 * h
-        let db = s.inputBiasGradient
         for b in s.rows {
+            let db = s.inputBiasGradient + b * s.biasGradientRowStride
             let dhIn = s.hiddenGradient + b * h
             let dhOut = s.hiddenGradientPrevious + b * h
             let dc = s.cellGradient + b * h

@@ -65,8 +65,8 @@ public struct RNNKernel: RecurrentCellKernel {
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let relu = nonlinearity == .relu
-        let db = s.inputBiasGradient
         for b in s.rows {
+            let db = s.inputBiasGradient + b * s.biasGradientRowStride
             let dhIn = s.hiddenGradient + b * h
             let dhOut = s.hiddenGradientPrevious + b * h
             let gates = s.gates + b * h

@@ -54,6 +54,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     /// Dropout probability between layers (training only).
     public let dropout: Float
     public var isTraining = true
+    /// How the time loop is split across threads (`automatic` picks per shape; the others exist
+    /// for tests and tuning, and give the same numbers).
+    public var recurrenceSplit = RecurrenceSplit.automatic
+    /// The threads that run the time loop.
+    public var threadPool = ThreadPool.shared
 
     /// `weightIH[l][d]` is `[G·H, I_l]`; likewise `weightHH` `[G·H, H]`, `biasIH`, `biasHH` `[G·H]`.
     public let weightIH: [[Parameter]]
@@ -287,7 +292,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             let finalCell: UnsafeMutablePointer<Float>? = kernel.hasCellState ? cache.cellBase() : nil
             let output = cache.layerOutputs[l].unsafeMutableBase()
             let job = cache.job(for: self)
-            job.begin(phase: .forward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h)
+            job.begin(phase: .forward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit, pool: threadPool)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 prepareForward(cache, buffers, layer: l, direction: dir, inputWidth: inputWidth)
@@ -405,7 +410,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             let initialHidden = cache.initialGradient.hidden.unsafeMutableBase()
             let initialCell: UnsafeMutablePointer<Float>? = kernel.hasCellState ? cache.initialCellGradientBase() : nil
             let job = cache.job(for: self)
-            job.begin(phase: .backward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h)
+            job.begin(phase: .backward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit, pool: threadPool)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 let state = l * d + dir
@@ -420,8 +425,10 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 run.hiddenGradientNext = buffers.hiddenGradientNext.resizedPointer(b, h)
                 run.cellGradient = buffers.cellGradient.resizedPointer(b, h)
                 run.recurrentGradient = kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeMutableBase() : run.gates
-                let accumulators = buffers.biasGradients.resizedPointer(2, g)
-                accumulators.update(repeating: 0, count: 2 * g)
+                // Bias-gradient accumulators per batch row (input side, recurrent side), summed
+                // over rows after the job: the sums do not depend on how threads split the work.
+                let accumulators = buffers.biasGradients.resizedPointer(b, 2 * g)
+                accumulators.update(repeating: 0, count: b * 2 * g)
                 run.inputBiasGradient = accumulators
                 run.recurrentBiasGradient = kernel.separateRecurrentGradient ? accumulators + g : accumulators
                 if let s = stateGradient?.hidden {
@@ -456,10 +463,13 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                     transposeA: true, m: g, n: h, k: t * b, a: dRec, lda: g, b: buffers.hiddenPrevious.unsafeBase, ldb: h,
                     beta: 1, c: weightHH[l][dir].gradient.unsafeMutableBase(), ldc: h)
                 let accumulators = buffers.biasGradients.unsafeBase
-                VectorMath.axpy(1, accumulators, biasIH[l][dir].gradient.unsafeMutableBase(), count: g)
-                VectorMath.axpy(
-                    1, kernel.separateRecurrentGradient ? accumulators + g : accumulators,
-                    biasHH[l][dir].gradient.unsafeMutableBase(), count: g)
+                for row in 0..<b {
+                    let pair = accumulators + row * 2 * g
+                    VectorMath.axpy(1, pair, biasIH[l][dir].gradient.unsafeMutableBase(), count: g)
+                    VectorMath.axpy(
+                        1, kernel.separateRecurrentGradient ? pair + g : pair, biasHH[l][dir].gradient.unsafeMutableBase(),
+                        count: g)
+                }
                 if l == 0, case .tokens(let tokens, let embedding) = cache.source {
                     backwardThroughTable(cache, buffers, tokens: tokens, embedding: embedding, direction: dir)
                     continue
@@ -545,21 +555,41 @@ struct DirectionRun {
     }
 }
 
-/// The time loop of one layer (both directions), run on the thread pool.
+/// How a recurrent layer splits its time loop across threads (see `RecurrenceJob`).
+public enum RecurrenceSplit: Sendable {
+    /// Batch rows when every thread gets enough of them, else hidden units.
+    case automatic
+    /// Each thread runs the whole time loop for its rows of the batch, unsynchronized.
+    case batchRows
+    /// Each thread computes its hidden units of every row, with a barrier per step.
+    case hiddenUnits
+}
+
+/// The time loop of one layer (both directions), run on the thread pool, split one of two ways
+/// across the P threads of a direction:
 ///
-/// With P threads per direction, thread p owns hidden units U_p (multiples of 16) of every
-/// batch row, so each thread packs only its slice of the recurrent weights per step:
+/// - By batch rows, when every thread gets at least 16 rows (8 if W_hh fits in a core's cache):
+///   the rows of a batch never interact inside the recurrence, so thread p runs the whole time
+///   loop for its rows R_p with no synchronization at all:
+///     forward step:  h_{t-1}[R_p] W_hhᵀ → kernel on R_p
+///     backward step: kernel on R_p → dh_{t-1}[R_p] += dA_t[R_p] W_hh
+///   Each thread reads all of W_hh per step, reused by its ≥ 16 rows.
+/// - By hidden units otherwise (small batches, many threads), so that each thread reads only its
+///   slice of the weights: thread p owns units U_p (multiples of 16) of every row, and a
+///   barrier per step publishes the complete h_{t-1} (or dA_t):
+///     forward step:  barrier → h_{t-1} W_hhᵀ[:, gate k, U_p] for every gate k → kernel on U_p
+///     backward step: kernel on U_p → barrier → dh_{t-1}[U_p] += dA_t W_hh[:, U_p]
 ///
-///   forward step:  barrier (h_{t-1} complete) → G GEMMs h_{t-1} W_hhᵀ[:, gate k, U_p]
-///                  → kernel on U_p (writes h_t[U_p] into the next step's history slot)
-///   backward step: kernel on U_p (d pre-activations for U_p) → barrier (all of dA_t ready)
-///                  → G GEMMs dh_{t-1}[U_p] += dA_t[:, gate k] W_hh[gate k, U_p]
-///
-/// The two directions of a bidirectional layer run concurrently. When the pool cannot give
-/// every task its own thread (busy, or one thread), the job runs each direction with P = 1 on
-/// the calling thread.
+/// Measured at B1 (2 threads, 25 rows each; LSTM fwd+bwd): 18.8 ms split by units, 14.2 ms by
+/// rows; at B1-L (32 rows each, W_hh 4 MiB): 454 ms by units, 448 ms by rows.
+/// W_hh is packed once per pass for `PanelGEMM`. The two directions of a bidirectional layer run
+/// concurrently. When the pool cannot give every task its own thread (busy, or one thread),
+/// the job runs each direction with P = 1 on the calling thread.
 final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     enum Phase { case forward, backward }
+
+    /// W_hh sizes (bytes) that stay in a core's cache from step to step.
+    static var cachedWeightLimit: Int { 1 << 20 }
 
     var phase = Phase.forward
     var kernel: Kernel?
@@ -568,11 +598,18 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     var batch = 0
     var hiddenSize = 0
     var parts = 1
+    var splitsRows = false
+    var split = RecurrenceSplit.automatic
+    var pool = ThreadPool.shared
     var barriers: [SpinBarrier] = []
 
     init() { runs.reserveCapacity(2) }
 
-    func begin(phase: Phase, kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int) {
+    func begin(
+        phase: Phase, kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int, split: RecurrenceSplit, pool: ThreadPool
+    ) {
+        self.split = split
+        self.pool = pool
         self.phase = phase
         self.kernel = kernel
         self.timeSteps = timeSteps
@@ -583,13 +620,28 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
 
     /// Runs every direction's time loop and returns when all are done.
     func execute() {
-        let pool = ThreadPool.shared
+        guard let kernel else { return }
         let directions = runs.count
-        parts = Swift.max(1, Swift.min(pool.threadCount / directions, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16)))
-        // Small steps run on one thread: a barrier per step would cost more than the step.
-        // Measured at B·H²·G = 50·128²·1 (the B1 vanilla RNN): 5.5 ms per forward+backward on
-        // one thread against 6.1 ms split; at 50·128²·3 (GRU) and ·4 (LSTM) splitting wins.
-        if let kernel, batch * hiddenSize * hiddenSize * kernel.gateCount < 1 << 20 { parts = 1 }
+        let threads = Swift.max(1, pool.threadCount / directions)
+        let weightBytes = kernel.gateCount * hiddenSize * hiddenSize * MemoryLayout<Float>.size
+        let rowsPerThread = batch / threads
+        switch split {
+        case .automatic:
+            splitsRows = rowsPerThread >= 16 || (rowsPerThread >= 8 && weightBytes <= Self.cachedWeightLimit)
+            if splitsRows {
+                parts = Swift.min(threads, batch / 8)
+            } else {
+                parts = Swift.min(threads, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16))
+                // Small steps run on one thread: a barrier per step would cost more than the step.
+                if batch * hiddenSize * hiddenSize * kernel.gateCount < 1 << 20 { parts = 1 }
+            }
+        case .batchRows:
+            splitsRows = true
+            parts = Swift.min(threads, batch)
+        case .hiddenUnits:
+            splitsRows = false
+            parts = Swift.min(threads, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16))
+        }
         if barriers.count != directions || barriers.first?.parties != parts {
             barriers = (0..<directions).map { _ in SpinBarrier(parties: parts) }
         }
@@ -601,15 +653,18 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
 
     func run(task: Int) {
         let d = task / parts
-        let units = ThreadPool.chunk(task % parts, of: parts, count: hiddenSize, granularity: 16)
+        let part = task % parts
+        let rows = splitsRows ? ThreadPool.chunk(part, of: parts, count: batch, granularity: 1) : 0..<batch
+        let units = splitsRows ? 0..<hiddenSize : ThreadPool.chunk(part, of: parts, count: hiddenSize, granularity: 16)
+        let barrier = splitsRows || parts == 1 ? nil : barriers[d]
         if phase == .forward {
-            forward(runs[d], units: units, barrier: barriers[d])
+            forward(runs[d], rows: rows, units: units, barrier: barrier)
         } else {
-            backward(runs[d], units: units, barrier: barriers[d])
+            backward(runs[d], rows: rows, units: units, barrier: barrier)
         }
     }
 
-    private func forward(_ r: DirectionRun, units: Range<Int>, barrier: SpinBarrier) {
+    private func forward(_ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?) {
         guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
@@ -619,12 +674,12 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             let last = s == t - 1
             let next = r.direction == 0 ? time + 1 : time - 1
             let hPrev = r.hiddenPrevious + time * b * h
-            barrier.wait()
+            barrier?.wait()
             PanelGEMM.multiply(
-                m: b, k: h, a: hPrev, lda: h, packed: r.packedHH, blocks: kernel.gateCount, blockWidth: h, units: units,
-                c: r.scratch, ldc: g, accumulate: false)
+                m: rows.count, k: h, a: hPrev + rows.lowerBound * h, lda: h, packed: r.packedHH, blocks: kernel.gateCount,
+                blockWidth: h, units: units, c: r.scratch + rows.lowerBound * g, ldc: g, accumulate: false)
             let step = CellForwardStep(
-                rows: 0..<b, units: units, hiddenSize: h, biasIH: r.biasIH,
+                rows: rows, units: units, hiddenSize: h, biasIH: r.biasIH,
                 input: r.table ?? UnsafePointer(r.gates + time * b * g), inputStride: g,
                 inputRowIndex: r.tokens.map { $0 + time * b },
                 recurrent: r.scratch, biasHH: r.biasHH,
@@ -638,7 +693,7 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         }
     }
 
-    private func backward(_ r: DirectionRun, units: Range<Int>, barrier: SpinBarrier) {
+    private func backward(_ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?) {
         guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
@@ -649,23 +704,23 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             // Reverse of the forward processing order.
             let time = r.direction == 0 ? t - 1 - s : s
             let step = CellBackwardStep(
-                rows: 0..<b, units: units, hiddenSize: h, gates: r.gates + time * b * g,
+                rows: rows, units: units, hiddenSize: h, gates: r.gates + time * b * g,
                 auxiliary: r.auxiliary + time * b * auxWidth,
                 hiddenPrevious: r.hiddenPrevious + time * b * h, cellPrevious: r.cellPrevious + time * b * h,
                 outputGradient: r.outputGradient.map { $0 + time * b * r.outputStride },
                 outputStride: r.outputStride, hiddenGradient: dh, hiddenGradientPrevious: dhNext,
                 cellGradient: r.cellGradient, recurrentGradient: r.recurrentGradient + time * b * g,
                 inputBiasGradient: r.inputBiasGradient, recurrentBiasGradient: r.recurrentBiasGradient,
-                lengths: r.lengths, time: time)
+                biasGradientRowStride: 2 * g, lengths: r.lengths, time: time)
             kernel.backward(step)
-            barrier.wait()
+            barrier?.wait()
             PanelGEMM.multiply(
-                m: b, k: g, a: r.recurrentGradient + time * b * g, lda: g, packed: r.packedHH, blocks: 1, blockWidth: h,
-                units: units, c: dhNext, ldc: h, accumulate: true)
+                m: rows.count, k: g, a: r.recurrentGradient + (time * b + rows.lowerBound) * g, lda: g, packed: r.packedHH,
+                blocks: 1, blockWidth: h, units: units, c: dhNext + rows.lowerBound * h, ldc: h, accumulate: true)
             swap(&dh, &dhNext)
         }
-        // d h_0 and d c_0 for this thread's units.
-        for row in 0..<b {
+        // d h_0 and d c_0 for this thread's rows and units.
+        for row in rows {
             (r.finalHidden + row * h + units.lowerBound).update(from: dh + row * h + units.lowerBound, count: units.count)
             if let cell = r.finalCell {
                 (cell + row * h + units.lowerBound).update(from: r.cellGradient + row * h + units.lowerBound, count: units.count)
@@ -691,7 +746,7 @@ final class DirectionBuffers {
     var hiddenGradient = Tensor()  // [B, H]
     var hiddenGradientNext = Tensor()  // [B, H]
     var cellGradient = Tensor()  // [B, H]
-    var biasGradients = Tensor()  // [2, G·H]: input-side and recurrent-side bias gradient sums
+    var biasGradients = Tensor()  // [B, 2·G·H]: per row, input-side and recurrent-side bias gradient sums
     var packedFrom: Tensor?  // evaluation mode: the W_hh value packedHH was made from
     var tableFrom: (Tensor?, Tensor?) = (nil, nil)  // evaluation mode: (E, W_ih) the table came from
 }

@@ -5,7 +5,7 @@
 // (`sgemm_itcopy`, ~10 % of an LSTM's training time at B1-L) because its interface cannot keep
 // a packed operand; MKL's `cblas_sgemm_pack` exists for exactly this. `PanelGEMM` packs the
 // weight once per forward or backward pass into 16-column panels (one AVX-512 register wide,
-// `[K][16]` contiguous each) and multiplies with an 8-row × 3-panel register tile: per k, three
+// `[K][16]` contiguous each) and multiplies with an (up to) 8-row × 3-panel register tile: per k, three
 // panel loads, eight broadcasts and 24 fused multiply-adds, with the 24 accumulators in
 // registers for the whole K loop (generic over the tile size with `InlineArray`, which the
 // compiler unrolls and keeps in zmm registers).
@@ -106,30 +106,33 @@ public enum PanelGEMM {
         }
     }
 
-    /// All rows against N panels: tiles of 8 rows, then 4, 2 and 1 for the rest.
+    /// All rows against N panels, in tiles of at most 8 rows of nearly equal size (25 rows:
+    /// 7 + 6 + 6 + 6), so that no tile is left with one or two rows.
     @inline(__always)
     private static func rowTiles<let N: Int>(
         m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, panels: InlineArray<N, UnsafePointer<Float>>,
         c: InlineArray<N, UnsafeMutablePointer<Float>>, widths: InlineArray<N, Int>, ldc: Int, accumulate: Bool
     ) {
+        let tiles = (m + 7) / 8
         var row = 0
         @inline(__always) func rows<let R: Int>(_ pointers: InlineArray<R, UnsafePointer<Float>>) {
             tile(k: k, a: pointers, panels: panels, c: c, row: row, ldc: ldc, widths: widths, accumulate: accumulate)
-            row += R
         }
-        while m - row >= 8 {
+        for index in 0..<tiles {
             let r = a + row * lda
-            rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda, r + 7 * lda])
+            let count = (m * (index + 1)) / tiles - (m * index) / tiles
+            switch count {
+            case 8: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda, r + 7 * lda])
+            case 7: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda])
+            case 6: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda])
+            case 5: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda])
+            case 4: rows([r, r + lda, r + 2 * lda, r + 3 * lda])
+            case 3: rows([r, r + lda, r + 2 * lda])
+            case 2: rows([r, r + lda])
+            default: rows([r])
+            }
+            row += count
         }
-        if m - row >= 4 {
-            let r = a + row * lda
-            rows([r, r + lda, r + 2 * lda, r + 3 * lda])
-        }
-        if m - row >= 2 {
-            let r = a + row * lda
-            rows([r, r + lda])
-        }
-        if m - row >= 1 { rows([a + row * lda]) }
     }
 
     /// One R-row × N-panel register tile over the whole K: `C[row..<row+R, panels] (+)= A_rows · B_panels`.
