@@ -138,6 +138,7 @@ func panelProbe() {
         PanelGEMM.pack(whh.unsafeBase, stride: h, k: h, blocks: 4, blockWidth: h, transposed: true, into: packedF.unsafeMutableBase())
         PanelGEMM.pack(whh.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h, transposed: false, into: packedB.unsafeMutableBase())
         let half = 0..<(h / 2)
+        let rowsHalf = b / 2
         func time(_ name: String, flops: Int, _ f: () -> Void) {
             for _ in 0..<50 { f() }
             var best = 1e9
@@ -160,6 +161,12 @@ func panelProbe() {
         var maxDiff: Float = 0
         for i in 0..<(b * g) where (i % g) % h < h / 2 { maxDiff = max(maxDiff, abs(o1[i] - o2[i])) }
         print("fwd max diff", maxDiff)
+        time("fwd panel rows/2    ", flops: flops) {
+            PanelGEMM.multiply(m: rowsHalf, k: h, a: ph, lda: h, packed: packedF.unsafeBase, blocks: 4, blockWidth: h, units: 0..<h, c: o2, ldc: g, accumulate: false)
+        }
+        time("bwd panel rows/2    ", flops: flops) {
+            PanelGEMM.multiply(m: rowsHalf, k: g, a: pa, lda: g, packed: packedB.unsafeBase, blocks: 1, blockWidth: h, units: 0..<h, c: o2, ldc: h, accumulate: true)
+        }
         time("bwd openblas 4 calls", flops: flops) {
             for k in 0..<4 { BLAS.gemmSerial(false, false, b, h / 2, h, 1, pa + k * h, g, pw + k * h * h, h, 1, o1, h) }
         }
@@ -169,9 +176,71 @@ func panelProbe() {
     }
 }
 
+/// The weight-gradient GEMM shape dW = dAᵀ X (m = G·H, n = I, k = T·B) in its possible forms.
+func weightGradientProbe() {
+    BLAS.prepare()
+    var rng = Xoshiro256(seed: 1)
+    for (rows, g, i) in [(2500, 512, 128), (2500, 512, 64), (6400, 2048, 512)] {
+        let dA = Tensor.uniform([rows, g], in: -1...1, using: &rng)
+        let x = Tensor.uniform([rows, i], in: -1...1, using: &rng)
+        var c = Tensor.zeros([g, i])
+        var ct = Tensor.zeros([i, g])
+        let flops = Double(2 * rows * g * i)
+        func time(_ name: String, _ f: () -> Void) {
+            for _ in 0..<3 { f() }
+            var best = 1e9
+            for _ in 0..<10 {
+                let t0 = seconds()
+                f()
+                best = min(best, seconds() - t0)
+            }
+            print("T·B=\(rows) G·H=\(g) I=\(i)", name, String(format: "%.3f ms  %.1f GFLOP/s", best * 1e3, flops / best * 1e-9))
+        }
+        let (pa, px, pc, pct) = (dA.unsafeBase, x.unsafeBase, c.unsafeMutableBase(), ct.unsafeMutableBase())
+        time("dAᵀ X  pool   ") { BLAS.gemm(transposeA: true, m: g, n: i, k: rows, a: pa, lda: g, b: px, ldb: i, beta: 1, c: pc, ldc: i) }
+        time("dAᵀ X  serial ") { BLAS.gemmSerial(true, false, g, i, rows, 1, pa, g, px, i, 1, pc, i) }
+        time("dAᵀ X  half m ") { BLAS.gemmSerial(true, false, g / 2, i, rows, 1, pa, g, px, i, 1, pc, i) }
+        time("dAᵀ X  half n ") { BLAS.gemmSerial(true, false, g, i / 2, rows, 1, pa, g, px, i, 1, pc, i) }
+        time("Xᵀ dA  pool   ") { BLAS.gemm(transposeA: true, m: i, n: g, k: rows, a: px, lda: i, b: pa, ldb: g, beta: 1, c: pct, ldc: g) }
+        time("Xᵀ dA  serial ") { BLAS.gemmSerial(true, false, i, g, rows, 1, px, i, pa, g, 1, pct, g) }
+    }
+}
+
+/// The LSTM forward cell kernel on one thread's rows (25 × 128 units, B1 split by rows).
+func cellProbe() {
+    BLAS.prepare()
+    var rng = Xoshiro256(seed: 1)
+    let (rows, h) = (25, 128)
+    let g = 4 * h
+    let x = Tensor.uniform([rows, g], in: -2...2, using: &rng)
+    let r = Tensor.uniform([rows, g], in: -2...2, using: &rng)
+    let bias = Tensor.uniform([g], in: -0.1...0.1, using: &rng)
+    let hp = Tensor.uniform([rows, h], in: -1...1, using: &rng)
+    let cp = Tensor.uniform([rows, h], in: -1...1, using: &rng)
+    var gates = Tensor.zeros([rows, g]), aux = Tensor.zeros([rows, h]), hn = Tensor.zeros([rows, h]), cn = Tensor.zeros([rows, h])
+    var out = Tensor.zeros([rows, h])
+    let step = CellForwardStep(
+        rows: 0..<rows, units: 0..<h, hiddenSize: h, biasIH: bias.unsafeBase, input: x.unsafeBase, inputStride: g,
+        inputRowIndex: nil, recurrent: r.unsafeBase, biasHH: bias.unsafeBase, hiddenPrevious: hp.unsafeBase,
+        cellPrevious: cp.unsafeBase, gates: gates.unsafeMutableBase(), auxiliary: aux.unsafeMutableBase(),
+        hiddenNext: hn.unsafeMutableBase(), cellNext: cn.unsafeMutableBase(), output: out.unsafeMutableBase(),
+        outputStride: h, lengths: nil, time: 0)
+    let kernel = LSTMKernel()
+    for _ in 0..<100 { kernel.forward(step) }
+    var best = 1e9
+    for _ in 0..<20 {
+        let t0 = seconds()
+        for _ in 0..<100 { kernel.forward(step) }
+        best = min(best, (seconds() - t0) / 100)
+    }
+    print(String(format: "LSTM forward kernel, %d rows × %d units: %.2f us (%.2f ns per unit)", rows, h, best * 1e6, best * 1e9 / Double(rows * h)))
+}
+
 switch CommandLine.arguments.dropFirst().first {
 case "gemm-probe": gemmProbe()
 case "panel-probe": panelProbe()
+case "dw-probe": weightGradientProbe()
+case "cell-probe": cellProbe()
 case "rnn": recurrentBenchmark()
 default:
     print("usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N]")

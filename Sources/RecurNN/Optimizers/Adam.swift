@@ -59,27 +59,30 @@ public final class Adam: Optimizer {
             withBuffers(p, &slots.slots, index: i) { value, gradient, s, n in
                 let m = s[0]
                 let v = s[1]
-                var j = 0
-                while j + 16 <= n {
-                    var pv = UnsafeRawPointer(value + j).loadUnaligned(as: SIMD16<Float>.self)
-                    pv = pv * decay
-                    let g = UnsafeRawPointer(gradient + j).loadUnaligned(as: SIMD16<Float>.self) + l2 * pv
-                    let mv = b1 * UnsafeRawPointer(m + j).loadUnaligned(as: SIMD16<Float>.self) + (1 - b1) * g
-                    let vv = b2 * UnsafeRawPointer(v + j).loadUnaligned(as: SIMD16<Float>.self) + (1 - b2) * (g * g)
-                    let denominator = vv.squareRoot() / correction2Root + eps
-                    pv = pv - stepSize * (mv / denominator)
-                    UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: SIMD16<Float>.self)
-                    UnsafeMutableRawPointer(v + j).storeBytes(of: vv, as: SIMD16<Float>.self)
-                    UnsafeMutableRawPointer(value + j).storeBytes(of: pv, as: SIMD16<Float>.self)
-                    j += 16
-                }
-                while j < n {
-                    let pv = value[j] * decay
-                    let g = gradient[j] + l2 * pv
-                    m[j] = b1 * m[j] + (1 - b1) * g
-                    v[j] = b2 * v[j] + (1 - b2) * (g * g)
-                    value[j] = pv - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + eps))
-                    j += 1
+                // Element-wise, so the split across threads cannot change the result.
+                ThreadPool.shared.parallelRanges(count: n, granularity: 8192) { range in
+                    var j = range.lowerBound
+                    while j + 16 <= range.upperBound {
+                        var pv = UnsafeRawPointer(value + j).loadUnaligned(as: SIMD16<Float>.self)
+                        pv = pv * decay
+                        let g = UnsafeRawPointer(gradient + j).loadUnaligned(as: SIMD16<Float>.self) + l2 * pv
+                        let mv = b1 * UnsafeRawPointer(m + j).loadUnaligned(as: SIMD16<Float>.self) + (1 - b1) * g
+                        let vv = b2 * UnsafeRawPointer(v + j).loadUnaligned(as: SIMD16<Float>.self) + (1 - b2) * (g * g)
+                        let denominator = vv.squareRoot() / correction2Root + eps
+                        pv = pv - stepSize * (mv / denominator)
+                        UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(v + j).storeBytes(of: vv, as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(value + j).storeBytes(of: pv, as: SIMD16<Float>.self)
+                        j += 16
+                    }
+                    while j < range.upperBound {
+                        let pv = value[j] * decay
+                        let g = gradient[j] + l2 * pv
+                        m[j] = b1 * m[j] + (1 - b1) * g
+                        v[j] = b2 * v[j] + (1 - b2) * (g * g)
+                        value[j] = pv - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + eps))
+                        j += 1
+                    }
                 }
             }
             p.zeroGradient()
