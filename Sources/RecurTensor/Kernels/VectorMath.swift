@@ -99,12 +99,43 @@ public enum VectorMath {
         return result
     }
 
+    /// e^x on 16 lanes for x ≤ 0 (or NaN): `exp` without the overflow side, for sigmoid and
+    /// tanh, whose exponentials never exceed 1. Same polynomial and accuracy as `exp`; 2^n
+    /// (n ≥ -126) is one exponent-field write instead of two, and there are no overflow checks.
+    @_transparent
+    public static func expNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        var xc = x
+        xc.replace(with: -87.336_54, where: x .< -87.336_54)
+        let shifter = SIMD16<Float>(repeating: 12_582_912.0)
+        let t = madd(xc, SIMD16(repeating: 1.442_695_04), shifter)
+        let n = t - shifter
+        var r = madd(n, SIMD16(repeating: -0.693_359_375), xc)
+        r = madd(n, SIMD16(repeating: 2.121_944_4e-4), r)
+        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
+        p = madd(p, r, SIMD16(repeating: 1.398_199_950_7e-3))
+        p = madd(p, r, SIMD16(repeating: 8.333_451_907_3e-3))
+        p = madd(p, r, SIMD16(repeating: 4.166_579_589_4e-2))
+        p = madd(p, r, SIMD16(repeating: 1.666_666_545_9e-1))
+        p = madd(p, r, SIMD16(repeating: 5.000_000_120_1e-1))
+        p = madd(p, r * r, r) + 1
+        let ti = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        var result = p * unsafeBitCast((ti &+ 127) &<< 23, to: SIMD16<Float>.self)
+        result.replace(with: 0, where: x .< -87.336_54)
+        return result
+    }
+
+    /// |x| with the sign bit of `sign` (two bit operations).
+    @_transparent
+    public static func copySign(_ magnitude: SIMD16<Float>, _ sign: SIMD16<Float>) -> SIMD16<Float> {
+        let m = unsafeBitCast(magnitude, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF
+        let s = unsafeBitCast(sign, to: SIMD16<UInt32>.self) & 0x8000_0000
+        return unsafeBitCast(m | s, to: SIMD16<Float>.self)
+    }
+
     /// Hyperbolic tangent on 16 lanes.
     @_transparent
     public static func tanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let negative = x .< 0
-        var a = x
-        a.replace(with: -x, where: negative)
+        let a = copySign(x, SIMD16(repeating: 0))
         // Small |x|: odd polynomial (Cephes tanhf).
         let z = x * x
         var p = SIMD16<Float>(repeating: -5.704_988_727_45e-3)
@@ -113,12 +144,9 @@ public enum VectorMath {
         p = madd(p, z, SIMD16(repeating: 1.333_144_220_36e-1))
         p = madd(p, z, SIMD16(repeating: -3.333_328_194_22e-1))
         let polynomial = madd(p * z, x, x)
-        // Large |x|: 1 - 2 / (e^{2|x|} + 1), with the sign restored.
-        var aClamped = a
-        aClamped.replace(with: 9.1, where: a .> 9.1)
-        let large = 1 - 2 / (exp(aClamped + aClamped) + 1)
-        var result = large
-        result.replace(with: -large, where: negative)
+        // Large |x|: (1 - e) / (1 + e) with e = e^{-2|x|} ≤ 0.29 (no cancellation), sign restored.
+        let e = expNonPositive(-(a + a))
+        var result = copySign((1 - e) / (1 + e), x)
         result.replace(with: polynomial, where: a .< 0.625)
         result.replace(with: x, where: x .!= x)
         return result
@@ -129,9 +157,7 @@ public enum VectorMath {
     public static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
         // e = exp(-|x|) ≤ 1, so 1 + e never loses e's leading bits; for x < 0 the result is
         // e / (1 + e), one rounding instead of 1 / (1 + huge).
-        var negativeMagnitude = x
-        negativeMagnitude.replace(with: -x, where: x .> 0)
-        let e = exp(negativeMagnitude)
+        let e = expNonPositive(copySign(x, SIMD16(repeating: -1)))
         var numerator = SIMD16<Float>(repeating: 1)
         numerator.replace(with: e, where: x .< 0)
         return numerator / (1 + e)
