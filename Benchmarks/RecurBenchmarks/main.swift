@@ -16,6 +16,18 @@ func seconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+/// Best seconds per call of `body` over `rounds` rounds of `inner` calls, after `warmup` calls.
+func bestSeconds(warmup: Int = 50, rounds: Int = 20, inner: Int = 20, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    var best = Double.infinity
+    for _ in 0..<rounds {
+        let t0 = seconds()
+        for _ in 0..<inner { body() }
+        best = min(best, (seconds() - t0) / Double(inner))
+    }
+    return best
+}
+
 /// The value after `--name` in the arguments, or `fallback`.
 func option(_ name: String, _ fallback: String) -> String {
     let args = CommandLine.arguments
@@ -102,13 +114,7 @@ func gemmProbe() {
         var c = Tensor.zeros([b, h])
         let half = h / 2
         func time(_ name: String, _ f: () -> Void) {
-            for _ in 0..<50 { f() }
-            var best = 1e9
-            for _ in 0..<20 {
-                let t0 = seconds()
-                for _ in 0..<20 { f() }
-                best = min(best, (seconds() - t0) / 20)
-            }
+            let best = bestSeconds(f)
             print("H=\(h)", name, String(format: "%.1f us", best * 1e6))
         }
         let (pa, pw, pc) = (dA.unsafeBase, whh.unsafeBase, c.unsafeMutableBase())
@@ -140,13 +146,7 @@ func panelProbe() {
         let half = 0..<(h / 2)
         let rowsHalf = b / 2
         func time(_ name: String, flops: Int, _ f: () -> Void) {
-            for _ in 0..<50 { f() }
-            var best = 1e9
-            for _ in 0..<20 {
-                let t0 = seconds()
-                for _ in 0..<20 { f() }
-                best = min(best, (seconds() - t0) / 20)
-            }
+            let best = bestSeconds(f)
             print("H=\(h)", name, String(format: "%.1f us  %.1f GFLOP/s", best * 1e6, Double(flops) / best * 1e-9))
         }
         let (ph, pa, pt, pw) = (hPrev.unsafeBase, dA.unsafeBase, whhT.unsafeBase, whh.unsafeBase)
@@ -187,13 +187,7 @@ func weightGradientProbe() {
         var ct = Tensor.zeros([i, g])
         let flops = Double(2 * rows * g * i)
         func time(_ name: String, _ f: () -> Void) {
-            for _ in 0..<3 { f() }
-            var best = 1e9
-            for _ in 0..<10 {
-                let t0 = seconds()
-                f()
-                best = min(best, seconds() - t0)
-            }
+            let best = bestSeconds(warmup: 3, rounds: 10, inner: 1, f)
             print("T·B=\(rows) G·H=\(g) I=\(i)", name, String(format: "%.3f ms  %.1f GFLOP/s", best * 1e3, flops / best * 1e-9))
         }
         let (pa, px, pc, pct) = (dA.unsafeBase, x.unsafeBase, c.unsafeMutableBase(), ct.unsafeMutableBase())
@@ -226,13 +220,7 @@ func cellProbe() {
         hiddenNext: hn.unsafeMutableBase(), cellNext: cn.unsafeMutableBase(), output: out.unsafeMutableBase(),
         outputStride: h, lengths: nil, time: 0)
     let kernel = LSTMKernel()
-    for _ in 0..<100 { kernel.forward(step) }
-    var best = 1e9
-    for _ in 0..<20 {
-        let t0 = seconds()
-        for _ in 0..<100 { kernel.forward(step) }
-        best = min(best, (seconds() - t0) / 100)
-    }
+    let best = bestSeconds(warmup: 100, inner: 100) { kernel.forward(step) }
     print(String(format: "LSTM forward kernel, %d rows × %d units: %.2f us (%.2f ns per unit)", rows, h, best * 1e6, best * 1e9 / Double(rows * h)))
 }
 

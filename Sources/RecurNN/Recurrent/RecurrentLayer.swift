@@ -4,9 +4,11 @@
 // Forward, per layer and direction:
 //   1. one GEMM for the input projection of all steps: gates[T·B, G·H] = X W_ihᵀ + b_ih
 //      (or, for token input, a [V, G·H] table E W_ihᵀ + b_ih read by row);
-//   2. per step: one GEMM h_{t-1} W_hhᵀ into a [B, G·H] scratch, then one fused kernel pass.
-//   Rows of the batch are split across the thread pool inside each step; the two directions of
-//   a bidirectional layer run concurrently instead.
+//   2. per step: one GEMM h_{t-1} W_hhᵀ into a [B, G·H] scratch (`PanelGEMM`, W_hh packed once
+//      per pass), then one fused kernel pass.
+//   The time loop is split across the thread pool by batch rows (no synchronization) or by
+//   hidden units (a barrier per step), see `RecurrenceJob`; the two directions of a
+//   bidirectional layer run concurrently.
 // Backward mirrors it: per step one fused kernel pass and one GEMM for d h_{t-1}; then the weight
 // gradients for all steps as one GEMM each (dW_ih += dAᵀ X, dW_hh += dA_hhᵀ H_prev) and
 // dX = dA W_ih. Workspaces live in a cache that is recycled, so after the first call a

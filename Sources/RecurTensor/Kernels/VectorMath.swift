@@ -28,12 +28,11 @@ public enum VectorMath {
         #endif
     }
 
-    /// e^x on 16 lanes.
+    /// The reduction at the heart of `exp`: for x already clamped to [-87.34, 88.72], e^x =
+    /// p · 2^n with p in [√½, √2] (a degree-6 polynomial in r = x - n ln 2) and n the lanes of
+    /// `n`.
     @_transparent
-    public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        var xc = x
-        xc.replace(with: -87.336_54, where: x .< -87.336_54)
-        xc.replace(with: 88.722_83, where: x .> 88.722_83)
+    public static func expReduced(_ xc: SIMD16<Float>) -> (p: SIMD16<Float>, n: SIMD16<Int32>) {
         // n = round(x / ln 2) with the 1.5·2^23 shifter: the low mantissa bits of t hold n.
         let shifter = SIMD16<Float>(repeating: 12_582_912.0)
         let t = madd(xc, SIMD16(repeating: 1.442_695_04), shifter)
@@ -48,15 +47,37 @@ public enum VectorMath {
         p = madd(p, r, SIMD16(repeating: 1.666_666_545_9e-1))
         p = madd(p, r, SIMD16(repeating: 5.000_000_120_1e-1))
         p = madd(p, r * r, r) + 1
+        return (p, unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000)
+    }
+
+    /// e^x on 16 lanes.
+    @_transparent
+    public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        var xc = x
+        xc.replace(with: -87.336_54, where: x .< -87.336_54)
+        xc.replace(with: 88.722_83, where: x .> 88.722_83)
+        let (p, n) = expReduced(xc)
         // 2^n: n + 127 into the exponent field, in two halves so that n = 128 (x at the upper
         // clamp) still gives a finite product.
-        let ti = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-        let half = ti &>> 1
+        let half = n &>> 1
         let scaleA = unsafeBitCast((half &+ 127) &<< 23, to: SIMD16<Float>.self)
-        let scaleB = unsafeBitCast((ti &- half &+ 127) &<< 23, to: SIMD16<Float>.self)
+        let scaleB = unsafeBitCast((n &- half &+ 127) &<< 23, to: SIMD16<Float>.self)
         var result = p * scaleA * scaleB
         result.replace(with: 0, where: x .< -87.336_54)
         result.replace(with: .infinity, where: x .> 88.722_83)
+        return result
+    }
+
+    /// e^x on 16 lanes for x ≤ 0 (or NaN): `exp` without the overflow side, for sigmoid and
+    /// tanh, whose exponentials never exceed 1. Same polynomial and accuracy as `exp`; 2^n
+    /// (n ≥ -126) is one exponent-field write instead of two, and there are no overflow checks.
+    @_transparent
+    public static func expNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        var xc = x
+        xc.replace(with: -87.336_54, where: x .< -87.336_54)
+        let (p, n) = expReduced(xc)
+        var result = p * unsafeBitCast((n &+ 127) &<< 23, to: SIMD16<Float>.self)
+        result.replace(with: 0, where: x .< -87.336_54)
         return result
     }
 
@@ -96,31 +117,6 @@ public enum VectorMath {
         result.replace(with: .nan, where: x .< 0)
         result.replace(with: .infinity, where: x .== .infinity)
         result.replace(with: x, where: x .!= x)
-        return result
-    }
-
-    /// e^x on 16 lanes for x ≤ 0 (or NaN): `exp` without the overflow side, for sigmoid and
-    /// tanh, whose exponentials never exceed 1. Same polynomial and accuracy as `exp`; 2^n
-    /// (n ≥ -126) is one exponent-field write instead of two, and there are no overflow checks.
-    @_transparent
-    public static func expNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        var xc = x
-        xc.replace(with: -87.336_54, where: x .< -87.336_54)
-        let shifter = SIMD16<Float>(repeating: 12_582_912.0)
-        let t = madd(xc, SIMD16(repeating: 1.442_695_04), shifter)
-        let n = t - shifter
-        var r = madd(n, SIMD16(repeating: -0.693_359_375), xc)
-        r = madd(n, SIMD16(repeating: 2.121_944_4e-4), r)
-        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-        p = madd(p, r, SIMD16(repeating: 1.398_199_950_7e-3))
-        p = madd(p, r, SIMD16(repeating: 8.333_451_907_3e-3))
-        p = madd(p, r, SIMD16(repeating: 4.166_579_589_4e-2))
-        p = madd(p, r, SIMD16(repeating: 1.666_666_545_9e-1))
-        p = madd(p, r, SIMD16(repeating: 5.000_000_120_1e-1))
-        p = madd(p, r * r, r) + 1
-        let ti = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-        var result = p * unsafeBitCast((ti &+ 127) &<< 23, to: SIMD16<Float>.self)
-        result.replace(with: 0, where: x .< -87.336_54)
         return result
     }
 
