@@ -506,8 +506,13 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         let dTable = buffers.tableGradient.resizedPointer(v, g)
         dTable.update(repeating: 0, count: v * g)
         let dA = buffers.gates.unsafeBase
-        for (row, id) in tokens.enumerated() {
-            VectorMath.axpy(1, dA + row * g, dTable + Int(id) * g, count: g)
+        // Columns split across the pool: each element still sums its rows in order.
+        tokens.withUnsafeBufferPointer { ids in
+            threadPool.parallelRanges(count: g, granularity: 64) { columns in
+                for (row, id) in ids.enumerated() {
+                    VectorMath.axpy(1, dA + row * g + columns.lowerBound, dTable + Int(id) * g + columns.lowerBound, count: columns.count)
+                }
+            }
         }
         BLAS.gemm(
             transposeA: true, m: g, n: e, k: v, a: dTable, lda: g, b: embedding.weight.value.unsafeBase, ldb: e,
