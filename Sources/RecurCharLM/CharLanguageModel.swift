@@ -31,6 +31,7 @@ public final class CharLanguageModel: Module {
 
     private var logits = Tensor()  // [T·B, V], then d loss / d logits
     private var outputGradient = Tensor()  // [T·B, H]
+    private var ones = Tensor()  // [T·B] of 1: db = dZᵀ 1 as one GEMV
     private let lossJob = CrossEntropyJob()
 
     /// A freshly initialized model (PyTorch's default initializations).
@@ -104,8 +105,8 @@ public final class CharLanguageModel: Module {
             transposeA: true, m: v, n: h, k: rows, a: z, lda: v, b: output.unsafeBase, ldb: h, beta: 1,
             c: decoder.weight.gradient.unsafeMutableBase(), ldc: h)
         if let bias = decoder.bias {
-            let db = bias.gradient.unsafeMutableBase()
-            for r in 0..<rows { VectorMath.axpy(1, z + r * v, db, count: v) }
+            if ones.count != rows { ones = Tensor.ones([rows]) }
+            BLAS.gemv(transpose: true, m: rows, n: v, a: z, lda: v, x: ones.unsafeBase, beta: 1, y: bias.gradient.unsafeMutableBase())
         }
         recurrent.backward(cache, outputGradient: outputGradient, stateGradient: nil, needsInputGradient: false)
         return (loss / Double(rows), finalState)
