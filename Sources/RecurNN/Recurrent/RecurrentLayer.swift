@@ -465,12 +465,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                     transposeA: true, m: g, n: h, k: t * b, a: dRec, lda: g, b: buffers.hiddenPrevious.unsafeBase, ldb: h,
                     beta: 1, c: weightHH[l][dir].gradient.unsafeMutableBase(), ldc: h)
                 let accumulators = buffers.biasGradients.unsafeBase
+                let (dbIH, dbHH) = (biasIH[l][dir].gradient.unsafeMutableBase(), biasHH[l][dir].gradient.unsafeMutableBase())
                 for row in 0..<b {
                     let pair = accumulators + row * 2 * g
-                    VectorMath.axpy(1, pair, biasIH[l][dir].gradient.unsafeMutableBase(), count: g)
-                    VectorMath.axpy(
-                        1, kernel.separateRecurrentGradient ? pair + g : pair, biasHH[l][dir].gradient.unsafeMutableBase(),
-                        count: g)
+                    VectorMath.axpy(1, pair, dbIH, count: g)
+                    VectorMath.axpy(1, kernel.separateRecurrentGradient ? pair + g : pair, dbHH, count: g)
                 }
                 if l == 0, case .tokens(let tokens, let embedding) = cache.source {
                     backwardThroughTable(cache, buffers, tokens: tokens, embedding: embedding, direction: dir)
