@@ -104,27 +104,6 @@ func recurrentBenchmark() {
             + "\"chars_per_s\":\(Int(Double(t * b) / median)),\"allocations_per_iteration\":\(allocations)}")
 }
 
-func gemmProbe() {
-    BLAS.prepare()
-    var rng = Xoshiro256(seed: 1)
-    for (b, h) in [(50, 128), (64, 512)] {
-        let g = 4 * h
-        let dA = Tensor.uniform([b, g], in: -1...1, using: &rng)
-        let whh = Tensor.uniform([g, h], in: -1...1, using: &rng)
-        var c = Tensor.zeros([b, h])
-        let half = h / 2
-        func time(_ name: String, _ f: () -> Void) {
-            let best = bestSeconds(f)
-            print("H=\(h)", name, String(format: "%.1f us", best * 1e6))
-        }
-        let (pa, pw, pc) = (dA.unsafeBase, whh.unsafeBase, c.unsafeMutableBase())
-        time("bwd one call [B,4H]x[4H,H/2]") { BLAS.gemmSerial(false, false, b, half, g, 1, pa, g, pw, h, 1, pc, h) }
-        time("bwd 4 calls [B,H]x[H,H/2]   ") {
-            for k in 0..<4 { BLAS.gemmSerial(false, false, b, half, h, 1, pa + k * h, g, pw + k * h * h, h, 1, pc, h) }
-        }
-    }
-}
-
 /// The recurrent GEMMs of one thread's half of the units: OpenBLAS per gate against PanelGEMM
 /// with the weight packed once.
 func panelProbe() {
@@ -225,12 +204,11 @@ func cellProbe() {
 }
 
 switch CommandLine.arguments.dropFirst().first {
-case "gemm-probe": gemmProbe()
 case "panel-probe": panelProbe()
 case "dw-probe": weightGradientProbe()
 case "cell-probe": cellProbe()
 case "rnn": recurrentBenchmark()
 default:
-    print("usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N]")
+    print("usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N] | panel-probe | dw-probe | cell-probe")
 }
 

@@ -243,11 +243,9 @@ public enum Detokenizer {
         return out
     }
 
-    /// CJK ideographs (unified, extensions, compatibility) and CJK or full-width punctuation.
+    /// CJK ideographs (as the tokenizer splits them) and CJK or full-width punctuation.
     static func isCJK(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
-        return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x3134F).contains(v)
-            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v) || (0x3000...0x303F).contains(v)
-            || (0xFF00...0xFFEF).contains(v)
+        return WordTokenizer.isIdeograph(Int32(v)) || (0x3000...0x303F).contains(v) || (0xFF00...0xFFEF).contains(v)
     }
 }

@@ -84,9 +84,10 @@ public struct WordTokenizer: Sendable {
         }
     }
 
-    /// CJK unified and compatibility ideographs, extensions A–F included.
+    /// CJK unified and compatibility ideographs, extensions A–F included (the scalars the
+    /// unicode tokenization makes tokens of their own).
     @inline(__always)
-    static func isIdeograph(_ scalar: Int32) -> Bool {
+    public static func isIdeograph(_ scalar: Int32) -> Bool {
         (0x4E00...0x9FFF).contains(scalar) || (0x3400...0x4DBF).contains(scalar) || (0x20000...0x2EBEF).contains(scalar)
             || (0xF900...0xFAFF).contains(scalar) || (0x2F800...0x2FA1F).contains(scalar) || (0x30000...0x3134F).contains(scalar)
     }

@@ -29,20 +29,14 @@ public final class Dropout: Module {
         let seed = rng.next()
         mask.withUnsafeMutableBufferPointer { m in
             guard let base = m.baseAddress else { return }
-            let count = m.count
-            let blocks = (count + block - 1) / block
-            let fill = { (range: Range<Int>) in
-                for j in range {
-                    var generator = Xoshiro256(seed: seed ^ (UInt64(j) &* 0x9E37_79B9_7F4A_7C15))
-                    for i in (j * block)..<min(count, (j + 1) * block) {
+            // Chunk bounds are multiples of the block, so every block is filled by one thread.
+            Tensor.forEachChunk(count: m.count, granularity: block) { range in
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    var generator = Xoshiro256(seed: seed ^ (UInt64(start / block) &* 0x9E37_79B9_7F4A_7C15))
+                    for i in start..<min(range.upperBound, start + block) {
                         base[i] = generator.next() >> 40 < threshold ? 0 : scale
                     }
                 }
-            }
-            if count < Tensor.parallelElementThreshold {
-                fill(0..<blocks)
-            } else {
-                ThreadPool.shared.parallelRanges(count: blocks, granularity: 1, fill)
             }
         }
         return mask

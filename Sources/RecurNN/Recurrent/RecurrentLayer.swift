@@ -76,6 +76,9 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     public var directionCount: Int { isBidirectional ? 2 : 1 }
     /// G·H.
     var gateWidth: Int { kernel.gateCount * hiddenSize }
+    /// Bias-gradient accumulators per batch row: the input side's, then the recurrent side's
+    /// when the kernel keeps it apart (GRU).
+    var biasAccumulatorWidth: Int { (kernel.separateRecurrentGradient ? 2 : 1) * gateWidth }
 
     /// Creates the layer with PyTorch's initialization: every weight and bias uniform in ±1/√H,
     /// drawn in parameter order.
@@ -429,10 +432,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 run.recurrentGradient = kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeMutableBase() : run.gates
                 // Bias-gradient accumulators per batch row (input side, recurrent side), summed
                 // over rows after the job: the sums do not depend on how threads split the work.
-                let accumulators = buffers.biasGradients.resizedPointer(b, 2 * g)
-                accumulators.update(repeating: 0, count: b * 2 * g)
+                let accumulators = buffers.biasGradients.resizedPointer(b, biasAccumulatorWidth)
+                accumulators.update(repeating: 0, count: b * biasAccumulatorWidth)
                 run.inputBiasGradient = accumulators
                 run.recurrentBiasGradient = kernel.separateRecurrentGradient ? accumulators + g : accumulators
+                run.biasGradientRowStride = biasAccumulatorWidth
                 if let s = stateGradient?.hidden {
                     run.hiddenGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
                 } else {
@@ -467,7 +471,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 let accumulators = buffers.biasGradients.unsafeBase
                 let (dbIH, dbHH) = (biasIH[l][dir].gradient.unsafeMutableBase(), biasHH[l][dir].gradient.unsafeMutableBase())
                 for row in 0..<b {
-                    let pair = accumulators + row * 2 * g
+                    let pair = accumulators + row * biasAccumulatorWidth
                     VectorMath.axpy(1, pair, dbIH, count: g)
                     VectorMath.axpy(1, kernel.separateRecurrentGradient ? pair + g : pair, dbHH, count: g)
                 }
@@ -548,6 +552,7 @@ struct DirectionRun {
     var recurrentGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
     var inputBiasGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
     var recurrentBiasGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var biasGradientRowStride = 0
 
     init(
         direction: Int, gates: UnsafeMutablePointer<Float>, auxiliary: UnsafeMutablePointer<Float>,
@@ -717,7 +722,7 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
                 outputStride: r.outputStride, hiddenGradient: dh, hiddenGradientPrevious: dhNext,
                 cellGradient: r.cellGradient, recurrentGradient: r.recurrentGradient + time * b * g,
                 inputBiasGradient: r.inputBiasGradient, recurrentBiasGradient: r.recurrentBiasGradient,
-                biasGradientRowStride: 2 * g, lengths: r.lengths, time: time)
+                biasGradientRowStride: r.biasGradientRowStride, lengths: r.lengths, time: time)
             kernel.backward(step)
             barrier?.wait()
             PanelGEMM.multiply(
@@ -752,7 +757,7 @@ final class DirectionBuffers {
     var hiddenGradient = Tensor()  // [B, H]
     var hiddenGradientNext = Tensor()  // [B, H]
     var cellGradient = Tensor()  // [B, H]
-    var biasGradients = Tensor()  // [B, 2·G·H]: per row, input-side and recurrent-side bias gradient sums
+    var biasGradients = Tensor()  // [B, biasAccumulatorWidth]: per row, input-side (and recurrent-side) bias gradient sums
     var packedFrom: Tensor?  // evaluation mode: the W_hh value packedHH was made from
     var tableFrom: (Tensor?, Tensor?) = (nil, nil)  // evaluation mode: (E, W_ih) the table came from
 }

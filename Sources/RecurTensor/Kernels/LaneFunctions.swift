@@ -61,16 +61,12 @@ public enum LaneFunctions {
             VectorMath.madd(v, SIMD16(repeating: a), SIMD16(repeating: b))
         }
     }
-    /// e^(x - shift) · scale, the softmax numerator.
-    public struct ScaledExp: LaneFunction {
+    /// e^(x - shift), the softmax numerator.
+    public struct ShiftedExp: LaneFunction {
         public var shift: Float
-        public var scale: Float
-        @inlinable public init(shift: Float, scale: Float = 1) {
-            self.shift = shift
-            self.scale = scale
-        }
+        @inlinable public init(shift: Float) { self.shift = shift }
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
-            VectorMath.exp(v - shift) * scale
+            VectorMath.exp(v - shift)
         }
     }
 

@@ -30,16 +30,16 @@ extension Tensor {
 
     /// Element-wise work of at least this many elements is split across the thread pool
     /// (below it, waking the workers costs more than it saves).
-    public static let parallelElementThreshold = 1 << 15
+    @usableFromInline static let parallelElementThreshold = 1 << 15
 
-    /// Runs `body` over `0..<count` in chunks of multiples of 16, on the thread pool when
-    /// `count` is large. Element-wise results do not depend on the split.
+    /// Runs `body` over `0..<count` in chunks whose bounds are multiples of `granularity`, on
+    /// the thread pool when `count` is large. Element-wise results do not depend on the split.
     @inlinable
-    static func forEachChunk(count: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEachChunk(count: Int, granularity: Int = 16, _ body: (Range<Int>) -> Void) {
         if count < parallelElementThreshold {
             body(0..<count)
         } else {
-            ThreadPool.shared.parallelRanges(count: count, granularity: 16, body)
+            ThreadPool.shared.parallelRanges(count: count, granularity: granularity, body)
         }
     }
 

@@ -46,7 +46,7 @@ public enum Softmax {
     {
         let m = VectorMath.maximum(x, count: count)
         guard m.isFinite else { return rowNonFinite(x, y, count: count, maximum: m) }
-        VectorMath.map(x, y, count: count, LaneFunctions.ScaledExp(shift: m))
+        VectorMath.map(x, y, count: count, LaneFunctions.ShiftedExp(shift: m))
         let total = VectorMath.sum(y, count: count)
         let inverse = 1 / total
         VectorMath.map(y, y, count: count, LaneFunctions.Affine(scale: inverse, shift: 0))
