@@ -2,8 +2,8 @@
 // for the dimension legend).
 //
 // Forward, per layer and direction:
-//   1. one GEMM for the input projection of all steps: gates[T·B, G·H] = X W_ihᵀ + b_ih
-//      (or, for token input, a [V, G·H] table E W_ihᵀ + b_ih read by row);
+//   1. one GEMM for the input projection of all steps: gates[T·B, G·H] = X W_ihᵀ
+//      (or, for token input, a [V, G·H] table E W_ihᵀ read by row); the kernels add b_ih;
 //   2. per step: one GEMM h_{t-1} W_hhᵀ into a [B, G·H] scratch (`PanelGEMM`, W_hh packed once
 //      per pass), then one fused kernel pass.
 //   The time loop is split across the thread pool by batch rows (no synchronization) or by
@@ -169,7 +169,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
 
     /// Runs the layers over token ids embedded by `embedding`, without materializing the
     /// embeddings: the first layer's input projection becomes a lookup in the table
-    /// `E W_ihᵀ + b_ih` `[V, G·H]` (DESIGN.md, "Algebra that saves work").
+    /// `E W_ihᵀ` `[V, G·H]` (DESIGN.md, "Algebra that saves work"; the kernel adds the biases).
     ///
     /// - Parameter tokens: `T·B` ids, time-major (`tokens[t·B + b]`).
     public func forward(
