@@ -23,15 +23,20 @@ enum Recur {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recur")
     }
 
-    /// Runs `recur` with `arguments`; `interruptAfter` sends SIGINT after that many seconds.
+    /// Runs `recur` with `arguments`; `environment` adds or replaces variables, `unsetting`
+    /// removes variables the test's own environment may carry (for example
+    /// `OPENBLAS_CORETYPE`, which some machines set); `interruptAfter` sends SIGINT after that
+    /// many seconds.
     @discardableResult
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], interruptAfter: Double? = nil, input: String? = nil
+        _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = [],
+        interruptAfter: Double? = nil, input: String? = nil
     ) throws -> RunResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
+        for name in unsetting { env[name] = nil }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe()
