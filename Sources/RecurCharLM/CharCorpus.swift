@@ -14,11 +14,13 @@ public struct CharCorpus: Sendable {
     /// - Parameters:
     ///   - vocabulary: use this vocabulary (from a checkpoint) instead of building one.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
-    /// - Throws: `TextError` for missing, empty, binary or invalid files.
+    /// - Throws: `TextError` for missing, empty, binary or invalid files (and FIFOs or devices).
     public static func load(
         path: String, unit: TextUnit, validationFraction: Double, vocabulary: CharVocabulary? = nil, lossy: Bool = false
     ) throws -> CharCorpus {
-        let text = try TextFile.read(path, lossy: lossy)
+        // Windows (CRLF) and old Mac (CR) line ends read as LF, so a text trains the same model
+        // whichever system saved it (and "\r\n" does not become a symbol of its own).
+        let text = TextLines.normalizingLineEnds(try TextFile.read(path, lossy: lossy))
         return CharCorpus(text: Array(text.utf8), unit: unit, validationFraction: validationFraction, vocabulary: vocabulary)
     }
 

@@ -158,7 +158,8 @@ public final class CharLMTrainer {
     public func run(shouldStop: () -> Bool = { false }, report: (CharLMEvent) -> Void = { _ in }) throws -> CharLMSummary {
         do {
             try AtomicFile.createDirectory(outputDirectory)
-            metrics = try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0)
+            metrics = try MetricsLog(
+                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0, keepingStepsThrough: progress.step)
         } catch {
             throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
         }

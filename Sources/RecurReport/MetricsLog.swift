@@ -13,12 +13,44 @@ public final class MetricsLog {
     public let path: String
 
     /// Opens `path` for appending (a resumed run continues the same log).
-    public init(path: String, truncate: Bool = false) throws(FileWriteError) {
-        guard let f = fopen(path, truncate ? "w" : "a") else {
+    ///
+    /// - Parameters:
+    ///   - truncate: start an empty log (a fresh run).
+    ///   - keepingStepsThrough: a resumed run drops the records of steps after its checkpoint
+    ///     (a run killed after the checkpoint logged steps it will now train again), so the log
+    ///     has each step once.
+    ///
+    /// The log is opened with `O_NOFOLLOW`: a symbolic link planted in the run directory is
+    /// refused, never written through.
+    public init(path: String, truncate: Bool = false, keepingStepsThrough lastStep: Int? = nil) throws(FileWriteError) {
+        if !truncate, let lastStep, let bytes = try? SafeRead.readAll(path, followLinks: false) {
+            let kept = bytes.split(separator: UInt8(ascii: "\n")).filter { line in
+                MetricsLog.step(of: line).map { $0 <= Double(lastStep) } ?? true
+            }
+            if kept.count < bytes.split(separator: UInt8(ascii: "\n")).count {
+                try AtomicFile.write(kept.flatMap { Array($0) + [0x0A] }, to: path)
+            }
+        }
+        let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND)
+        let fd = open(path, flags, 0o644)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "is a symbolic link (refused)" : String(cString: strerror(errno))
+            throw FileWriteError(path: path, reason: reason)
+        }
+        guard let f = fdopen(fd, truncate ? "w" : "a") else {
+            close(fd)
             throw FileWriteError(path: path, reason: String(cString: strerror(errno)))
         }
         file = f
         self.path = path
+    }
+
+    /// The `"step"` number of a JSON-lines record, if it has one.
+    static func step(of line: ArraySlice<UInt8>) -> Double? {
+        guard let object = try? JSONDecoder().decode([String: MetricValue].self, from: Data(line)),
+            case .number(let step)? = object["step"]
+        else { return nil }
+        return step
     }
 
     deinit { fclose(file) }
@@ -33,11 +65,11 @@ public final class MetricsLog {
     /// Reads the numeric field `key` from every record of a JSON-lines file that has it,
     /// together with the record's `x` field (for plots).
     public static func series(path: String, x: String, y: String) -> [(x: Double, y: Double)] {
-        guard let bytes = try? Data(contentsOf: URL(filePath: path)) else { return [] }
+        guard let bytes = try? SafeRead.readAll(path) else { return [] }
         var result: [(Double, Double)] = []
         let decoder = JSONDecoder()
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let object = try? decoder.decode([String: MetricValue].self, from: Data(line)),
+            guard let object = try? decoder.decode([String: MetricValue].self, from: Data(Array(line))),
                 case .number(let xv)? = object[x], case .number(let yv)? = object[y]
             else { continue }
             result.append((xv, yv))

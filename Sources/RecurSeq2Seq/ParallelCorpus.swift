@@ -122,8 +122,7 @@ public struct ParallelCorpus: Sendable {
         var pairs: [SentencePair] = []
         var skipped = 0
         var filtered = 0
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        for (number, line) in TextLines.split(text).enumerated() {
             if line.allSatisfy(\.isWhitespace) { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count >= 2 else {

@@ -198,7 +198,8 @@ public final class Seq2SeqTrainer {
     public func run(shouldStop: () -> Bool = { false }, report: (Seq2SeqEvent) -> Void = { _ in }) throws -> Seq2SeqSummary {
         do {
             try AtomicFile.createDirectory(outputDirectory)
-            metrics = try MetricsLog(path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0)
+            metrics = try MetricsLog(
+                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0, keepingStepsThrough: progress.step)
         } catch {
             throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
         }

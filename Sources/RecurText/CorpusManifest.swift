@@ -18,7 +18,7 @@ public struct CorpusManifest: Sendable {
     /// Parses manifest text; malformed lines are an error naming the line.
     public init(text: String, path: String = "MANIFEST") throws(TextError) {
         var entries: [CorpusEntry] = []
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, raw) in TextLines.split(text).enumerated() {
             let line = raw.trimmingPrefixSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)

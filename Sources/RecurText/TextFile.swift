@@ -6,31 +6,33 @@ import RecurTensor
 
 /// Reading whole text files with checked UTF-8.
 public enum TextFile {
-    /// The raw bytes of a file, with typed errors for the usual ways a path can be wrong.
+    /// The raw bytes of a regular file, with typed errors for the usual ways a path can be
+    /// wrong (missing, a directory, a FIFO or device, unreadable).
     public static func readBytes(_ path: String) throws(TextError) -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw .fileNotFound(path: path) }
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .isDirectory(path: path) }
-        guard let file = fopen(path, "rb") else {
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        if info.st_size > 0 { bytes.reserveCapacity(Int(info.st_size)) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count {
-                if ferror(file) != 0 { throw .unreadable(path: path, reason: "read error") }
-                break
+        do {
+            return try SafeRead.readAll(path)
+        } catch {
+            switch error {
+            case .notFound: throw .fileNotFound(path: path)
+            case .isDirectory: throw .isDirectory(path: path)
+            default: throw .unreadable(path: path, reason: error.description.dropPrefix(path + ": "))
             }
         }
-        return bytes
     }
+
+    /// Reads standard input as UTF-8 text (empty input is allowed).
+    public static func readStandardInput(lossy: Bool = false) throws(TextError) -> String {
+        let bytes: [UInt8]
+        do {
+            bytes = try SafeRead.readStandardInput()
+        } catch {
+            throw .unreadable(path: "standard input", reason: error.description)
+        }
+        return try decode(bytes, path: "standard input", lossy: lossy, allowEmpty: true)
+    }
+
+    /// The UTF-8 byte-order mark, which some Windows editors put at the start of a file.
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     /// Reads a file as UTF-8 text.
     ///
@@ -42,13 +44,31 @@ public enum TextFile {
     public static func read(_ path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError)
         -> String
     {
-        let bytes = try readBytes(path)
+        try decode(readBytes(path), path: path, lossy: lossy, allowEmpty: allowEmpty)
+    }
+
+    /// Checks and decodes file bytes as `read` does; `path` labels errors.
+    public static func decode(_ bytes: [UInt8], path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError)
+        -> String
+    {
+        // A byte-order mark is not text; offsets in errors still count it (they are file offsets).
+        var bytes = bytes
+        let skipped = bytes.starts(with: byteOrderMark) ? 3 : 0
+        if skipped > 0 { bytes.removeFirst(skipped) }
         if bytes.isEmpty && !allowEmpty { throw .empty(path: path) }
-        if let nul = bytes.firstIndex(of: 0) { throw .binary(path: path, offset: nul) }
+        if let nul = bytes.firstIndex(of: 0) { throw .binary(path: path, offset: nul + skipped) }
         if !lossy, let offset = UTF8Validation.firstInvalidOffset(bytes) {
-            throw .invalidUTF8(path: path, offset: offset, byte: bytes[offset])
+            throw .invalidUTF8(path: path, offset: offset + skipped, byte: bytes[offset])
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Reads a file as UTF-8 text split into lines: a leading byte-order mark is dropped, and
+    /// lines end at LF, CRLF or a lone CR (files from Windows and old Macs read like Unix
+    /// ones). A final line ending does not make an extra empty line; empty lines inside are
+    /// kept (callers number lines from them).
+    public static func lines(_ path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError) -> [Substring] {
+        TextLines.split(try read(path, lossy: lossy, allowEmpty: allowEmpty))
     }
 
     /// Writes `bytes` to `path` atomically (see `AtomicFile.write`).
@@ -115,5 +135,58 @@ public enum UTF8Validation {
             }
         }
         return nil
+    }
+}
+
+/// Line splitting that agrees on every platform's line ends.
+public enum TextLines {
+    /// Splits `text` at LF, CRLF and lone CR. Swift treats `"\r\n"` as one `Character`, so
+    /// `split(separator: "\n")` sees a CRLF file as one line; this works on the UTF-8 bytes.
+    /// A leading byte-order mark is dropped; a final line end adds no empty line.
+    public static func split(_ text: String) -> [Substring] {
+        var lines: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        if utf8.starts(with: TextFile.byteOrderMark) { start = utf8.index(start, offsetBy: 3) }
+        var i = start
+        while i != utf8.endIndex {
+            let c = utf8[i]
+            if c == 0x0A || c == 0x0D {
+                lines.append(text[start..<i])
+                var next = utf8.index(after: i)
+                if c == 0x0D && next != utf8.endIndex && utf8[next] == 0x0A { next = utf8.index(after: next) }
+                start = next
+                i = next
+            } else {
+                i = utf8.index(after: i)
+            }
+        }
+        if start != utf8.endIndex { lines.append(text[start..<utf8.endIndex]) }
+        return lines
+    }
+
+    /// `text` with CRLF and lone CR turned into LF and a leading byte-order mark dropped.
+    public static func normalizingLineEnds(_ text: String) -> String {
+        let utf8 = Array(text.utf8)
+        guard utf8.contains(0x0D) || utf8.starts(with: TextFile.byteOrderMark) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var i = utf8.starts(with: TextFile.byteOrderMark) ? 3 : 0
+        while i < utf8.count {
+            if utf8[i] == 0x0D {
+                out.append(0x0A)
+                if i + 1 < utf8.count && utf8[i + 1] == 0x0A { i += 1 }
+            } else {
+                out.append(utf8[i])
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func dropPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
     }
 }

@@ -124,7 +124,13 @@ public struct TokenStream {
         position = range.lowerBound
         self.tokenizer = tokenizer
         chunk = [UInt8](repeating: 0, count: chunkSize)
-        if range.lowerBound > 0 {
+        if range.lowerBound == 0 {
+            // A UTF-8 byte-order mark (Windows editors) is not part of the first word.
+            var head = [UInt8](repeating: 0, count: 3)
+            let n = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, 3, f) }
+            if n == 3 && head == TextFile.byteOrderMark && end >= 3 { position = 3 }
+            fseek(f, position, SEEK_SET)
+        } else {
             // Skip the partial token before the shard: back up one byte; if it is not a
             // separator we are inside a token, which belongs to the previous shard.
             fseek(f, range.lowerBound - 1, SEEK_SET)

@@ -68,8 +68,8 @@ extension KeyedVectors {
         let lookup = caseInsensitiveIndex(restrict: restrict)
         var sections: [AnalogyReport.Section] = []
         let limit = min(restrict, count)
-        for (number, raw) in text.split(separator: "\n").enumerated() {
-            let line = raw.trimmingCharacters()
+        for (number, raw) in TextLines.split(text).enumerated() {
+            let line = String(raw).trimmingCharacters()
             if line.isEmpty { continue }
             if line.hasPrefix(":") {
                 sections.append(.init(name: String(line.dropFirst()).trimmingCharacters(), correct: 0, answered: 0, skipped: 0))
@@ -102,8 +102,8 @@ extension KeyedVectors {
         var model: [Double] = []
         var skipped = 0
         let d = dimensions
-        for (number, raw) in text.split(separator: "\n").enumerated() {
-            let line = raw.trimmingCharacters()
+        for (number, raw) in TextLines.split(text).enumerated() {
+            let line = String(raw).trimmingCharacters()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             guard parts.count >= 3, let score = Double(parts[2]) else {

@@ -1,3 +1,4 @@
+import RecurTensor
 import RecurText
 
 #if canImport(Glibc)
@@ -167,8 +168,8 @@ public struct WordVocabulary: Sendable {
         let text = try TextFile.read(path)
         var all = WordTable()
         var counts: [Int] = []
-        for (number, line) in text.split(separator: "\n").enumerated() {
-            let fields = line.split(separator: " ")
+        for (number, line) in TextLines.split(text).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count == 2, let c = Int(fields[1]), c >= 0 else {
                 throw TextError.malformedLine(path: path, line: number + 1, reason: "expected `word count`")
             }
@@ -179,10 +180,17 @@ public struct WordVocabulary: Sendable {
         return WordVocabulary(from: all, counts: counts, corpusWords: counts.reduce(0, +), minCount: minCount, maxWords: maxWords)
     }
 
+    /// The size of a corpus file, which must be a regular file (a FIFO would hang, a device
+    /// never end).
     static func fileSize(_ path: String) throws -> Int {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw TextError.fileNotFound(path: path) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw TextError.isDirectory(path: path) }
-        return Int(info.st_size)
+        do {
+            return try SafeRead.regularFileSize(path)
+        } catch {
+            switch error {
+            case .notFound: throw TextError.fileNotFound(path: path)
+            case .isDirectory: throw TextError.isDirectory(path: path)
+            default: throw TextError.unreadable(path: path, reason: error.description)
+            }
+        }
     }
 }

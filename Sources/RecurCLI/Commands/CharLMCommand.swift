@@ -38,11 +38,16 @@ struct CharLMTrain: ParsableCommand {
     )
 
     @Option(help: "UTF-8 text file to train on.") var data: String
-    @Option(name: .customLong("out"), help: "Directory for checkpoints and logs (default runs/charlm, or the --resume directory).")
+    @Option(
+        name: .customLong("out"),
+        help: "Directory for checkpoints and logs; must be new or empty (default: the --resume directory, else the first unused of runs/charlm, runs/charlm-2, …).")
     var outOption: String?
+    @Flag(help: "Replace the run already in --out (its checkpoints, logs and best model; other files stay).") var force = false
 
-    /// Where this run writes: --out, else the directory being resumed, else runs/charlm.
-    var out: String { outOption ?? resume ?? "runs/charlm" }
+    /// Where this run writes: --out, else the directory being resumed, else the first unused
+    /// runs/charlm[-N] (two plain runs in a row never overwrite each other).
+    var out: String { outOption ?? resume ?? defaultOut }
+    private var defaultOut: String { RunDirectory.unusedDirectory(base: "runs/charlm") }
     @Option(help: "Network: lstm, gru, rnn or tcn.") var cell: CharLMCell?
     @Option(help: "Embedding size.") var embed: Int?
     @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
@@ -107,6 +112,13 @@ struct CharLMTrain: ParsableCommand {
         runtime.apply()
         var console = Console()
         console.quiet = quiet
+        // Computed once: the default directory depends on what exists.
+        let out = self.out
+        if resume != nil && force { throw CLIError("--force starts a new run; it cannot be combined with --resume") }
+        // Held until the process ends: no other run can write here meanwhile.
+        let runDirectory = try claimRunDirectory(
+            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force, inputs: [data])
+        defer { withExtendedLifetime(runDirectory) {} }
         var resumed: CharLMStore.Loaded?
         if let resume { resumed = try CharLMStore.load(directory: resume) }
         guard resumed == nil || resumed?.resume != nil else {
@@ -158,7 +170,6 @@ struct CharLMTrain: ParsableCommand {
         let trainer = try CharLMTrainer(
             model: model, corpus: corpus, config: config, unit: unit, outputDirectory: out, dataPath: data,
             resume: resumed?.resume)
-        try checkWritable(out)
         console.log(
             "\(architecture.summary), \(model.parameterCount) parameters; \(corpus.trainIDs.count) training and \(corpus.validationIDs.count) validation symbols; \(config.steps) steps; BLAS kernel \(BLAS.kernel.coreName), \(runtime.threadCount) threads"
         )
@@ -184,7 +195,7 @@ struct CharLMTrain: ParsableCommand {
             throw CLIError(error.description)
         }
         console.finishProgress()
-        if plot { try writePlot() }
+        if plot { try writePlot(out) }
         if summary.interrupted {
             console.log("interrupted at step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)")
             if json { printSummary(summary, architecture: architecture, threads: runtime.threadCount) }
@@ -223,18 +234,7 @@ struct CharLMTrain: ParsableCommand {
             dropout: dropout ?? (chosen == .tcn ? 0.1 : 0), kernelSize: kernel ?? 3, weightNormalization: weightNorm)
     }
 
-    /// Fails early, with one line, if `--out` cannot be written.
-    func checkWritable(_ directory: String) throws {
-        do {
-            try AtomicFile.createDirectory(directory)
-            try AtomicFile.write([0x6F, 0x6B], to: directory + "/.write-test")
-            unlink(directory + "/.write-test")
-        } catch {
-            throw CLIError("--out \(directory) is not writable (\(error.reason))")
-        }
-    }
-
-    func writePlot() throws {
+    func writePlot(_ out: String) throws {
         let log = out + "/metrics.jsonl"
         let svg = SVG.lineChart(
             title: "Training of \(out)", xLabel: "step", yLabel: "bits per character",

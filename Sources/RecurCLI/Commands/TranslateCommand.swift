@@ -94,9 +94,14 @@ struct TranslateTrain: ParsableCommand {
     )
 
     @Option(help: "Parallel file: source<TAB>target per line.") var pairs: String
-    @Option(name: .customLong("out"), help: "Directory for checkpoints and logs (default runs/translate, or the --resume directory).")
+    @Option(
+        name: .customLong("out"),
+        help: "Directory for checkpoints and logs; must be new or empty (default: the --resume directory, else the first unused of runs/translate, runs/translate-2, …).")
     var outOption: String?
-    var out: String { outOption ?? resume ?? "runs/translate" }
+    @Flag(help: "Replace the run already in --out (its checkpoints, logs, splits and best model; other files stay).") var force = false
+    /// Where this run writes (the default depends on what exists: resolved once in `run`).
+    var out: String { resolvedOut ?? outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/translate") }
+    private var resolvedOut: String?
     @Option(help: "Recurrent cell: gru or lstm.") var cell: Seq2SeqCell = .gru
     @Option(help: "Hidden units.") var hidden: Int = 256
     @Option(help: "Embedding size.") var embed: Int = 256
@@ -143,11 +148,18 @@ struct TranslateTrain: ParsableCommand {
         if tieEmbeddings && embed != hidden { throw CLIError("--tie-embeddings needs --embed equal to --hidden (\(embed) ≠ \(hidden))") }
     }
 
-    func run() throws {
+    mutating func run() throws {
         Interrupt.install()
         runtime.apply()
         var console = Console()
         console.quiet = quiet
+        resolvedOut = out
+        if resume != nil && force { throw CLIError("--force starts a new run; it cannot be combined with --resume") }
+        // Held until the process ends: no other run can write here meanwhile.
+        let runDirectory = try claimRunDirectory(
+            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
+            inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
+        defer { withExtendedLifetime(runDirectory) {} }
         let resumed = try resume.map(loadTranslationModel)
         if let resumed, resumed.resume == nil {
             throw CLIError("\(resume ?? ""): the checkpoint has no training state (a best-model copy?); resume from the run directory")
@@ -217,7 +229,6 @@ struct TranslateTrain: ParsableCommand {
             model = Seq2SeqModel(architecture: architecture, rng: &rng)
             try initializeEmbeddings(model, data: data, console: console)
         }
-        try checkWritable(out)
         try writeSplits(data)
         let trainer = try Seq2SeqTrainer(
             model: model, data: data, config: config, outputDirectory: out, dataPath: pairs, dataPairs: corpus.pairs.count,
@@ -304,16 +315,6 @@ struct TranslateTrain: ParsableCommand {
             } catch let error as Seq2SeqTrainingError {
                 throw CLIError("--\(side)-vectors \(path): \(error.description)")
             }
-        }
-    }
-
-    func checkWritable(_ directory: String) throws {
-        do {
-            try AtomicFile.createDirectory(directory)
-            try AtomicFile.write([0x6F, 0x6B], to: directory + "/.write-test")
-            unlink(directory + "/.write-test")
-        } catch {
-            throw CLIError("--out \(directory) is not writable (\(error.reason))")
         }
     }
 
@@ -463,10 +464,9 @@ struct TranslateRun: ParsableCommand {
             if let input {
                 text = try TextFile.read(input, lossy: lossy, allowEmpty: true)
             } else {
-                text = try TextFile.read("/dev/stdin", lossy: lossy, allowEmpty: true)
+                text = try TextFile.readStandardInput(lossy: lossy)
             }
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-            if lines.last == "" { lines.removeLast() }
+            let lines = TextLines.split(text).map(String.init)
             var start = 0
             let group = max(decoding.batch * 16, 1024)
             while start < lines.count {

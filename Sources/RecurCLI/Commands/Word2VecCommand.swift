@@ -33,7 +33,8 @@ struct W2VTrain: ParsableCommand {
     )
 
     @Option(help: "Text corpus (UTF-8; words separated by whitespace, or see --tokenize).") var data: String
-    @Option(help: "Where to write the vectors.") var out: String
+    @Option(help: "Where to write the vectors (an existing file is kept unless --force).") var out: String
+    @Flag(help: "Replace an existing --out (never an input file).") var force = false
     @Option(help: "text, binary, tsv (directory for TensorBoard) or npy.") var format: VectorFormat = .text
     @Flag(help: "Shorthand for --format binary.") var binary = false
     @Option(help: "Vector size.") var dim: Int = 100
@@ -79,6 +80,22 @@ struct W2VTrain: ParsableCommand {
     func run() throws {
         runtime.apply()
         let format: VectorFormat = binary ? .binary : format
+        // Every file this run writes, checked against every file it reads before anything is
+        // read or written: `--out c.txt --data c.txt` would replace the corpus.
+        let outputs: [String] =
+            switch format {
+            case .text, .binary: [out]
+            case .tsv: [out, out + "/vectors.tsv", out + "/metadata.tsv"]
+            case .npy: [out, out + ".vocab.txt"]
+            }
+        let inputs = [("--data", data)] + (readVocab.map { [("--read-vocab", $0)] } ?? [])
+        try refuseOverwritingInputs(outputs: outputs + (saveVocab.map { [$0] } ?? []), inputs: inputs)
+        if let saveVocab, outputs.contains(where: { $0 == saveVocab || SafeRead.sameFile($0, saveVocab) }) {
+            throw CLIError("--save-vocab \(saveVocab) is also where the vectors go; choose another path")
+        }
+        if !force, let existing = outputs.first(where: { format != .tsv || $0 != out ? access($0, F_OK) == 0 : false }) {
+            throw CLIError("\(existing) already exists; pass --force to replace it, or choose another --out")
+        }
         try checkWritable(out, directory: format == .tsv)
         var console = Console()
         console.quiet = quiet
