@@ -122,3 +122,67 @@ public struct CharLMCheckpointConfig: Codable, Sendable {
 public enum CharLMCheckpoint {
     public static let kind = "recur charlm"
 }
+
+extension CharLMCheckpointConfig {
+    /// Upper bounds for sizes read from a checkpoint (far above any model this tool trains on a
+    /// CPU, far below what would overflow or exhaust memory).
+    static let maximumWidth = 1 << 16
+    static let maximumVocabulary = 1 << 24
+
+    /// Checks every field against its domain, and the architecture against the number of
+    /// parameter values the weights file holds (`modelElements`), before anything is built.
+    public func validate(path: String, modelElements: Int) throws {
+        let check = CheckpointFieldCheck(path: path)
+        let a = architecture
+        let w = CharLMCheckpointConfig.maximumWidth
+        try check.inRange(a.vocabularySize, 2...CharLMCheckpointConfig.maximumVocabulary, "architecture.vocabularySize")
+        try check.require(
+            a.vocabularySize == symbols.count + 1, "symbols",
+            "\(symbols.count) symbols for a vocabulary of \(a.vocabularySize) (symbols + <unk>)")
+        try check.require(symbols.allSatisfy { !$0.isEmpty && $0.count <= 64 }, "symbols", "a symbol is empty or longer than 64 bytes")
+        try check.require(Set(symbols).count == symbols.count, "symbols", "a symbol appears twice")
+        try check.inRange(a.embeddingSize, 1...w, "architecture.embeddingSize")
+        try check.inRange(a.hiddenSize, 1...w, "architecture.hiddenSize")
+        try check.finite(a.dropout, 0..<1, "architecture.dropout")
+        let embedding = try check.product([a.vocabularySize, a.embeddingSize], limit: Int.max / 4, "architecture")
+        let body: Int
+        if a.cell == .tcn {
+            try check.inRange(a.layers, 1...24, "architecture.layers (TCN blocks)")
+            try check.inRange(a.kernelSize, 1...64, "architecture.kernelSize")
+            body = try check.product([a.layers, a.hiddenSize, a.hiddenSize, a.kernelSize], limit: Int.max / 4, "architecture")
+        } else {
+            try check.inRange(a.layers, 1...64, "architecture.layers")
+            body = try check.product([a.layers, a.hiddenSize, a.hiddenSize], limit: Int.max / 4, "architecture")
+        }
+        try check.parameters(atLeast: embedding + body, available: modelElements)
+
+        let t = training
+        try check.inRange(t.batchSize, 1...(1 << 20), "training.batchSize")
+        try check.inRange(t.sequenceLength, 1...(1 << 20), "training.sequenceLength")
+        _ = try check.product([t.batchSize, t.sequenceLength + 1], limit: 1 << 32, "training.batchSize × sequenceLength")
+        try check.inRange(t.steps, 0...(1 << 48), "training.steps")
+        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...1e6, "training.learningRate")
+        try check.finite(t.weightDecay, 0...1e6, "training.weightDecay")
+        try check.inRange(t.warmupSteps, 0...(1 << 48), "training.warmupSteps")
+        try check.finite(t.clip, 0...Float.greatestFiniteMagnitude, "training.clip")
+        try check.finite(t.validationFraction, 0..<1, "training.validationFraction")
+        try check.inRange(t.evaluateEvery, 0...(1 << 48), "training.evaluateEvery")
+        try check.inRange(t.checkpointEvery, 0...(1 << 48), "training.checkpointEvery")
+        try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
+
+        let p = progress
+        try check.inRange(p.step, 0...(1 << 48), "progress.step")
+        try check.inRange(p.position, 0...(1 << 48), "progress.position")
+        try check.inRange(p.epochs, 0...(1 << 48), "progress.epochs")
+        try check.inRange(p.trainedSymbols, 0...(1 << 60), "progress.trainedSymbols")
+        try check.inRange(p.clippedSteps, 0...p.step, "progress.clippedSteps")
+        try check.finite(p.trainingSeconds, 0...1e12, "progress.trainingSeconds")
+        if let best = p.bestStep { try check.inRange(best, 0...p.step, "progress.bestStep") }
+        for (value, field) in [(p.bestValidationBPC, "progress.bestValidationBPC"), (p.lastValidationBPC, "progress.lastValidationBPC")] {
+            if let value { try check.finite(value, 0...1e6, field) }
+        }
+        let rate = p.schedule.rate(base: t.learningRate, step: p.step)
+        try check.require(rate.isFinite && rate >= 0, "progress.schedule", "gives the learning rate \(rate)")
+        try check.inRange(dataSymbols, 0...(1 << 48), "dataSymbols")
+    }
+}

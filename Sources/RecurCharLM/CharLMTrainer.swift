@@ -370,18 +370,35 @@ public enum CharLMStore {
             throw CheckpointError.mismatch(what: "kind", expected: CharLMCheckpoint.kind, found: sidecar.kind)
         }
         let config = sidecar.config
-        guard config.architecture.vocabularySize == config.symbols.count + 1 else {
-            throw CheckpointError.mismatch(
-                what: "vocabulary size", expected: "\(config.architecture.vocabularySize)", found: "\(config.symbols.count + 1)")
-        }
+        let sidecarPath = directory + "/" + CheckpointDirectory.sidecarName
+        // Every field is checked before the model is built from it: a hand-edited or hostile
+        // checkpoint is one thrown error, never a trap or a huge allocation.
+        try config.validate(path: sidecarPath, modelElements: tensors.totalElements)
         var rng = Xoshiro256(seed: 0)
         let model = CharLanguageModel(architecture: config.architecture, rng: &rng)
         try model.loadStateDictionary(tensors)
         model.eval()
         var resume: CharLMResumeState?
-        if let optimizer, let generator = Xoshiro256(state: sidecar.rngState) {
+        if let optimizer {
+            let check = CheckpointFieldCheck(path: sidecarPath)
+            guard let generator = Xoshiro256(state: sidecar.rngState) else {
+                throw CheckpointError.invalidField(path: sidecarPath, field: "rngState", reason: "not a valid generator state")
+            }
+            try check.require(
+                optimizer.kind == config.training.optimizer.rawValue, "optimizerKind",
+                "\(optimizer.kind) does not match training.optimizer \(config.training.optimizer.rawValue)")
             var carried: RecurrentState?
-            if let h = training["carry.hidden"] { carried = RecurrentState(hidden: h, cell: training["carry.cell"]) }
+            if let h = training["carry.hidden"] {
+                let a = config.architecture
+                let expected = [a.layers, config.training.batchSize, a.hiddenSize]
+                try check.require(a.cell != .tcn, "carry.hidden", "a TCN carries no state")
+                guard h.shape == expected else { throw CheckpointError.shapeMismatch(name: "carry.hidden", expected: expected, found: h.shape) }
+                let c = training["carry.cell"]
+                try check.require((c != nil) == (a.cell == .lstm), "carry.cell", "present for an LSTM only")
+                if let c, c.shape != expected { throw CheckpointError.shapeMismatch(name: "carry.cell", expected: expected, found: c.shape) }
+                try check.require(h.isFinite && (c?.isFinite ?? true), "carry", "contains NaN or infinity")
+                carried = RecurrentState(hidden: h, cell: c)
+            }
             resume = CharLMResumeState(progress: config.progress, rng: generator, optimizer: optimizer, carried: carried)
         }
         return Loaded(model: model, config: config, resume: resume)

@@ -213,7 +213,9 @@ public final class Seq2SeqTrainer {
         var interrupted = false
         model.train()
         epochs: while progress.epoch < config.epochs {
-            guard var orderRNG = Xoshiro256(state: progress.epochOrderState) else { preconditionFailure("bad epoch order state") }
+            guard var orderRNG = Xoshiro256(state: progress.epochOrderState) else {
+                throw CheckpointError.invalidField(path: outputDirectory, field: "progress.epochOrderState", reason: "not a valid generator state")
+            }
             let batches = TranslationBatch.buckets(pairs: data.train, batchSize: config.batchSize, rng: &orderRNG)
             while progress.batchInEpoch < batches.count {
                 if shouldStop() {
@@ -356,23 +358,22 @@ public enum Seq2SeqStore {
         }
         let config = sidecar.config
         let a = config.architecture
-        guard a.sourceVocabularySize == config.sourceVocabulary.count else {
-            throw CheckpointError.mismatch(
-                what: "source vocabulary size", expected: "\(a.sourceVocabularySize)", found: "\(config.sourceVocabulary.count)")
-        }
-        guard a.targetVocabularySize == config.targetVocabulary.count else {
-            throw CheckpointError.mismatch(
-                what: "target vocabulary size", expected: "\(a.targetVocabularySize)", found: "\(config.targetVocabulary.count)")
-        }
-        guard a.hiddenSize > 0, a.embeddingSize > 0, a.layers > 0, !a.tiedEmbeddings || a.embeddingSize == a.hiddenSize else {
-            throw CheckpointError.mismatch(what: "architecture", expected: "positive sizes", found: a.summary)
-        }
+        let sidecarPath = directory + "/" + CheckpointDirectory.sidecarName
+        // Every field is checked before the model is built: a hand-edited or hostile checkpoint
+        // is one thrown error, never a trap or a huge allocation.
+        try config.validate(path: sidecarPath, modelElements: tensors.totalElements)
         var rng = Xoshiro256(seed: 0)
         let model = Seq2SeqModel(architecture: a, rng: &rng)
         try model.loadStateDictionary(tensors)
         model.eval()
         var resume: Seq2SeqResumeState?
-        if let optimizer, let generator = Xoshiro256(state: sidecar.rngState) {
+        if let optimizer {
+            guard let generator = Xoshiro256(state: sidecar.rngState) else {
+                throw CheckpointError.invalidField(path: sidecarPath, field: "rngState", reason: "not a valid generator state")
+            }
+            guard Xoshiro256(state: config.progress.epochOrderState) != nil else {
+                throw CheckpointError.invalidField(path: sidecarPath, field: "progress.epochOrderState", reason: "not a valid generator state")
+            }
             resume = Seq2SeqResumeState(progress: config.progress, rng: generator, optimizer: optimizer)
         }
         return Loaded(model: model, config: config, resume: resume)
@@ -404,5 +405,67 @@ extension Embedding {
         }
         weight.value = w
         return found
+    }
+}
+
+extension Seq2SeqCheckpointConfig {
+    /// Checks every field against its domain, and the architecture against the number of
+    /// parameter values the weights file holds (`modelElements`), before anything is built.
+    public func validate(path: String, modelElements: Int) throws {
+        let check = CheckpointFieldCheck(path: path)
+        let a = architecture
+        let specials = TranslationVocabulary.specials
+        for (vocabulary, size, side) in [
+            (sourceVocabulary, a.sourceVocabularySize, "source"), (targetVocabulary, a.targetVocabularySize, "target"),
+        ] {
+            try check.inRange(size, (specials.count + 1)...(1 << 24), "architecture.\(side)VocabularySize")
+            try check.require(
+                vocabulary.count == size, "\(side)Vocabulary", "\(vocabulary.count) words for a vocabulary of \(size)")
+            try check.require(Array(vocabulary.words.prefix(specials.count)) == specials, "\(side)Vocabulary", "must start with \(specials)")
+            try check.require(Set(vocabulary.words).count == vocabulary.count, "\(side)Vocabulary", "a word appears twice")
+        }
+        try check.inRange(a.embeddingSize, 1...(1 << 16), "architecture.embeddingSize")
+        try check.inRange(a.hiddenSize, 1...(1 << 16), "architecture.hiddenSize")
+        try check.inRange(a.layers, 1...64, "architecture.layers")
+        try check.finite(a.dropout, 0..<1, "architecture.dropout")
+        try check.require(!a.tiedEmbeddings || a.embeddingSize == a.hiddenSize, "architecture.tiedEmbeddings", "needs embeddingSize = hiddenSize")
+        let needed =
+            try check.product([a.sourceVocabularySize, a.embeddingSize], limit: Int.max / 8, "architecture")
+            + check.product([a.targetVocabularySize, a.hiddenSize], limit: Int.max / 8, "architecture")
+            + check.product([a.layers, a.hiddenSize, a.hiddenSize], limit: Int.max / 8, "architecture")
+        try check.parameters(atLeast: needed, available: modelElements)
+
+        let t = training
+        try check.inRange(t.batchSize, 1...(1 << 20), "training.batchSize")
+        try check.inRange(t.epochs, 0...(1 << 30), "training.epochs")
+        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...1e6, "training.learningRate")
+        try check.finite(t.clip, 0...Float.greatestFiniteMagnitude, "training.clip")
+        try check.finite(t.teacherForcing, 0...1, "training.teacherForcing")
+        try check.finite(t.validationFraction, 0..<1, "training.validationFraction")
+        try check.finite(t.testFraction, 0..<1, "training.testFraction")
+        try check.require(t.validationFraction + t.testFraction < 1, "training.testFraction", "validation + test fractions must stay below 1")
+        try check.inRange(t.maxLength, 0...(1 << 20), "training.maxLength")
+        try check.inRange(t.maxInputLength, 1...(1 << 20), "training.maxInputLength")
+        try check.inRange(t.minCount, 1...Int.max, "training.minCount")
+        try check.inRange(t.validationBLEUPairs, 0...(1 << 30), "training.validationBLEUPairs")
+        try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
+
+        let p = progress
+        try check.inRange(p.step, 0...(1 << 48), "progress.step")
+        try check.inRange(p.epoch, 0...(1 << 30), "progress.epoch")
+        try check.inRange(p.batchInEpoch, 0...(1 << 40), "progress.batchInEpoch")
+        try check.inRange(p.trainedPairs, 0...(1 << 60), "progress.trainedPairs")
+        try check.inRange(p.clippedSteps, 0...p.step, "progress.clippedSteps")
+        try check.finite(p.trainingSeconds, 0...1e12, "progress.trainingSeconds")
+        if let best = p.bestEpoch { try check.inRange(best, 0...p.epoch, "progress.bestEpoch") }
+        for (value, field) in [
+            (p.bestValidationBLEU, "progress.bestValidationBLEU"), (p.lastValidationBLEU, "progress.lastValidationBLEU"),
+        ] {
+            if let value { try check.finite(value, 0...100, field) }
+        }
+        for (value, field) in [(p.bestValidationLoss, "progress.bestValidationLoss"), (p.lastValidationLoss, "progress.lastValidationLoss")] {
+            if let value { try check.finite(value, 0...1e9, field) }
+        }
+        try check.inRange(dataPairs, 0...(1 << 48), "dataPairs")
     }
 }

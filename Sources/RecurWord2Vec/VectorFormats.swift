@@ -109,18 +109,37 @@ extension KeyedVectors {
 
     // MARK: - Reading
 
+    /// The largest vector size the loaders accept (word2vec models use 50–1000).
+    public static let maximumDimensions = 1 << 16
+
     /// Loads word2vec text or binary vectors (`nil`: detect from the content), validating the
     /// header counts, every record's length and that every value is finite.
+    ///
+    /// The header is checked against the file's real size before anything is allocated: every
+    /// binary record takes at least `4·dimensions + 2` bytes and every text record at least
+    /// `2·dimensions + 1`, so a header promising more vectors than the file can hold (or whose
+    /// `count × dimensions` overflows) is an error, not an allocation.
     public static func load(path: String, binary: Bool? = nil) throws -> KeyedVectors {
-        let bytes = try TextFile.readBytes(path)
-        guard let newline = bytes.firstIndex(of: 0x0A) else {
+        var bytes = try TextFile.readBytes(path)
+        if bytes.starts(with: TextFile.byteOrderMark) { bytes.removeFirst(3) }
+        guard let newline = bytes.prefix(256).firstIndex(of: 0x0A) else {
             throw Word2VecError.malformedVectors(path: path, line: 1, reason: "no header line `count dimensions`")
         }
-        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
+        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\r" || $0 == "\t" })
         guard header.count == 2, let count = Int(header[0]), let d = Int(header[1]), count >= 0, d > 0 else {
             throw Word2VecError.malformedVectors(path: path, line: 1, reason: "the header must be `count dimensions`")
         }
         let body = bytes[(newline + 1)...]
+        guard d <= maximumDimensions else {
+            throw Word2VecError.malformedVectors(path: path, line: 1, reason: "\(d) dimensions is more than the \(maximumDimensions) supported")
+        }
+        let (values, overflow) = count.multipliedReportingOverflow(by: d)
+        let smallestRecord = binary == false ? 2 * d + 1 : min(2 * d + 1, 4 * d + 2)
+        guard !overflow, count <= body.count / smallestRecord + 1, values <= body.count else {
+            throw Word2VecError.malformedVectors(
+                path: path, line: 1,
+                reason: "the header promises \(count) vectors of \(d) dimensions, more than the file's \(bytes.count) bytes can hold")
+        }
         let isBinary = binary ?? !firstLineIsText(body, dimensions: d)
         return isBinary
             ? try loadBinary(body, count: count, dimensions: d, path: path)

@@ -127,20 +127,22 @@ public enum CheckpointDirectory {
             metadata: metadata)
     }
 
+    /// `checkpoint.json` files larger than this are refused (a vocabulary of a million words
+    /// takes about 20 MB).
+    public static let maximumSidecarBytes = 1 << 28
+
     /// Reads only the sidecar (for `inspect`, or to build the model before loading tensors).
     public static func readSidecar<Config>(_ type: Config.Type, directory: String) throws -> CheckpointSidecar<Config> {
         let path = directory + "/" + sidecarName
         var info = stat()
         guard stat(directory, &info) == 0 else { throw CheckpointError.fileNotFound(path: directory) }
-        guard stat(path, &info) == 0 else {
-            throw CheckpointError.fileNotFound(path: path)
+        let bytes: [UInt8]
+        do {
+            bytes = try SafeRead.readAll(path, followLinks: false, limit: maximumSidecarBytes)
+        } catch {
+            if case .notFound = error { throw CheckpointError.fileNotFound(path: path) }
+            throw CheckpointError.unreadable(path: path, reason: error.description)
         }
-        guard let file = fopen(path, "rb") else {
-            throw CheckpointError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { fclose(file) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        _ = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
         let sidecar: CheckpointSidecar<Config>
         do {
             sidecar = try JSONDecoder().decode(CheckpointSidecar<Config>.self, from: Data(bytes))
@@ -149,6 +151,13 @@ public enum CheckpointDirectory {
         }
         guard sidecar.format == CheckpointSidecar<Config>.currentFormat else {
             throw CheckpointError.mismatch(what: "format", expected: "\(CheckpointSidecar<Config>.currentFormat)", found: "\(sidecar.format)")
+        }
+        // The files it names must be plain names inside this directory.
+        for name in [sidecar.modelFile] + (sidecar.optimizerFile.map { [$0] } ?? []) where !SafeRead.isPlainFileName(name) {
+            throw CheckpointError.invalidField(path: path, field: "modelFile/optimizerFile", reason: "must name a file inside the checkpoint directory")
+        }
+        guard sidecar.step >= 0, sidecar.optimizerStep.map({ $0 >= 0 }) ?? true else {
+            throw CheckpointError.invalidField(path: path, field: "step", reason: "must not be negative")
         }
         return sidecar
     }
@@ -159,11 +168,11 @@ public enum CheckpointDirectory {
         sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?, training: [String: Tensor]
     ) {
         let sidecar = try readSidecar(type, directory: directory)
-        let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile).tensors
+        let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile, followLinks: false).tensors
         var optimizer: OptimizerState?
         var training: [String: Tensor] = [:]
         if let file = sidecar.optimizerFile {
-            training = try SafeTensors.read(directory + "/" + file).tensors
+            training = try SafeTensors.read(directory + "/" + file, followLinks: false).tensors
             if let kind = sidecar.optimizerKind {
                 optimizer = OptimizerState(unpacking: training, kind: kind, step: sidecar.optimizerStep ?? 0)
             }

@@ -1,3 +1,5 @@
+import RecurTensor
+
 /// Errors from reading, writing and matching checkpoints and weight files.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(path: String)
@@ -12,6 +14,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// A checkpoint's configuration or vocabulary differs from what the caller needs.
     case mismatch(what: String, expected: String, found: String)
     case writeFailed(path: String, reason: String)
+    /// A `checkpoint.json` field outside its domain (hand-edited, corrupt or hostile).
+    case invalidField(path: String, field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +33,62 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .mismatch(let what, let expected, let found):
             return "checkpoint \(what) does not match: expected \(expected), found \(found)"
         case .writeFailed(let path, let reason): return "\(path): cannot write checkpoint (\(reason))"
+        case .invalidField(let path, let field, let reason): return "\(path): invalid \(field): \(reason)"
         }
     }
+}
+
+/// Checks of `checkpoint.json` fields against their domains, each failure one
+/// `CheckpointError.invalidField` naming the file and the field. Applications validate every
+/// field they read with these before building anything from them.
+public struct CheckpointFieldCheck {
+    /// The sidecar's path (for messages).
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// Fails unless `condition` holds.
+    public func require(_ condition: Bool, _ field: String, _ reason: @autoclosure () -> String) throws {
+        if !condition { throw CheckpointError.invalidField(path: path, field: field, reason: reason()) }
+    }
+
+    /// Fails unless `value` is in `range`.
+    public func inRange<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ field: String) throws {
+        try require(range.contains(value), field, "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+    }
+
+    /// Fails unless `value` is finite and in `range`.
+    public func finite<T: BinaryFloatingPoint>(_ value: T, _ range: ClosedRange<T>, _ field: String) throws {
+        try require(value.isFinite && range.contains(value), field, "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+    }
+
+    /// Fails unless `value` is finite and in `lower..<upper`.
+    public func finite<T: BinaryFloatingPoint>(_ value: T, _ range: Range<T>, _ field: String) throws {
+        try require(value.isFinite && range.contains(value), field, "\(value) is outside [\(range.lowerBound), \(range.upperBound))")
+    }
+
+    /// The product of `factors`, failing when it overflows or exceeds `limit`.
+    public func product(_ factors: [Int], limit: Int, _ field: String) throws -> Int {
+        var result = 1
+        for f in factors {
+            let (p, overflow) = result.multipliedReportingOverflow(by: Swift.max(f, 0))
+            try require(!overflow && p <= limit, field, "too large")
+            result = p
+        }
+        return result
+    }
+
+    /// Fails unless the file holds at least `needed` parameter values: an architecture asking
+    /// for more than its weights file contains is corrupt, and building it would allocate
+    /// memory the file cannot justify.
+    public func parameters(atLeast needed: Int, available: Int) throws {
+        try require(
+            needed <= available, "architecture",
+            "it needs at least \(needed) parameter values but the weights file holds \(available)")
+    }
+}
+
+extension Dictionary where Key == String, Value == Tensor {
+    /// The number of values in all tensors.
+    public var totalElements: Int { values.reduce(0) { $0 + $1.count } }
 }

@@ -61,21 +61,23 @@ public enum SafeTensors {
     }
 
     /// Reads and validates a safetensors file.
-    public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw CheckpointError.fileNotFound(path: path) }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw CheckpointError.unreadable(path: path, reason: "is a directory")
+    ///
+    /// - Parameter followLinks: false for files a checkpoint names (a link planted there could
+    ///   point anywhere on the system).
+    public static func read(_ path: String, followLinks: Bool = true) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let bytes: [UInt8]
+        do {
+            bytes = try SafeRead.readAll(path, followLinks: followLinks)
+        } catch {
+            if case .notFound = error { throw CheckpointError.fileNotFound(path: path) }
+            throw CheckpointError.unreadable(path: path, reason: error.description.dropPath(path))
         }
-        guard let file = fopen(path, "rb") else {
-            throw CheckpointError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { fclose(file) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        let n = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        guard n == bytes.count else { throw CheckpointError.unreadable(path: path, reason: "short read") }
         return try decode(bytes, path: path)
     }
+
+    /// Tensors of more dimensions than this are refused (PyTorch's limit is 25; recurrent
+    /// models use at most 3).
+    public static let maximumRank = 8
 
     /// Parses and validates safetensors bytes; `path` only labels errors.
     public static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
@@ -89,9 +91,9 @@ public enum SafeTensors {
         }
         let json: JSONNode
         do {
-            json = try JSONDecoder().decode(JSONNode.self, from: Data(bytes[8..<headerEnd]))
+            json = try JSONNode.parse(bytes[8..<headerEnd])
         } catch {
-            throw CheckpointError.badHeader(path: path, reason: "header is not JSON")
+            throw CheckpointError.badHeader(path: path, reason: "header is not JSON (\(error.reason))")
         }
         guard case .object(let object) = json else {
             throw CheckpointError.badHeader(path: path, reason: "header is not a JSON object")
@@ -117,10 +119,19 @@ public enum SafeTensors {
             else { throw CheckpointError.badHeader(path: path, reason: "entry \(name) is malformed") }
             guard dtype == "F32" else { throw CheckpointError.unsupportedDType(name: name, dtype: dtype) }
             let shape = shapeValues.compactMap(\.int)
-            guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }),
+            guard shape.count == shapeValues.count, shape.count <= maximumRank, shape.allSatisfy({ $0 >= 0 }),
                 let begin = offsets[0].int, let end = offsets[1].int, begin >= 0, end >= begin
             else { throw CheckpointError.badHeader(path: path, reason: "entry \(name) has a bad shape or offsets") }
-            guard end - begin == Shape.count(of: shape) * 4 else {
+            // Checked arithmetic: a shape whose product overflows is corrupt, not a trap.
+            var elements = 1
+            for dimension in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= bytes.count else {
+                    throw CheckpointError.badHeader(path: path, reason: "entry \(name): shape \(shape) is larger than the file")
+                }
+                elements = product
+            }
+            guard end - begin == elements * 4 else {
                 throw CheckpointError.badHeader(path: path, reason: "entry \(name): \(end - begin) bytes for shape \(shape)")
             }
             entries.append((name, shape, begin, end))
@@ -153,7 +164,15 @@ public enum SafeTensors {
     }
 }
 
-/// Any JSON value, decoded with `JSONDecoder` (for headers whose keys are data).
+extension String {
+    /// The message without a leading `path: ` (the caller adds its own).
+    fileprivate func dropPath(_ path: String) -> String {
+        hasPrefix(path + ": ") ? String(dropFirst(path.count + 2)) : self
+    }
+}
+
+/// Any JSON value (for headers whose keys are data): decodable with `JSONDecoder`, or parsed
+/// strictly with `parse`, which rejects duplicate keys as Python's safetensors does.
 public indirect enum JSONNode: Decodable, Sendable, Equatable {
     case object([String: JSONNode])
     case array([JSONNode])
@@ -183,5 +202,191 @@ public indirect enum JSONNode: Decodable, Sendable, Equatable {
     public var int: Int? {
         if case .number(let d) = self { return Int(exactly: d) }
         return nil
+    }
+}
+
+/// Why strict JSON parsing failed.
+public struct JSONParseError: Error, Equatable {
+    public var reason: String
+    public var offset: Int
+}
+
+extension JSONNode {
+    /// Nesting deeper than this is refused (a header has depth 3).
+    public static let maximumDepth = 64
+
+    /// Parses one JSON value (RFC 8259) from `bytes`, strictly: no trailing data, no duplicate
+    /// keys in an object, nesting at most `maximumDepth`, numbers as `Double`. Unlike
+    /// `JSONDecoder` into a dictionary, a repeated key is an error instead of a silent choice.
+    public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSONNode {
+        var parser = StrictJSONParser(bytes: Array(bytes))
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.index == parser.bytes.count else { throw parser.fail("data after the JSON value") }
+        return value
+    }
+}
+
+/// A recursive-descent JSON parser over UTF-8 bytes (see `JSONNode.parse`).
+struct StrictJSONParser {
+    let bytes: [UInt8]
+    var index = 0
+
+    func fail(_ reason: String) -> JSONParseError { JSONParseError(reason: reason + " at byte \(index)", offset: index) }
+
+    mutating func skipSpace() {
+        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+    }
+
+    mutating func expect(_ literal: String) throws(JSONParseError) {
+        let l = Array(literal.utf8)
+        guard index + l.count <= bytes.count, Array(bytes[index..<(index + l.count)]) == l else { throw fail("expected \(literal)") }
+        index += l.count
+    }
+
+    mutating func value(depth: Int) throws(JSONParseError) -> JSONNode {
+        guard depth < JSONNode.maximumDepth else { throw fail("nesting deeper than \(JSONNode.maximumDepth)") }
+        skipSpace()
+        guard index < bytes.count else { throw fail("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            var object: [String: JSONNode] = [:]
+            skipSpace()
+            if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(object)
+            }
+            while true {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                let key = try string()
+                skipSpace()
+                try expect(":")
+                let v = try value(depth: depth + 1)
+                guard object.updateValue(v, forKey: key) == nil else { throw fail("duplicate key \"\(key)\"") }
+                skipSpace()
+                guard index < bytes.count else { throw fail("unexpected end") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect("}")
+                return .object(object)
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            var array: [JSONNode] = []
+            skipSpace()
+            if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(array)
+            }
+            while true {
+                array.append(try value(depth: depth + 1))
+                skipSpace()
+                guard index < bytes.count else { throw fail("unexpected end") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect("]")
+                return .array(array)
+            }
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
+        default:
+            return .number(try number())
+        }
+    }
+
+    mutating func number() throws(JSONParseError) -> Double {
+        let start = index
+        func digits() -> Int {
+            let s = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - s
+        }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard digits() > 0 else { throw fail("expected a value") }
+        if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw fail("bad number") }
+        }
+        if index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+            index += 1
+            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
+            guard digits() > 0 else { throw fail("bad number") }
+        }
+        guard let d = Double(String(decoding: bytes[start..<index], as: UTF8.self)), d.isFinite else { throw fail("bad number") }
+        return d
+    }
+
+    mutating func string() throws(JSONParseError) -> String {
+        index += 1  // the opening quote
+        var out: [UInt8] = []
+        while true {
+            guard index < bytes.count else { throw fail("unterminated string") }
+            let c = bytes[index]
+            index += 1
+            switch c {
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: out, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+                return text
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { throw fail("unterminated string") }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        try expect("\\u")
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+                    out += Array(String(Character(u)).utf8)
+                default: throw fail("invalid escape")
+                }
+            default:
+                guard c >= 0x20 else { throw fail("control character in string") }
+                out.append(c)
+            }
+        }
+    }
+
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw fail("short \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[index]
+            index += 1
+            let digit: UInt32
+            switch c {
+            case 0x30...0x39: digit = UInt32(c - 0x30)
+            case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+            default: throw fail("bad hex digit")
+            }
+            v = v << 4 | digit
+        }
+        return v
     }
 }
