@@ -79,7 +79,11 @@ public final class CharLMSampler {
             for i in 1..<z.count where z[i] > z[best] { best = i }
             return Int32(best)
         }
-        let scaled = z.map { $0 / options.temperature }
+        // Subtract the largest logit before dividing: with a tiny temperature z/T overflows to
+        // infinity and the softmax of inf - inf is NaN (random text instead of the argmax);
+        // (z - max)/T is 0 for the best symbol and -inf or finite for the others.
+        let top = z.max() ?? 0
+        let scaled = z.map { top.isFinite ? ($0 - top) / options.temperature : $0 / options.temperature }
         let probabilities = Tensor(scaled).softmax().scalars
         var order = Array(0..<probabilities.count)
         order.sort { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }

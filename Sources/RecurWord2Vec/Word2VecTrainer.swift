@@ -113,7 +113,13 @@ public final class Word2VecTrainer {
             return c > 0 ? l / c : .nan
         }
         let words = (0..<vocabulary.count).map { vocabulary.table.string($0) }
-        let vectors = KeyedVectors(words: words, vectors: job.inputVectors.tensor())
+        let trained = job.inputVectors.tensor()
+        // A loss that is not finite where there were terms to average means the run diverged.
+        let diverged = (0..<configuration.threads * configuration.epochs).contains { job.lossCount[$0] > 0 && !job.loss[$0].isFinite }
+        guard trained.isFinite, !diverged else {
+            throw Word2VecError.diverged(learningRate: configuration.learningRate)
+        }
+        let vectors = KeyedVectors(words: words, vectors: trained)
         let total = Double(vocabulary.trainingWords) * Double(configuration.epochs)
         return Word2VecResult(vectors: vectors, seconds: seconds, wordsPerSecond: total / max(seconds, 1e-9), epochLosses: losses)
     }
@@ -152,6 +158,14 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
         fileSize = try WordVocabulary.fileSize(path)
         let v = counts.count
         let d = config.dimensions
+        // The matrices must fit in memory: refuse before allocating (checked arithmetic).
+        let matrices = 1 + (config.negative > 0 ? 1 : 0) + (config.hierarchicalSoftmax ? 1 : 0)
+        let (elements, overflow) = v.multipliedReportingOverflow(by: d * matrices)
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+        if overflow || (physical > 0 && elements / 1024 * 4 > physical / 1024) {
+            throw Word2VecError.invalidConfiguration(
+                "\(v) words × --dim \(d) needs \(overflow ? "more" : "\(elements / (1 << 28)) GiB") of memory for the vectors, more than this machine has; lower --dim or raise --min-count / set --max-vocab")
+        }
         inputVectors = HogwildMatrix(rows: v, columns: d)
         outputVectors = HogwildMatrix(rows: config.negative > 0 ? v : 0, columns: d)
         treeVectors = HogwildMatrix(rows: config.hierarchicalSoftmax ? max(v - 1, 1) : 0, columns: d)
@@ -334,7 +348,8 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
             for d in 0..<code.count {
                 let node = treeVectors.row(Int(point[d]))
                 let f = SIMD.dot(input, node, lanes)
-                if f <= -limit || f >= limit { continue }
+                // NaN (a diverged run) fails this test too, so it never indexes the table.
+                guard f > -limit && f < limit else { continue }
                 let sign: Float = code[d] == 0 ? 1 : -1
                 let i = SigmoidTable.index(f)
                 let g = (1 - Float(code[d]) - sigmoid.sigmoid[i]) * alpha
@@ -359,16 +374,18 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                 let output = outputVectors.row(sample)
                 let f = SIMD.dot(input, output, lanes)
                 let g: Float
-                if f > limit {
-                    g = (label - 1) * alpha
-                    lossSum += label == 1 ? 0 : Double(f)
-                } else if f < -limit {
-                    g = label * alpha
-                    lossSum += label == 1 ? Double(-f) : 0
-                } else {
+                if f >= -limit && f <= limit {
                     let i = SigmoidTable.index(f)
                     g = (label - sigmoid.sigmoid[i]) * alpha
                     lossSum -= Double(label == 1 ? sigmoid.logSigmoid[i] : sigmoid.logSigmoid[SigmoidTable.index(-f)])
+                } else if f > limit {
+                    g = (label - 1) * alpha
+                    lossSum += label == 1 ? 0 : Double(f)
+                } else {
+                    // f < -limit, or NaN once a run diverged (the loss then becomes NaN and
+                    // `train` reports the divergence).
+                    g = label * alpha
+                    lossSum += label == 1 ? Double(-f) : 0
                 }
                 lossTerms += Double(label)
                 SIMD.axpy(g, output, error, lanes)

@@ -81,24 +81,29 @@ struct CharLMTrain: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        func positive(_ value: Int?, _ name: String) throws {
-            if let value, value <= 0 { throw CLIError("--\(name) must be positive, got \(value)") }
+        func bounded(_ value: Int?, _ name: String, _ limit: Int) throws {
+            if let value, value <= 0 || value > limit { throw CLIError("--\(name) must be between 1 and \(limit), got \(value)") }
         }
-        try positive(embed, "embed")
-        try positive(hidden, "hidden")
-        try positive(layers, "layers")
-        try positive(channels, "channels")
-        try positive(kernel, "kernel")
-        try positive(blocks, "blocks")
-        try positive(batch, "batch")
-        try positive(seq, "seq")
-        try positive(steps, "steps")
-        if let epochs, !(epochs > 0) { throw CLIError("--epochs must be positive, got \(epochs)") }
+        try bounded(embed, "embed", 1 << 16)
+        try bounded(hidden, "hidden", 1 << 16)
+        try bounded(layers, "layers", 64)
+        try bounded(channels, "channels", 1 << 16)
+        try bounded(kernel, "kernel", 64)
+        // Dilations double per block: 24 blocks already see 16 million symbols back.
+        try bounded(blocks, "blocks", 24)
+        try bounded(batch, "batch", 1 << 20)
+        try bounded(seq, "seq", 1 << 20)
+        try bounded(steps, "steps", 1 << 48)
+        if let epochs, !(epochs > 0 && epochs <= 1e6) { throw CLIError("--epochs must be between 0 and 1000000, got \(epochs)") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
-        if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
+        if !(lr > 0 && lr <= 1e6) { throw CLIError("--lr must be a positive number, got \(lr)") }
         if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
         if !(weightDecay >= 0) { throw CLIError("--weight-decay must not be negative, got \(weightDecay)") }
         if !(valFraction >= 0 && valFraction < 1) { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
+        if !(weightDecay <= 1e6) { throw CLIError("--weight-decay must be a number up to 1e6, got \(weightDecay)") }
+        if [warmup, evalEvery, checkpointEvery, logEvery].contains(where: { $0 > 1 << 48 }) {
+            throw CLIError("--warmup, --eval-every, --checkpoint-every and --log-every must be at most 2^48")
+        }
         if warmup < 0 || evalEvery < 0 || checkpointEvery < 0 || logEvery <= 0 {
             throw CLIError("--warmup, --eval-every and --checkpoint-every must not be negative, --log-every must be positive")
         }
@@ -279,7 +284,7 @@ struct CharLMSample: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if length < 0 { throw CLIError("--length must not be negative, got \(length)") }
+        if length < 0 || length > 1 << 40 { throw CLIError("--length must be between 0 and 2^40, got \(length)") }
         if !(temperature > 0 && temperature.isFinite) { throw CLIError("--temperature must be positive, got \(temperature)") }
         if topK < 0 { throw CLIError("--top-k must not be negative, got \(topK)") }
         if !(topP > 0 && topP <= 1) { throw CLIError("--top-p must be in (0, 1], got \(topP)") }

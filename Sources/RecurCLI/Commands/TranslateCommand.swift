@@ -33,7 +33,10 @@ struct DecodingFlags: ParsableArguments {
 
     func validate() throws {
         if beam < 1 || beam > 100 { throw CLIError("--beam must be between 1 and 100, got \(beam)") }
-        if let maxLength, maxLength < 1 { throw CLIError("--max-length must be positive, got \(maxLength)") }
+        if let maxLength, maxLength < 1 || maxLength > 1 << 16 { throw CLIError("--max-length must be between 1 and 65536, got \(maxLength)") }
+        if minLength > 1 << 16 { throw CLIError("--min-length must be at most 65536, got \(minLength)") }
+        if blockNgramRepeat > 1 << 16 { throw CLIError("--block-ngram-repeat must be at most 65536, got \(blockNgramRepeat)") }
+        if batch > 1 << 16 { throw CLIError("--batch must be at most 65536, got \(batch)") }
         if minLength < 0 { throw CLIError("--min-length must not be negative, got \(minLength)") }
         if let maxLength, minLength > maxLength { throw CLIError("--min-length \(minLength) exceeds --max-length \(maxLength)") }
         if !(lengthPenalty >= 0 && lengthPenalty.isFinite) { throw CLIError("--length-penalty must be 0 or positive, got \(lengthPenalty)") }
@@ -137,7 +140,13 @@ struct TranslateTrain: ParsableCommand {
         for (value, name) in [(hidden, "hidden"), (embed, "embed"), (layers, "layers"), (batch, "batch"), (epochs, "epochs"), (minCount, "min-count"), (logEvery, "log-every"), (maxInputLength, "max-input-length")] where value <= 0 {
             throw CLIError("--\(name) must be positive, got \(value)")
         }
-        if maxLength < 0 { throw CLIError("--max-length must not be negative (0: no limit), got \(maxLength)") }
+        for (value, name, limit) in [
+            (hidden, "hidden", 1 << 16), (embed, "embed", 1 << 16), (layers, "layers", 64), (batch, "batch", 1 << 20),
+            (epochs, "epochs", 1_000_000), (logEvery, "log-every", 1 << 48), (maxInputLength, "max-input-length", 1 << 20),
+        ] where value > limit {
+            throw CLIError("--\(name) must be at most \(limit), got \(value)")
+        }
+        if maxLength < 0 || maxLength > 1 << 20 { throw CLIError("--max-length must be between 0 (no limit) and 2^20, got \(maxLength)") }
         if !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
         if !(teacherForcing >= 0 && teacherForcing <= 1) { throw CLIError("--teacher-forcing must be in [0, 1], got \(teacherForcing)") }
         if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
@@ -203,6 +212,12 @@ struct TranslateTrain: ParsableCommand {
         let data = Seq2SeqData(
             corpus: corpus, config: config,
             vocabularies: resumed.map { ($0.config.sourceVocabulary, $0.config.targetVocabulary) })
+        let specials = TranslationVocabulary.specials.count
+        for (vocabulary, side) in [(data.sourceVocabulary, "source"), (data.targetVocabulary, "target") ] where vocabulary.count <= specials {
+            throw CLIError(
+                "\(pairs): no \(side) word occurs at least --min-count \(config.minCount) times in the \(data.train.count) training pairs; lower --min-count")
+        }
+        if data.train.isEmpty { throw CLIError("\(pairs): no training pairs remain after the validation/test split; use more pairs or smaller fractions") }
         if let resumed {
             let rebuilt = Seq2SeqData(corpus: corpus, config: config)
             guard rebuilt.sourceVocabulary == resumed.config.sourceVocabulary && rebuilt.targetVocabulary == resumed.config.targetVocabulary else {

@@ -163,6 +163,10 @@ struct W2VSimilar: ParsableCommand {
     @Argument(help: "Words; with several, their neighbours in turn.") var words: [String]
     @Option(name: .short, help: "Neighbours to show.") var n: Int = 10
 
+    func validate() throws {
+        if n < 1 || n > 1 << 24 { throw CLIError("-n must be between 1 and 2^24, got \(n)") }
+    }
+
     func run() throws {
         let kv = try input.load()
         try kv.requireWords(words)
@@ -184,6 +188,10 @@ struct W2VAnalogy: ParsableCommand {
     @Argument(help: "C") var c: String
     @Option(help: "3cosadd or 3cosmul.") var method: KeyedVectors.AnalogyMethod = .add
     @Option(name: .short, help: "Answers to show.") var n: Int = 5
+
+    func validate() throws {
+        if n < 1 || n > 1 << 24 { throw CLIError("-n must be between 1 and 2^24, got \(n)") }
+    }
 
     func run() throws {
         let kv = try input.load()
