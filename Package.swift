@@ -125,6 +125,12 @@ let package = Package(
             dependencies: ["RecurNN", "RecurText", "RecurReport", "RecurWord2Vec"],
             swiftSettings: optimization
         ),
+        .target(
+            name: "RecurFuzzing",
+            dependencies: ["RecurCharLM", "RecurSeq2Seq", "RecurWord2Vec", "RecurText", "RecurNN"],
+            path: "Fuzz/RecurFuzzing"
+        ),
+        .executableTarget(name: "recur-fuzz", dependencies: ["RecurFuzzing"], path: "Fuzz/Runner"),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
         .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
@@ -132,6 +138,7 @@ let package = Package(
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurSeq2SeqTests", dependencies: ["RecurSeq2Seq", "RecurNN", "RecurText", "RecurWord2Vec", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
+        .testTarget(name: "RecurFuzzTests", dependencies: ["RecurFuzzing", "RecurNN", "RecurWord2Vec", "RecurText", "RecurTensor"]),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
     ],
     swiftLanguageModes: [.v6]

@@ -161,7 +161,7 @@ extension CharLMCheckpointConfig {
         try check.inRange(t.sequenceLength, 1...(1 << 20), "training.sequenceLength")
         _ = try check.product([t.batchSize, t.sequenceLength + 1], limit: 1 << 32, "training.batchSize × sequenceLength")
         try check.inRange(t.steps, 0...(1 << 48), "training.steps")
-        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...1e6, "training.learningRate")
+        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...Float.greatestFiniteMagnitude, "training.learningRate")
         try check.finite(t.weightDecay, 0...1e6, "training.weightDecay")
         try check.inRange(t.warmupSteps, 0...(1 << 48), "training.warmupSteps")
         try check.finite(t.clip, 0...Float.greatestFiniteMagnitude, "training.clip")

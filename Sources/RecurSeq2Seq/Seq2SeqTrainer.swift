@@ -438,7 +438,7 @@ extension Seq2SeqCheckpointConfig {
         let t = training
         try check.inRange(t.batchSize, 1...(1 << 20), "training.batchSize")
         try check.inRange(t.epochs, 0...(1 << 30), "training.epochs")
-        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...1e6, "training.learningRate")
+        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...Float.greatestFiniteMagnitude, "training.learningRate")
         try check.finite(t.clip, 0...Float.greatestFiniteMagnitude, "training.clip")
         try check.finite(t.teacherForcing, 0...1, "training.teacherForcing")
         try check.finite(t.validationFraction, 0..<1, "training.validationFraction")

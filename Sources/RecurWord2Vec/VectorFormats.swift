@@ -138,7 +138,7 @@ extension KeyedVectors {
         guard !overflow, count <= body.count / smallestRecord + 1, values <= body.count else {
             throw Word2VecError.malformedVectors(
                 path: path, line: 1,
-                reason: "the header promises \(count) vectors of \(d) dimensions, more than the file's \(bytes.count) bytes can hold")
+                reason: "truncated or corrupt: the header promises \(count) vectors of \(d) dimensions, more than the file's \(bytes.count) bytes can hold")
         }
         let isBinary = binary ?? !firstLineIsText(body, dimensions: d)
         return isBinary

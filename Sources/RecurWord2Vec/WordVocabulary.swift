@@ -170,8 +170,9 @@ public struct WordVocabulary: Sendable {
         var counts: [Int] = []
         for (number, line) in TextLines.split(text).enumerated() where !line.allSatisfy(\.isWhitespace) {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count == 2, let c = Int(fields[1]), c >= 0 else {
-                throw TextError.malformedLine(path: path, line: number + 1, reason: "expected `word count`")
+            // Counts are bounded so that sums over them cannot overflow (2^48 is far above any corpus).
+            guard fields.count == 2, let c = Int(fields[1]), c >= 0, c <= 1 << 48 else {
+                throw TextError.malformedLine(path: path, line: number + 1, reason: "expected `word count` (count 0…2^48)")
             }
             let id = all.insert(String(fields[0]))
             if id == counts.count { counts.append(0) }

@@ -33,9 +33,11 @@ struct CharLMCLITests {
     }
 
     @Test("nonsense hyperparameters are refused", arguments: [
-        (["--hidden", "0"], "--hidden must be positive"), (["--lr=-1"], "--lr must be a positive"),
-        (["--batch", "0"], "--batch must be positive"), (["--dropout", "1.5"], "--dropout must be in"),
-        (["--val-fraction", "2"], "--val-fraction"), (["--steps=-3"], "--steps must be positive"),
+        (["--hidden", "0"], "--hidden must be between"), (["--lr=-1"], "--lr must be a positive"),
+        (["--batch", "0"], "--batch must be between"), (["--dropout", "1.5"], "--dropout must be in"),
+        (["--val-fraction", "2"], "--val-fraction"), (["--steps=-3"], "--steps must be between"),
+        (["--epochs", "1e300"], "--epochs must be between"), (["--cell", "tcn", "--blocks", "62"], "--blocks must be between"),
+        (["--hidden", "9223372036854775807"], "--hidden must be between"),
         (["--threads", "0"], "--threads must be between"), (["--lr", "nan"], "--lr must be a positive"),
     ])
     func badFlags(flags: [String], phrase: String) throws {

@@ -50,7 +50,7 @@ struct Word2VecCLITests {
         expectCleanFailure(try Recur.run(["word2vec", "train", "--data", temporaryFile([0x61, 0x20, 0x00, 0x01]), "--out", out, "--quiet"]), "binary")
         expectCleanFailure(try Recur.run(["word2vec", "train", "--data", temporaryFile(Array("one two three".utf8)), "--out", out, "--quiet"]), "lower --min-count")
         #expect(!FileManager.default.fileExists(atPath: out))
-        for (flag, phrase) in [("--dim=0", "--dim must be positive"), ("--window=-1", "--window must be positive"), ("--negative=0", "--negative must be positive")] {
+        for (flag, phrase) in [("--dim=0", "--dim must be between"), ("--window=-1", "--window must be between"), ("--negative=0", "--negative must be positive")] {
             expectCleanFailure(try Recur.run(["word2vec", "train", "--data", Self.corpus, "--out", out, flag]), phrase)
         }
         let file = temporaryFile([1])

@@ -169,7 +169,7 @@ struct CheckpointTests {
         var badJSON = bytes
         badJSON[9] = UInt8(ascii: "!")
         write(badJSON)
-        #expect(throws: CheckpointError.badHeader(path: path, reason: "header is not JSON")) { try SafeTensors.read(path) }
+        #expect(throws: CheckpointError.badHeader(path: path, reason: "header is not JSON (expected a key at byte 1)")) { try SafeTensors.read(path) }
         write([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F] + Array(repeating: 0, count: 16))
         #expect(throws: CheckpointError.self) { try SafeTensors.read(path) }
         #expect(throws: CheckpointError.fileNotFound(path: "/nonexistent.safetensors")) { try SafeTensors.read("/nonexistent.safetensors") }

@@ -96,7 +96,7 @@ struct CharLMTrain: ParsableCommand {
         try bounded(steps, "steps", 1 << 48)
         if let epochs, !(epochs > 0 && epochs <= 1e6) { throw CLIError("--epochs must be between 0 and 1000000, got \(epochs)") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
-        if !(lr > 0 && lr <= 1e6) { throw CLIError("--lr must be a positive number, got \(lr)") }
+        if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
         if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
         if !(weightDecay >= 0) { throw CLIError("--weight-decay must not be negative, got \(weightDecay)") }
         if !(valFraction >= 0 && valFraction < 1) { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
@@ -120,10 +120,6 @@ struct CharLMTrain: ParsableCommand {
         // Computed once: the default directory depends on what exists.
         let out = self.out
         if resume != nil && force { throw CLIError("--force starts a new run; it cannot be combined with --resume") }
-        // Held until the process ends: no other run can write here meanwhile.
-        let runDirectory = try claimRunDirectory(
-            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force, inputs: [data])
-        defer { withExtendedLifetime(runDirectory) {} }
         var resumed: CharLMStore.Loaded?
         if let resume { resumed = try CharLMStore.load(directory: resume) }
         guard resumed == nil || resumed?.resume != nil else {
@@ -170,6 +166,11 @@ struct CharLMTrain: ParsableCommand {
         if let resumed, config.steps <= resumed.config.progress.step {
             throw CLIError("the checkpoint is already at step \(resumed.config.progress.step); pass --steps larger than that to continue")
         }
+        // Inputs are checked; now take the output directory, held until the process ends so no
+        // other run can write there meanwhile.
+        let runDirectory = try claimRunDirectory(
+            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force, inputs: [data])
+        defer { withExtendedLifetime(runDirectory) {} }
         var rng = Xoshiro256(seed: config.seed)
         let model = resumed?.model ?? CharLanguageModel(architecture: architecture, rng: &rng)
         let trainer = try CharLMTrainer(
@@ -291,7 +292,10 @@ struct CharLMSample: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        // One stream is a chain of small steps: a second thread adds a synchronization per step
+        // and gains nothing (and beside other work it costs much), so sampling uses one thread
+        // unless --threads says otherwise.
+        runtime.apply(defaultThreads: 1)
         let loaded = try CharLMStore.load(directory: model)
         let sampler = CharLMSampler(model: loaded.model, vocabulary: loaded.config.vocabulary)
         var rng = Xoshiro256(seed: seed)

@@ -164,11 +164,6 @@ struct TranslateTrain: ParsableCommand {
         console.quiet = quiet
         resolvedOut = out
         if resume != nil && force { throw CLIError("--force starts a new run; it cannot be combined with --resume") }
-        // Held until the process ends: no other run can write here meanwhile.
-        let runDirectory = try claimRunDirectory(
-            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
-            inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
-        defer { withExtendedLifetime(runDirectory) {} }
         let resumed = try resume.map(loadTranslationModel)
         if let resumed, resumed.resume == nil {
             throw CLIError("\(resume ?? ""): the checkpoint has no training state (a best-model copy?); resume from the run directory")
@@ -244,6 +239,12 @@ struct TranslateTrain: ParsableCommand {
             model = Seq2SeqModel(architecture: architecture, rng: &rng)
             try initializeEmbeddings(model, data: data, console: console)
         }
+        // Inputs are checked; now take the output directory, held until the process ends so no
+        // other run can write there meanwhile.
+        let runDirectory = try claimRunDirectory(
+            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
+            inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
+        defer { withExtendedLifetime(runDirectory) {} }
         try writeSplits(data)
         let trainer = try Seq2SeqTrainer(
             model: model, data: data, config: config, outputDirectory: out, dataPath: pairs, dataPairs: corpus.pairs.count,

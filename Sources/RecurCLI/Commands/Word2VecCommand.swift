@@ -282,6 +282,8 @@ struct W2VConvert: ParsableCommand {
     @Option(help: "text, binary, tsv or npy.") var format: VectorFormat = .text
 
     func run() throws {
+        try refuseOverwritingInputs(
+            outputs: [out, out + ".vocab.txt", out + "/vectors.tsv", out + "/metadata.tsv"], inputs: [("--vectors", input.vectors)])
         let kv = try input.load()
         for file in try kv.write(to: out, format: format) { Output.line(file) }
     }

@@ -38,7 +38,11 @@ public final class RunDirectory {
     ///   it is not empty for a fresh run, or it cannot be created or locked.
     public init(claiming path: String, intent: Intent, isRunFile: (String) -> Bool) throws(FileWriteError) {
         self.path = path
-        try AtomicFile.createDirectory(path)
+        do {
+            try AtomicFile.createDirectory(path)
+        } catch {
+            throw FileWriteError(path: path, reason: "is not writable (\(error.reason))")
+        }
         let lock = path + "/" + RunDirectory.lockName
         let fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else {

@@ -42,8 +42,13 @@ public final class ThreadPool: @unchecked Sendable {
     private let finishedTasks = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// The thread inside `dispatch` sleeps on `done` (after spinning) until the last task ends.
+    private let callerSleeping = Atomic<Bool>(false)
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private let done: UnsafeMutablePointer<pthread_cond_t>
+    /// Whether workers are bound to CPUs 1, 2, … (`setPinning`).
+    public private(set) var pinsWorkers = false
     private var threads: [pthread_t] = []
     private let running = Mutex<Bool>(false)
 
@@ -55,17 +60,21 @@ public final class ThreadPool: @unchecked Sendable {
         self.threadCount = threadCount
         lock = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
+        done = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
         startWorkers(threadCount - 1)
     }
 
     deinit {
         stopWorkers()
         pthread_cond_destroy(wake)
+        pthread_cond_destroy(done)
         pthread_mutex_destroy(lock)
         lock.deallocate()
         wake.deallocate()
+        done.deallocate()
     }
 
     /// Changes the number of threads (the caller included). Must not be called while a job runs.
@@ -75,6 +84,17 @@ public final class ThreadPool: @unchecked Sendable {
         stopWorkers()
         threadCount = count
         startWorkers(count - 1)
+    }
+
+    /// Binds workers to CPUs 1, 2, … (true) or lets the scheduler place them (false, the
+    /// default). Pinning gains a few percent on a dedicated machine; beside other work it hurts
+    /// badly (a pinned worker cannot move off a core another process keeps busy), so it is
+    /// opt-in (`recur --pin-threads`). Must not be called while a job runs.
+    public func setPinning(_ pin: Bool) {
+        guard pin != pinsWorkers else { return }
+        stopWorkers()
+        pinsWorkers = pin
+        startWorkers(threadCount - 1)
     }
 
     /// Runs `body(0) … body(tasks - 1)` on the pool and returns when all have finished.
@@ -161,10 +181,27 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_mutex_unlock(lock)
         }
         drainTasks(generation: published >> 40)
+        // Wait for the workers' tasks: spin briefly (they usually finish within microseconds),
+        // then sleep until the last one signals, so a descheduled worker on a busy machine
+        // costs this thread no CPU.
         var spins = 0
+        var spinStart = 0.0
         while finishedTasks.load(ordering: .acquiring) < tasks {
             spins += 1
             if spins & 63 == 0 { sched_yield() }
+            if spins & 255 == 0 {
+                let now = ThreadPool.monotonicSeconds()
+                if spinStart == 0 { spinStart = now }
+                if now - spinStart > ThreadPool.waitSpinSeconds {
+                    pthread_mutex_lock(lock)
+                    callerSleeping.store(true, ordering: .sequentiallyConsistent)
+                    while finishedTasks.load(ordering: .sequentiallyConsistent) < tasks {
+                        pthread_cond_wait(done, lock)
+                    }
+                    callerSleeping.store(false, ordering: .relaxed)
+                    pthread_mutex_unlock(lock)
+                }
+            }
         }
         self.job = nil
     }
@@ -221,7 +258,12 @@ public final class ThreadPool: @unchecked Sendable {
             else { continue }
             // The claimed task is unfinished, so the job cannot end and `job` stays valid.
             job?.run(task: Int(index))
-            finishedTasks.add(1, ordering: .releasing)
+            let finished = finishedTasks.add(1, ordering: .sequentiallyConsistent).newValue
+            if finished == Int(count) && callerSleeping.load(ordering: .sequentiallyConsistent) {
+                pthread_mutex_lock(lock)
+                pthread_cond_broadcast(done)
+                pthread_mutex_unlock(lock)
+            }
         }
     }
 
@@ -231,9 +273,14 @@ public final class ThreadPool: @unchecked Sendable {
     /// step, as OpenMP runtimes do (Intel's KMP_BLOCKTIME is 200 ms).
     public static let spinSeconds = 0.02
 
+    /// How long a thread waiting for the rest of a job (`dispatch`, `SpinBarrier`) spins before
+    /// it sleeps: long enough for the usual microsecond-scale imbalance, short enough that a
+    /// worker descheduled by another process costs no more than this.
+    public static let waitSpinSeconds = 0.0002
+
     private func workerLoop(index: Int, startGeneration: UInt64) {
         let cpus = ThreadPool.defaultThreadCount
-        if cpus > 1 { ThreadPool.bindCurrentThread(toCPU: (index + 1) % cpus) }
+        if pinsWorkers && cpus > 1 { ThreadPool.bindCurrentThread(toCPU: (index + 1) % cpus) }
         FloatingPointMode.flushSubnormalsOnCurrentThread()
         // The generation when the worker was created, not when it first runs: a job published
         // in between is still this worker's to join (a barrier job would wait for it forever).
@@ -289,12 +336,13 @@ public final class ThreadPool: @unchecked Sendable {
         return mask.withUnsafeBytes { setAffinity(0, $0.count, $0.baseAddress!) } == 0
     }
 
-    /// Binds the calling thread to CPU 0, away from the workers (bound to CPUs 1, 2, …).
+    /// Binds the calling thread to CPU 0, away from the workers, when the pool pins them
+    /// (`setPinning(true)`); otherwise does nothing.
     ///
-    /// Call it from the thread that drives training (the CLI and the examples do): otherwise the
-    /// scheduler may run it on a worker's CPU, and the two then share one core.
+    /// Call it from the thread that drives training (the CLI and the examples do): with pinned
+    /// workers the scheduler could otherwise run it on a worker's CPU.
     public func bindCallingThread() {
-        if threadCount > 1 && ThreadPool.defaultThreadCount > 1 { ThreadPool.bindCurrentThread(toCPU: 0) }
+        if pinsWorkers && threadCount > 1 && ThreadPool.defaultThreadCount > 1 { ThreadPool.bindCurrentThread(toCPU: 0) }
     }
 
     static func monotonicSeconds() -> Double {
@@ -359,20 +407,37 @@ final class ClosureJob: ParallelJob {
     func run(task: Int) { body(task) }
 }
 
-/// A reusable spin barrier for the tasks of one concurrent job.
+/// A reusable barrier for the tasks of one concurrent job.
 ///
-/// `wait()` returns once all `parties` have called it; it spins (yielding after a while), which
-/// is right for the microsecond-scale steps of a recurrence on dedicated cores.
+/// `wait()` returns once all `parties` have called it. It spins first (yielding now and then),
+/// which is right for the microsecond-scale steps of a recurrence on dedicated cores, and
+/// sleeps on a condition variable after `ThreadPool.waitSpinSeconds`, so that a party whose
+/// thread another process has descheduled does not make the others burn their cores.
 public final class SpinBarrier: @unchecked Sendable {
-    // @unchecked Sendable: all state is atomic.
+    // @unchecked Sendable: the counters are atomic; the mutex and condition variable are used
+    // only through pthread calls.
     private let arrived = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private let released: UnsafeMutablePointer<pthread_cond_t>
     /// Number of tasks that meet at the barrier.
     public let parties: Int
 
     public init(parties: Int) {
         precondition(parties >= 1, "SpinBarrier: parties must be at least 1")
         self.parties = parties
+        lock = .allocate(capacity: 1)
+        released = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(released, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(released)
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+        released.deallocate()
     }
 
     /// Blocks until every party has arrived.
@@ -381,15 +446,37 @@ public final class SpinBarrier: @unchecked Sendable {
         let current = generation.load(ordering: .acquiring)
         if arrived.add(1, ordering: .acquiringAndReleasing).newValue == parties {
             arrived.store(0, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            // A sleeper registers before it re-checks the generation, so it either sees the new
+            // generation or is counted here and woken.
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(lock)
+                pthread_cond_broadcast(released)
+                pthread_mutex_unlock(lock)
+            }
             return
         }
         var spins = 0
+        var spinStart = 0.0
         while generation.load(ordering: .acquiring) == current {
             spins += 1
             // Yield regularly: if the scheduler put two parties on one CPU, the late one gets to
             // run (pure spinning cost a whole time slice per step in that case).
             if spins & 63 == 0 { sched_yield() }
+            if spins & 255 == 0 {
+                let now = ThreadPool.monotonicSeconds()
+                if spinStart == 0 { spinStart = now }
+                if now - spinStart > ThreadPool.waitSpinSeconds {
+                    pthread_mutex_lock(lock)
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while generation.load(ordering: .sequentiallyConsistent) == current {
+                        pthread_cond_wait(released, lock)
+                    }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(lock)
+                    return
+                }
+            }
         }
     }
 }
