@@ -176,13 +176,29 @@ public enum BLAS {
         pool.runHeld(tasks: job.parts, job: job)
     }
 
-    /// One `cblas_sgemm` call on the calling thread.
+    /// One `cblas_sgemm` call on the calling thread (`cblas_sgemv` for a single row).
+    ///
+    /// A one-row product (sampling one stream, one step at a time) is a matrix-vector product:
+    /// OpenBLAS's GEMM would first copy all of op(B) into its packed layout (measured: 47 % of
+    /// the time of `charlm sample` on one thread went to `sgemm_incopy`), GEMV reads B once.
     @inline(__always)
     public static func gemmSerial(
         _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
+        if m == 1 {
+            // c[0, :] = alpha · a-row · op(B) + beta · c: y = op(B)ᵀ x.
+            let incx = transposeA ? lda : 1
+            if transposeB {
+                // B is N×K: y = B x.
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(k), alpha, b, blasint(ldb), a, blasint(incx), beta, c, 1)
+            } else {
+                // B is K×N: y = Bᵀ x.
+                cblas_sgemv(CblasRowMajor, CblasTrans, blasint(k), blasint(n), alpha, b, blasint(ldb), a, blasint(incx), beta, c, 1)
+            }
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
             transposeB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), blasint(k), alpha, a,
