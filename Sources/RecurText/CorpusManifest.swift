@@ -1,3 +1,5 @@
+import RecurTensor
+
 /// One downloadable corpus.
 public struct CorpusEntry: Sendable, Equatable {
     public var name: String
@@ -24,6 +26,9 @@ public struct CorpusManifest: Sendable {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count >= 5, !fields[0].isEmpty, !fields[1].isEmpty else {
                 throw .malformedLine(path: path, line: number + 1, reason: "expected name, url, sha256, bytes, description separated by tabs")
+            }
+            guard SafeRead.isPlainFileName(fields[0]) else {
+                throw .malformedLine(path: path, line: number + 1, reason: "the name must be letters, digits, `.`, `-` or `_` (no `/`, no leading dot)")
             }
             let sha = fields[2] == "-" ? nil : fields[2].lowercased()
             if let sha, sha.count != 64 || !sha.allSatisfy({ $0.isHexDigit }) {

@@ -180,4 +180,21 @@ struct HostileInputCLITests {
             try Recur.run(["translate", "train", "--pairs", pairs, "--out", temporaryPath("mc"), "--min-count", "1000000000", "--quiet"]),
             "--min-count")
     }
+
+    @Test("crafted manifests never write outside --to, and FIFOs in a manifest are refused")
+    func craftedManifest() throws {
+        let source = temporaryFile(Array("corpus".utf8))
+        let target = temporaryPath("fetch")
+        let fifo = temporaryPath("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let traversal = temporaryFile(Array("../../x\tfile://\(source)\t-\t-\tescape\n".utf8))
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "../../x", "--manifest", traversal, "--to", target, "--allow-unverified"]), "the name must be")
+        let encoded = temporaryFile(Array("ok\tfile://\(source)\t-\t-\tfine\nbad\tfile://\(fifo)\t-\t-\tfifo\r\n".utf8))
+        let ok = try Recur.run(["corpus", "fetch", "ok", "--manifest", encoded, "--to", target, "--allow-unverified"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).allSatisfy { !$0.contains("/") && !$0.hasPrefix(".") })
+        expectCleanFailure(try Recur.run(["corpus", "fetch", "bad", "--manifest", encoded, "--to", target, "--allow-unverified"]), "FIFO")
+        #expect(try Recur.run(["corpus", "list", "--manifest", encoded]).stdout.split(separator: "\n").count == 2)
+    }
 }

@@ -64,10 +64,21 @@ struct CorpusFetch: ParsableCommand {
         }
         if scheme != "file" { Output.error("fetching \(name) from \(entry.url)\n") }
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw CLIError("\(name): download from \(entry.url) failed (\(error.localizedDescription))")
+        if scheme == "file" {
+            // Through the safe reader: a FIFO or device named by a manifest is refused, not read.
+            do {
+                data = Data(try SafeRead.readAll(url.path))
+            } catch {
+                throw CLIError("\(name): \(error.description)")
+            }
+        } else {
+            do {
+                data = try Data(contentsOf: url)
+            } catch {
+                let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey].map { " (\($0))" } ?? ""
+                throw CLIError(
+                    "\(name): download from \(url.host ?? entry.url) failed: \(error.localizedDescription)\(underlying); check the network or fetch \(entry.url) by hand")
+            }
         }
         if let bytes = entry.bytes, data.count != bytes {
             throw CLIError("\(name): expected \(bytes) bytes, got \(data.count); the download is incomplete or changed")
@@ -76,7 +87,9 @@ struct CorpusFetch: ParsableCommand {
         if let expected = entry.sha256, digest != expected {
             throw CLIError("\(name): SHA-256 mismatch (expected \(expected), got \(digest)); not saved")
         }
-        let file = to + "/" + name + "-" + url.lastPathComponent
+        // The saved name comes from the manifest and the URL, so it is made a plain file name:
+        // `../../x` or a percent-encoded `..%2F..%2Fx` can never write outside --to.
+        let file = to + "/" + safeFileName(name + "-" + url.lastPathComponent)
         do {
             try AtomicFile.createDirectory(to)
             try AtomicFile.write(Array(data), to: file)
@@ -87,4 +100,14 @@ struct CorpusFetch: ParsableCommand {
         Output.error(
             "saved \(data.count) bytes to \(file); SHA-256 \(digest)\(entry.sha256 == nil ? " (unverified: add it to the manifest to pin it)" : " verified")\n")
     }
+}
+
+/// `name` with every character outside letters, digits, `.`, `-` and `_` replaced by `_`, and no
+/// leading dot (so it names a plain file inside the target directory).
+func safeFileName(_ name: String) -> String {
+    var out = String(name.unicodeScalars.map { c -> Character in
+        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-" || c == "_") ? Character(c) : "_"
+    })
+    while out.hasPrefix(".") { out = "_" + out.dropFirst() }
+    return out.isEmpty ? "_" : out
 }
