@@ -1,4 +1,5 @@
 import RecurTensor
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -18,28 +19,46 @@ public struct KeyedVectors: Sendable {
     public let words: [String]
     /// `[V, D]`.
     public let vectors: Tensor
-    private let index: [String: Int]
-    /// Rows scaled to unit length (zero rows stay zero).
-    public let unitVectors: Tensor
+    /// The word index and the unit vectors, built on first use: training and format
+    /// conversion only write the vectors, and for a large vocabulary these would cost a
+    /// dictionary entry per word and a second copy of the matrix.
+    private let lazy: LazyQueries
 
     public init(words: [String], vectors: Tensor) {
         precondition(vectors.rank == 2 && vectors.shape[0] == words.count, "KeyedVectors: \(words.count) words for vectors \(vectors.shape)")
         self.words = words
         self.vectors = vectors
-        var index: [String: Int] = [:]
-        index.reserveCapacity(words.count)
-        for (i, w) in words.enumerated() where index[w] == nil { index[w] = i }
-        self.index = index
-        let d = vectors.shape[1]
-        var unit = vectors
-        unit.withUnsafeMutableBufferPointer { p in
-            for r in 0..<words.count {
-                let row = p.baseAddress! + r * d
-                let norm = VectorMath.dot(row, row, count: d).squareRoot()
-                if norm > 0 { for c in 0..<d { row[c] /= norm } }
-            }
+        lazy = LazyQueries()
+    }
+
+    /// Word → row (the first row when a word repeats).
+    private var index: [String: Int] {
+        lazy.index.withLock { cached in
+            if let cached { return cached }
+            var index: [String: Int] = [:]
+            index.reserveCapacity(words.count)
+            for (i, w) in words.enumerated() where index[w] == nil { index[w] = i }
+            cached = index
+            return index
         }
-        unitVectors = unit
+    }
+
+    /// Rows scaled to unit length (zero rows stay zero).
+    public var unitVectors: Tensor {
+        lazy.unitVectors.withLock { cached in
+            if let cached { return cached }
+            let d = vectors.shape[1]
+            var unit = vectors
+            unit.withUnsafeMutableBufferPointer { p in
+                for r in 0..<words.count {
+                    let row = p.baseAddress! + r * d
+                    let norm = VectorMath.dot(row, row, count: d).squareRoot()
+                    if norm > 0 { for c in 0..<d { row[c] /= norm } }
+                }
+            }
+            cached = unit
+            return unit
+        }
     }
 
     public var count: Int { words.count }
@@ -196,4 +215,10 @@ public struct KeyedVectors: Sendable {
             (w, zip(r, first).reduce(0) { $0 + $1.0 * $1.1 }, zip(r, second).reduce(0) { $0 + $1.0 * $1.1 })
         }
     }
+}
+
+/// The lazily built parts of `KeyedVectors`, shared by its copies.
+final class LazyQueries: Sendable {
+    let index = Mutex<[String: Int]?>(nil)
+    let unitVectors = Mutex<Tensor?>(nil)
 }

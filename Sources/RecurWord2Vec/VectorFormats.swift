@@ -30,10 +30,10 @@ extension KeyedVectors {
         do {
             switch format {
             case .text:
-                try AtomicFile.write(textBytes(), to: path)
+                try AtomicFile.write(to: path) { sink throws(FileWriteError) in try writeText(&sink) }
                 return [path]
             case .binary:
-                try AtomicFile.write(binaryBytes(), to: path)
+                try AtomicFile.write(to: path) { sink throws(FileWriteError) in try writeBinary(&sink) }
                 return [path]
             case .tsv:
                 try AtomicFile.createDirectory(path)
@@ -57,37 +57,42 @@ extension KeyedVectors {
         }
     }
 
-    func textBytes() -> [UInt8] {
-        var out = Array("\(count) \(dimensions)\n".utf8)
+    /// Streams word2vec text: `count dim`, then `word v1 … vd` per line.
+    func writeText(_ sink: inout AtomicFile.Sink) throws(FileWriteError) {
+        try sink.write(Array("\(count) \(dimensions)\n".utf8))
         let d = dimensions
-        vectors.withUnsafeBufferPointer { p in
-            for r in 0..<count {
-                out += Array(words[r].utf8)
-                for c in 0..<d { out += Array(" \(p[r * d + c])".utf8) }
-                out.append(0x0A)
+        var line: [UInt8] = []
+        for r in 0..<count {
+            line.removeAll(keepingCapacity: true)
+            line += Array(words[r].utf8)
+            vectors.withUnsafeBufferPointer { p in
+                for c in 0..<d { line += Array(" \(p[r * d + c])".utf8) }
             }
+            line.append(0x0A)
+            try sink.write(line)
         }
-        return out
     }
 
-    func binaryBytes() -> [UInt8] {
-        var out = Array("\(count) \(dimensions)\n".utf8)
+    /// Streams word2vec binary: `count dim\n`, then `word ` and d little-endian float32 per word.
+    func writeBinary(_ sink: inout AtomicFile.Sink) throws(FileWriteError) {
+        try sink.write(Array("\(count) \(dimensions)\n".utf8))
         let d = dimensions
-        out.reserveCapacity(out.count + count * (d * 4 + 16))
-        vectors.withUnsafeBufferPointer { p in
-            for r in 0..<count {
-                out += Array(words[r].utf8)
-                out.append(0x20)
+        var record: [UInt8] = []
+        for r in 0..<count {
+            record.removeAll(keepingCapacity: true)
+            record += Array(words[r].utf8)
+            record.append(0x20)
+            vectors.withUnsafeBufferPointer { p in
                 for c in 0..<d {
                     let bits = p[r * d + c].bitPattern.littleEndian
-                    out.append(UInt8(truncatingIfNeeded: bits))
-                    out.append(UInt8(truncatingIfNeeded: bits >> 8))
-                    out.append(UInt8(truncatingIfNeeded: bits >> 16))
-                    out.append(UInt8(truncatingIfNeeded: bits >> 24))
+                    record += [
+                        UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits >> 16),
+                        UInt8(truncatingIfNeeded: bits >> 24),
+                    ]
                 }
             }
+            try sink.write(record)
         }
-        return out
     }
 
     func npyBytes() -> [UInt8] {

@@ -37,7 +37,17 @@ public final class HogwildMatrix: @unchecked Sendable {
         base.initialize(repeating: 0, count: rows * stride)
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    private var released = false
+
+    deinit { discard() }
+
+    /// Frees the memory now (the matrix must not be used afterwards): the trainer drops the
+    /// output matrices before it copies the word vectors out, so the copy does not add to the
+    /// peak.
+    func discard() {
+        if !released { UnsafeMutableRawPointer(base).deallocate() }
+        released = true
+    }
 
     @inline(__always) public func row(_ i: Int) -> UnsafeMutablePointer<Float> { base + i * stride }
 
@@ -112,8 +122,11 @@ public final class Word2VecTrainer {
             let c = (0..<configuration.threads).reduce(0.0) { $0 + job.lossCount[$1 * configuration.epochs + e] }
             return c > 0 ? l / c : .nan
         }
+        job.outputVectors.discard()
+        job.treeVectors.discard()
         let words = (0..<vocabulary.count).map { vocabulary.table.string($0) }
         let trained = job.inputVectors.tensor()
+        job.inputVectors.discard()
         // A loss that is not finite where there were terms to average means the run diverged.
         let diverged = (0..<configuration.threads * configuration.epochs).contains { job.lossCount[$0] > 0 && !job.loss[$0].isFinite }
         guard trained.isFinite, !diverged else {

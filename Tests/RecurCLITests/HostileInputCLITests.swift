@@ -197,4 +197,19 @@ struct HostileInputCLITests {
         expectCleanFailure(try Recur.run(["corpus", "fetch", "bad", "--manifest", encoded, "--to", target, "--allow-unverified"]), "FIFO")
         #expect(try Recur.run(["corpus", "list", "--manifest", encoded]).stdout.split(separator: "\n").count == 2)
     }
+
+    @Test("sizes that cannot fit in memory are refused before anything is allocated")
+    func impossibleSizes() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let out = temporaryPath("huge")
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", data, "--out", out, "--embed", "65536", "--hidden", "65536", "--quiet"]),
+            "of memory")
+        #expect(!FileManager.default.fileExists(atPath: out + "/checkpoint.json"))
+        let corpus = temporaryFile(Array(String(repeating: "a b c d e ", count: 40).utf8))
+        let vectors = temporaryPath("plot") + ".txt"
+        #expect(try Recur.run(["word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1", "--quiet"]).status == 0)
+        expectCleanFailure(try Recur.run(["word2vec", "plot", "--vectors", vectors, "a", "b", "--out", vectors]), "--vectors input")
+        expectCleanFailure(try Recur.run(["word2vec", "convert", "--vectors", vectors, "--out", vectors]), "--vectors input")
+    }
 }

@@ -128,6 +128,14 @@ struct CharLMTrain: ParsableCommand {
         let unit = resumed?.config.unit ?? self.unit
         let corpus = try CharCorpus.load(path: data, unit: unit, validationFraction: resumed?.config.training.validationFraction ?? valFraction, lossy: lossy)
         let architecture = try makeArchitecture(vocabularySize: corpus.vocabulary.count, resumed: resumed)
+        if resumed == nil {
+            // Weights, gradients and two optimizer slots, plus the activations one step keeps.
+            let (v, e, h, l) = (Double(architecture.vocabularySize), Double(architecture.embeddingSize), Double(architecture.hiddenSize), Double(architecture.layers))
+            let k = Double(architecture.kernelSize)
+            let parameters = v * e + h * v + (architecture.cell == .tcn ? l * 2 * k * h * h + e * h : l * 4 * h * (e + h + 2))
+            let activations = Double(batch) * Double(seq) * (l * 8 * h + 2 * v + e)
+            try checkMemory(bytes: 16 * parameters + 4 * activations, what: "a \(architecture.summary) model at --batch \(batch) --seq \(seq)")
+        }
         if let resumed {
             guard corpus.vocabulary == resumed.config.vocabulary else {
                 throw CLIError(

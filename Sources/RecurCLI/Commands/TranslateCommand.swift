@@ -236,6 +236,13 @@ struct TranslateTrain: ParsableCommand {
             architecture.dropout = dropout
             architecture.tiedEmbeddings = tieEmbeddings
             var rng = Xoshiro256(seed: config.seed)
+            let (s, t, e, h, l) = (
+                Double(architecture.sourceVocabularySize), Double(architecture.targetVocabularySize), Double(embed), Double(hidden),
+                Double(layers)
+            )
+            let parameters = s * e + t * (e + h) + 2 * l * 4 * h * (e + h + 2) + 3 * h * h
+            let activations = Double(batch) * Double(max(config.maxLength, 50)) * (2 * l * 8 * h + 2 * t)
+            try checkMemory(bytes: 16 * parameters + 4 * activations, what: "a \(architecture.summary) model at --batch \(batch)")
             model = Seq2SeqModel(architecture: architecture, rng: &rng)
             try initializeEmbeddings(model, data: data, console: console)
         }
@@ -523,6 +530,7 @@ struct TranslateEval: ParsableCommand {
 
     func run() throws {
         runtime.apply()
+        if let hypotheses { try refuseOverwritingInputs(outputs: [hypotheses], inputs: [("--pairs", pairs)]) }
         let (loaded, modelNote) = try loadTranslationModel(model, last: last)
         let c = loaded.config
         let corpus = try ParallelCorpus.load(path: pairs, tokenizer: c.tokenizer, skipBadLines: skipBadLines, lossy: lossy)

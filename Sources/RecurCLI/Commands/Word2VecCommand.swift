@@ -262,6 +262,7 @@ struct W2VPlot: ParsableCommand {
     }
 
     func run() throws {
+        try refuseOverwritingInputs(outputs: [out], inputs: [("--vectors", input.vectors)])
         let kv = try input.load()
         let points = try kv.projection2D(words)
         let svg = SVG.scatter(title: "PCA of \(words.count) word vectors", points: points.map { ($0.x, $0.y, $0.word) })

@@ -1,5 +1,9 @@
 import RecurTensor
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The files and directories a training run writes into its `--out` (what `--force` may delete).
 func isTrainingRunFile(_ name: String) -> Bool {
     let fixed: Set<String> = [
@@ -21,9 +25,9 @@ func claimRunDirectory(_ directory: String, resuming: Bool, force: Bool, inputs:
         if SafeRead.sameFile(input, directory) {
             throw CLIError("--out \(directory) is the input file \(input); choose another --out")
         }
-        for name in AtomicFile.entries(of: directory) where isTrainingRunFile(name) && force {
+        for name in AtomicFile.entries(of: directory) where isTrainingRunFile(name) {
             if SafeRead.sameFile(input, directory + "/" + name) {
-                throw CLIError("--force would delete the input \(input) (it is \(directory)/\(name)); choose another --out")
+                throw CLIError("the input \(input) is the run file \(directory)/\(name), which this run rewrites or deletes; copy it elsewhere first")
             }
         }
     }
@@ -42,4 +46,14 @@ func refuseOverwritingInputs(outputs: [String], inputs: [(flag: String, path: St
             throw CLIError("\(output) is the \(input.flag) input; writing there would destroy it, choose another output path")
         }
     }
+}
+
+/// Refuses sizes whose memory need (estimated in floating point, so it cannot overflow) exceeds
+/// the machine's physical memory: `--hidden 65536 --embed 65536` must be one clear line, not an
+/// allocation failure in the middle of building the model.
+func checkMemory(bytes: Double, what: String) throws {
+    let physical = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+    guard physical > 0, bytes > physical else { return }
+    func gib(_ b: Double) -> String { Console.fixed(b / Double(1 << 30), 1) + " GiB" }
+    throw CLIError("\(what) needs about \(gib(bytes)) of memory, more than this machine's \(gib(physical)); choose smaller sizes")
 }

@@ -37,6 +37,43 @@ public enum AtomicFile {
     /// the previous file (if any) intact; the temporary file is removed on every error path,
     /// and `removeStaleTemporaries` clears those a `kill -9` left.
     public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
+        try write(to: path) { sink throws(FileWriteError) in try sink.write(bytes) }
+    }
+
+    /// Where `write(to:producing:)` sends bytes: buffered writes to the temporary file.
+    public struct Sink: ~Copyable {
+        let descriptor: Int32
+        let path: String
+        var buffer: [UInt8] = []
+
+        /// Appends bytes (written in 1 MiB blocks).
+        public mutating func write(_ bytes: some Collection<UInt8>) throws(FileWriteError) {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        mutating func flush() throws(FileWriteError) {
+            var written = 0
+            let failure: String? = buffer.withUnsafeBytes { raw in
+                while written < raw.count {
+                    let n = Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return lastError()
+                    }
+                    written += n
+                }
+                return nil
+            }
+            buffer.removeAll(keepingCapacity: true)
+            if let failure { throw FileWriteError(path: path, reason: failure) }
+        }
+    }
+
+    /// Writes a file atomically from a producer that streams its bytes into a `Sink`, so that
+    /// a large file (a vocabulary's vectors as text) never has to exist whole in memory. Same
+    /// guarantees as `write(_:to:)`.
+    public static func write(to path: String, producing produce: (inout Sink) throws(FileWriteError) -> Void) throws(FileWriteError) {
         let (directory, name) = split(path)
         var descriptor: Int32 = -1
         var temporary = ""
@@ -51,21 +88,13 @@ public enum AtomicFile {
             unlink(temporary)
             return FileWriteError(path: path, reason: reason)
         }
-        var written = 0
-        let writeFailure: String? = bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return lastError()
-                }
-                written += n
-            }
-            return nil
-        }
-        if let writeFailure {
+        var sink = Sink(descriptor: descriptor, path: path)
+        do {
+            try produce(&sink)
+            try sink.flush()
+        } catch {
             close(descriptor)
-            throw fail(writeFailure)
+            throw fail(error.reason)
         }
         if fsync(descriptor) != 0 {
             let reason = lastError()

@@ -184,23 +184,13 @@ public final class ThreadPool: @unchecked Sendable {
         // Wait for the workers' tasks: spin briefly (they usually finish within microseconds),
         // then sleep until the last one signals, so a descheduled worker on a busy machine
         // costs this thread no CPU.
-        var spins = 0
-        var spinStart = 0.0
+        var wait = SpinWait()
         while finishedTasks.load(ordering: .acquiring) < tasks {
-            spins += 1
-            if spins & 63 == 0 { sched_yield() }
-            if spins & 255 == 0 {
-                let now = ThreadPool.monotonicSeconds()
-                if spinStart == 0 { spinStart = now }
-                if now - spinStart > ThreadPool.waitSpinSeconds {
-                    pthread_mutex_lock(lock)
-                    callerSleeping.store(true, ordering: .sequentiallyConsistent)
-                    while finishedTasks.load(ordering: .sequentiallyConsistent) < tasks {
-                        pthread_cond_wait(done, lock)
-                    }
-                    callerSleeping.store(false, ordering: .relaxed)
-                    pthread_mutex_unlock(lock)
-                }
+            if wait.shouldSleep(after: ThreadPool.waitSpinSeconds) {
+                SpinWait.sleep(
+                    lock: lock, condition: done, register: { callerSleeping.store(true, ordering: .sequentiallyConsistent) },
+                    unregister: { callerSleeping.store(false, ordering: .relaxed) },
+                    while: { finishedTasks.load(ordering: .sequentiallyConsistent) < tasks })
             }
         }
         self.job = nil
@@ -286,29 +276,18 @@ public final class ThreadPool: @unchecked Sendable {
         // in between is still this worker's to join (a barrier job would wait for it forever).
         var seen = startGeneration
         while true {
-            var spins = 0
-            var spinStart = 0.0
+            var wait = SpinWait()
             var current = ticket.load(ordering: .acquiring) >> 40
             while current == seen && !stopping.load(ordering: .relaxed) {
-                spins += 1
-                // Yield now and then: if the scheduler put this worker on the caller's CPU, the
-                // caller gets it back at once instead of after a time slice.
-                if spins & 63 == 0 { sched_yield() }
-                if spins & 1023 == 0 {
-                    let now = ThreadPool.monotonicSeconds()
-                    if spinStart == 0 { spinStart = now }
-                    if now - spinStart > ThreadPool.spinSeconds {
-                        pthread_mutex_lock(lock)
-                        sleepers.add(1, ordering: .sequentiallyConsistent)
-                        while ticket.load(ordering: .sequentiallyConsistent) >> 40 == seen
-                            && !stopping.load(ordering: .sequentiallyConsistent)
-                        {
-                            pthread_cond_wait(wake, lock)
-                        }
-                        sleepers.subtract(1, ordering: .relaxed)
-                        pthread_mutex_unlock(lock)
-                        spinStart = 0
-                    }
+                if wait.shouldSleep(after: ThreadPool.spinSeconds) {
+                    SpinWait.sleep(
+                        lock: lock, condition: wake, register: { sleepers.add(1, ordering: .sequentiallyConsistent) },
+                        unregister: { sleepers.subtract(1, ordering: .relaxed) },
+                        while: {
+                            ticket.load(ordering: .sequentiallyConsistent) >> 40 == seen
+                                && !stopping.load(ordering: .sequentiallyConsistent)
+                        })
+                    wait = SpinWait()
                 }
                 current = ticket.load(ordering: .acquiring) >> 40
             }
@@ -456,27 +435,50 @@ public final class SpinBarrier: @unchecked Sendable {
             }
             return
         }
-        var spins = 0
-        var spinStart = 0.0
+        var wait = SpinWait()
         while generation.load(ordering: .acquiring) == current {
-            spins += 1
-            // Yield regularly: if the scheduler put two parties on one CPU, the late one gets to
-            // run (pure spinning cost a whole time slice per step in that case).
-            if spins & 63 == 0 { sched_yield() }
-            if spins & 255 == 0 {
-                let now = ThreadPool.monotonicSeconds()
-                if spinStart == 0 { spinStart = now }
-                if now - spinStart > ThreadPool.waitSpinSeconds {
-                    pthread_mutex_lock(lock)
-                    sleepers.add(1, ordering: .sequentiallyConsistent)
-                    while generation.load(ordering: .sequentiallyConsistent) == current {
-                        pthread_cond_wait(released, lock)
-                    }
-                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
-                    pthread_mutex_unlock(lock)
-                    return
-                }
+            if wait.shouldSleep(after: ThreadPool.waitSpinSeconds) {
+                SpinWait.sleep(
+                    lock: lock, condition: released, register: { sleepers.add(1, ordering: .sequentiallyConsistent) },
+                    unregister: { sleepers.subtract(1, ordering: .sequentiallyConsistent) },
+                    while: { generation.load(ordering: .sequentiallyConsistent) == current })
+                return
             }
         }
+    }
+}
+
+/// Spin first, then sleep: the waiting policy of every thread in the pool.
+///
+/// `shouldSleep` is called once per spin. It yields the CPU every 64 spins (if the scheduler put
+/// two of our threads on one CPU, the other gets to run instead of waiting for a time slice) and
+/// reports, from the monotonic clock checked every 256 spins, when the thread has spun long
+/// enough to sleep instead. `sleep` then blocks on a condition variable: the waiter registers
+/// itself under the lock before re-checking its condition, and the thread that changes the
+/// condition looks for registered sleepers after changing it (both with sequentially consistent
+/// atomics), so a wake-up is never lost.
+struct SpinWait {
+    private var spins = 0
+    private var start = 0.0
+
+    @inline(__always)
+    mutating func shouldSleep(after seconds: Double) -> Bool {
+        spins += 1
+        if spins & 63 == 0 { sched_yield() }
+        guard spins & 255 == 0 else { return false }
+        let now = ThreadPool.monotonicSeconds()
+        if start == 0 { start = now }
+        return now - start > seconds
+    }
+
+    static func sleep(
+        lock: UnsafeMutablePointer<pthread_mutex_t>, condition: UnsafeMutablePointer<pthread_cond_t>, register: () -> Void,
+        unregister: () -> Void, while waiting: () -> Bool
+    ) {
+        pthread_mutex_lock(lock)
+        register()
+        while waiting() { pthread_cond_wait(condition, lock) }
+        unregister()
+        pthread_mutex_unlock(lock)
     }
 }
