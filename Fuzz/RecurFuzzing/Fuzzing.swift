@@ -146,12 +146,37 @@ public final class FuzzHarness {
             for (name, content) in checkpointFiles[target] ?? [:] {
                 try AtomicFile.write(name == file ? bytes : content, to: path + "/" + name)
             }
+            // Load, then resume for one more step or epoch as `--resume` does, so that every
+            // field the trainer uses is exercised too.
+            let out = path + "-resumed"
+            removeTree(out)
             if target == .charlmCheckpoint {
                 let loaded = try CharLMStore.load(directory: path)
                 _ = loaded.model.evaluate(ids: [1, 2, 1, 2])
+                guard let resume = loaded.resume else { return }
+                var config = loaded.config.training
+                config.steps = resume.progress.step + 1
+                let corpus = CharCorpus(
+                    text: charLMText, unit: loaded.config.unit, validationFraction: config.validationFraction,
+                    vocabulary: loaded.config.vocabulary)
+                loaded.model.train()
+                let trainer = try CharLMTrainer(
+                    model: loaded.model, corpus: corpus, config: config, unit: loaded.config.unit, outputDirectory: out,
+                    dataPath: "fuzz", resume: resume)
+                _ = try trainer.run()
             } else {
                 let loaded = try Seq2SeqStore.load(directory: path)
-                _ = loaded.model.parameterCount
+                guard let resume = loaded.resume else { return }
+                var config = loaded.config.training
+                config.epochs = resume.progress.epoch + 1
+                let corpus = try ParallelCorpus.load(path: seq2seqPairs, tokenizer: loaded.config.tokenizer, maxLength: config.maxLength)
+                let data = Seq2SeqData(
+                    corpus: corpus, config: config, vocabularies: (loaded.config.sourceVocabulary, loaded.config.targetVocabulary))
+                loaded.model.train()
+                let trainer = try Seq2SeqTrainer(
+                    model: loaded.model, data: data, config: config, outputDirectory: out, dataPath: seq2seqPairs,
+                    dataPairs: corpus.pairs.count, resume: resume)
+                _ = try trainer.run()
             }
         default:
             try AtomicFile.write(bytes, to: path)
@@ -175,6 +200,8 @@ public final class FuzzHarness {
     }
 
     private var analogyVectors = KeyedVectors(words: ["a"], vectors: Tensor.zeros([1, 1]))
+    private var charLMText: [UInt8] = []
+    private var seq2seqPairs: String { workDirectory + "/seed-pairs.tsv" }
 
     private func makeSeeds() throws {
         let text = "The cat sees the dog.\r\nA dog sees the cat!\nÜber café — 猫が好き。\n"
@@ -205,6 +232,7 @@ public final class FuzzHarness {
 
     private func makeCharLMSeed(text: String) throws {
         let corpusText = Array(String(repeating: text, count: 20).utf8)
+        charLMText = corpusText
         let corpus = CharCorpus(text: corpusText, unit: .grapheme, validationFraction: 0.1)
         let architecture = CharLMArchitecture(
             cell: .lstm, vocabularySize: corpus.vocabulary.count, embeddingSize: 4, hiddenSize: 6, layers: 1, dropout: 0)

@@ -144,6 +144,7 @@ struct HostileInputCLITests {
             ("\"hiddenSize\" : 16", "\"hiddenSize\" : -3", "hiddenSize"), ("\"dropout\" : 0", "\"dropout\" : 2", "dropout"),
             ("\"batchSize\" : 4", "\"batchSize\" : 0", "batchSize"), ("\"position\" : ", "\"position\" : -1000", "position"),
             ("\"validationFraction\" : 0.1", "\"validationFraction\" : 2", "validationFraction"),
+            ("\"optimizerStep\" : 4", "\"optimizerStep\" : 9223372036854775807", "optimizerStep"),
         ] {
             let dir = try edited(from, to)
             let r = try Recur.run(["charlm", "sample", "--model", dir, "--length", "5"])

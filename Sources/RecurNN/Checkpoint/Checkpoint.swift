@@ -156,8 +156,10 @@ public enum CheckpointDirectory {
         for name in [sidecar.modelFile] + (sidecar.optimizerFile.map { [$0] } ?? []) where !SafeRead.isPlainFileName(name) {
             throw CheckpointError.invalidField(path: path, field: "modelFile/optimizerFile", reason: "must name a file inside the checkpoint directory")
         }
-        guard sidecar.step >= 0, sidecar.optimizerStep.map({ $0 >= 0 }) ?? true else {
-            throw CheckpointError.invalidField(path: path, field: "step", reason: "must not be negative")
+        // Step counters are bounded far below Int.max, so that counting on cannot overflow.
+        let steps = 0...(1 << 48)
+        guard steps.contains(sidecar.step), sidecar.optimizerStep.map(steps.contains) ?? true else {
+            throw CheckpointError.invalidField(path: path, field: "step/optimizerStep", reason: "must be between 0 and 2^48")
         }
         return sidecar
     }
