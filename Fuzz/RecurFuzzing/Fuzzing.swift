@@ -84,6 +84,55 @@ public struct Mutator {
         return bytes
     }
 
+    /// Replaces one value of a JSON document (any field, at any depth) with an extreme one:
+    /// numbers at the edges of `Int`, huge and negative values, wrong types, empty arrays. Byte
+    /// mutations rarely keep JSON valid; this reaches every field's validation.
+    public mutating func mutateJSON(_ bytes: [UInt8]) -> [UInt8] {
+        guard let document = try? JSONNode.parse(ArraySlice(bytes)) else { return mutate(bytes) }
+        // Targets are object members (the fields), so that long arrays (a vocabulary's symbols)
+        // do not drown the scalar fields.
+        var members = 0
+        func count(_ node: JSONNode) {
+            switch node {
+            case .object(let o):
+                members += o.count
+                o.values.forEach(count)
+            case .array(let a): a.prefix(4).forEach(count)
+            default: break
+            }
+        }
+        count(document)
+        var target = below(max(members, 1))
+        // Whole numbers beyond Double's exact range go in as text (sentinels swapped after).
+        let replacements: [JSONNode] = [
+            .number(-1), .number(0), .number(1), .string("__INT_MAX__"), .string("__INT_MIN__"), .number(1e300), .number(-1e300),
+            .number(0.5), .number(4_294_967_296), .string("x"), .string("../../etc/passwd"), .array([]), .object([:]), .null,
+            .bool(true), .array([.number(-1)]),
+        ]
+        let replacement = replacements[below(replacements.count)]
+        func replace(_ node: JSONNode) -> JSONNode {
+            switch node {
+            case .object(let o):
+                var out: [String: JSONNode] = [:]
+                for (key, value) in o.sorted(by: { $0.key < $1.key }) {
+                    if target == 0 {
+                        out[key] = replacement
+                    } else {
+                        out[key] = replace(value)
+                    }
+                    target -= 1
+                }
+                return .object(out)
+            case .array(let a): return .array(a.prefix(4).map(replace) + a.dropFirst(4))
+            default: return node
+            }
+        }
+        let text = replace(document).jsonText
+            .replacingOccurrences("\"__INT_MAX__\"", with: "9223372036854775807")
+            .replacingOccurrences("\"__INT_MIN__\"", with: "-9223372036854775808")
+        return Array(text.utf8)
+    }
+
     /// Replaces a run of ASCII digits (a count, a size, an offset) with an extreme number.
     mutating func replaceNumber(_ bytes: [UInt8]) -> [UInt8] {
         let digits = bytes.indices.filter { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 && ($0 == 0 || !(bytes[$0 - 1] >= 0x30 && bytes[$0 - 1] <= 0x39)) }
@@ -128,7 +177,9 @@ public final class FuzzHarness {
         var i = 0
         while i < iterations + targetSeeds.count && FuzzHarness.now() < deadline {
             let (name, original) = targetSeeds[i % targetSeeds.count]
-            let input = i < targetSeeds.count ? original : mutator.mutate(original)
+            let input =
+                i < targetSeeds.count
+                ? original : name.hasSuffix(".json") && i % 2 == 0 ? mutator.mutateJSON(original) : mutator.mutate(original)
             i += 1
             report.inputs += 1
             if (try? feed(target, file: name, bytes: input)) != nil { report.accepted += 1 } else { report.rejected += 1 }
@@ -300,5 +351,34 @@ func removeTree(_ path: String) {
         rmdir(path)
     } else {
         unlink(path)
+    }
+}
+
+extension JSONNode {
+    /// Compact JSON text (numbers that are whole print without a fraction).
+    var jsonText: String {
+        switch self {
+        case .object(let o):
+            return "{" + o.keys.sorted().map { JSONText.quoted($0) + ":" + o[$0]!.jsonText }.joined(separator: ",") + "}"
+        case .array(let a): return "[" + a.map(\.jsonText).joined(separator: ",") + "]"
+        case .string(let s): return JSONText.quoted(s)
+        case .number(let d):
+            if d == d.rounded(), abs(d) < 9.3e18, let i = Int(exactly: d) { return String(i) }
+            return "\(d)"
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(_ target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            out += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
     }
 }
