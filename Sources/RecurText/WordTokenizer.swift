@@ -1,3 +1,5 @@
+import RecurTensor
+
 /// How running text becomes words.
 public enum Tokenization: String, Sendable, Codable, CaseIterable {
     /// Split on whitespace only (text8-style corpora, the C tool's behaviour).
@@ -117,7 +119,17 @@ public struct TokenStream {
     /// Opens `path` for the byte range `range`; a shard starts at the first token boundary at or
     /// after `range.lowerBound` and ends with the token that contains `range.upperBound - 1`.
     public init(path: String, range: Range<Int>, tokenizer: WordTokenizer, chunkSize: Int = 1 << 20) throws(TextError) {
-        guard let f = fopen(path, "rb") else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        // Opened through SafeRead: a FIFO or device swapped in after the size check is refused.
+        let descriptor: Int32
+        do {
+            descriptor = try SafeRead.open(path).descriptor
+        } catch {
+            throw .unreadable(path: path, reason: error.description)
+        }
+        guard let f = fdopen(descriptor, "rb") else {
+            Glibc.close(descriptor)
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
         file = f
         self.path = path
         end = range.upperBound
