@@ -213,4 +213,15 @@ struct HostileInputCLITests {
         expectCleanFailure(try Recur.run(["word2vec", "plot", "--vectors", vectors, "a", "b", "--out", vectors]), "--vectors input")
         expectCleanFailure(try Recur.run(["word2vec", "convert", "--vectors", vectors, "--out", vectors]), "--vectors input")
     }
+
+    @Test("--json after --resume reports the run's configuration, not the flags' defaults")
+    func resumedSummary() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let out = temporaryPath("summary")
+        #expect(try Self.train(data, out, ["--seed", "5"]).status == 0)
+        let resumed = try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "6", "--quiet", "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let summary = resumed.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(summary.contains("\"batch\":4") && summary.contains("\"seq\":8") && summary.contains("\"seed\":5"), "\(summary)")
+    }
 }

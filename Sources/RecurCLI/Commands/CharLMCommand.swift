@@ -212,13 +212,13 @@ struct CharLMTrain: ParsableCommand {
         if plot { try writePlot(out) }
         if summary.interrupted {
             console.log("interrupted at step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)")
-            if json { printSummary(summary, architecture: architecture, threads: runtime.threadCount) }
+            if json { printSummary(summary, architecture: architecture, config: config, threads: runtime.threadCount) }
             throw ExitCode(130)
         }
         console.log(
             "done: \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.symbolsPerSecond)) chars/s, validation bpc \(summary.validationBPC.map { Console.fixed($0, 4) } ?? "n/a"); model in \(out)"
         )
-        if json { printSummary(summary, architecture: architecture, threads: runtime.threadCount) }
+        if json { printSummary(summary, architecture: architecture, config: config, threads: runtime.threadCount) }
     }
 
     /// The architecture from the flags, or the checkpoint's when resuming (flags that contradict
@@ -263,12 +263,14 @@ struct CharLMTrain: ParsableCommand {
         }
     }
 
-    func printSummary(_ s: CharLMSummary, architecture: CharLMArchitecture, threads: Int) {
+    /// The run's summary; sizes and seed come from the run's configuration (the checkpoint's
+    /// after --resume), not from the flags' defaults.
+    func printSummary(_ s: CharLMSummary, architecture: CharLMArchitecture, config: CharLMTrainingConfig, threads: Int) {
         let line: JSONValue = .object([
             ("bench", "charlm"), ("impl", .string("recur-\(Recur.version)")), ("cell", .string(architecture.cell.rawValue)),
             ("embed", .int(architecture.embeddingSize)), ("hidden", .int(architecture.hiddenSize)),
-            ("layers", .int(architecture.layers)), ("batch", .int(batch)), ("seq", .int(seq)),
-            ("steps", .int(s.steps)), ("threads", .int(threads)), ("seed", .int(Int(seed))),
+            ("layers", .int(architecture.layers)), ("batch", .int(config.batchSize)), ("seq", .int(config.sequenceLength)),
+            ("steps", .int(s.steps)), ("threads", .int(threads)), ("seed", .int(Int(config.seed))),
             ("seconds", .rounded(s.seconds, 2)), ("chars_per_s", .rounded(s.symbolsPerSecond, 1)),
             ("train_loss", .rounded(s.trainLoss, 4)), ("val_bpc", s.validationBPC.map { .rounded($0, 4) } ?? .null),
             ("best_val_bpc", s.bestValidationBPC.map { .rounded($0, 4) } ?? .null), ("clipped_steps", .int(s.clippedSteps)),

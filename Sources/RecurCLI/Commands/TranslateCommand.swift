@@ -285,7 +285,7 @@ struct TranslateTrain: ParsableCommand {
         if plot { try writePlot() }
         if summary.interrupted {
             console.log("interrupted at epoch \(summary.epochs + 1), step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)")
-            if json { printSummary(summary, data: data, test: nil) }
+            if json { printSummary(summary, model: model.architecture, config: config, data: data, test: nil) }
             throw ExitCode(130)
         }
         var test: TranslationScores?
@@ -299,7 +299,7 @@ struct TranslateTrain: ParsableCommand {
         console.log(
             "done: \(summary.epochs) epochs, \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.pairsPerSecond)) pairs/s, validation BLEU \(summary.validationBLEU.map { Console.fixed($0, 2) } ?? "n/a") (best \(summary.bestValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a")); model in \(out)"
         )
-        if json { printSummary(summary, data: data, test: test) }
+        if json { printSummary(summary, model: model.architecture, config: config, data: data, test: test) }
     }
 
     func checkArchitecture(_ stored: Seq2SeqArchitecture) throws {
@@ -372,12 +372,17 @@ struct TranslateTrain: ParsableCommand {
         }
     }
 
-    func printSummary(_ s: Seq2SeqSummary, data: Seq2SeqData, test: TranslationScores?) {
+    /// The run's summary; architecture, batch and seed come from the model and configuration
+    /// (the checkpoint's after --resume), not from the flags' defaults.
+    func printSummary(
+        _ s: Seq2SeqSummary, model a: Seq2SeqArchitecture, config: Seq2SeqTrainingConfig, data: Seq2SeqData, test: TranslationScores?
+    ) {
         let line: JSONValue = .object([
-            ("bench", "seq2seq"), ("impl", .string("recur-\(Recur.version)")), ("cell", .string(cell.rawValue)),
-            ("hidden", .int(hidden)), ("embed", .int(embed)), ("attention", .string(attention.rawValue)), ("batch", .int(batch)),
+            ("bench", "seq2seq"), ("impl", .string("recur-\(Recur.version)")), ("cell", .string(a.cell.rawValue)),
+            ("hidden", .int(a.hiddenSize)), ("embed", .int(a.embeddingSize)), ("attention", .string(a.attention.rawValue)),
+            ("batch", .int(config.batchSize)),
             ("train_pairs", .int(data.train.count)), ("epochs", .int(s.epochs)), ("steps", .int(s.steps)),
-            ("threads", .int(runtime.threadCount)), ("seed", .int(Int(seed))), ("seconds", .rounded(s.seconds, 2)),
+            ("threads", .int(runtime.threadCount)), ("seed", .int(Int(config.seed))), ("seconds", .rounded(s.seconds, 2)),
             ("pairs_per_s", .rounded(s.pairsPerSecond, 1)), ("train_loss", .rounded(s.trainLoss, 4)),
             ("valid_bleu", s.validationBLEU.map { .rounded($0, 2) } ?? .null),
             ("best_valid_bleu", s.bestValidationBLEU.map { .rounded($0, 2) } ?? .null),

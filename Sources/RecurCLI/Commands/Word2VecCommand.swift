@@ -3,6 +3,7 @@ import RecurReport
 import RecurTensor
 import RecurText
 import RecurWord2Vec
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -27,8 +28,11 @@ struct W2VTrain: ParsableCommand {
         abstract: "Train word vectors on a text corpus (the original word2vec tool's algorithm).",
         discussion: """
             The corpus is streamed from disk (one shard per thread, every epoch); only the vocabulary
-            and the vectors are held in memory. Flags and defaults follow the C tool:
-            -size → --dim, -iter → --epochs, -alpha → --lr, -cbow 1 → --cbow, -hs 1 → --hs.
+            and the vectors are held in memory. Flags follow the C tool (-size → --dim, -iter →
+            --epochs, -alpha → --lr, -cbow 1 → --cbow, -hs 1 → --hs) and so do the defaults, except
+            that the default model is skip-gram (the C tool's is CBOW; pass --cbow for it).
+            With more than one thread the threads update shared vectors without locks (Hogwild, as
+            the C tool and gensim), so runs differ slightly; --threads 1 is bit-reproducible.
             """
     )
 
@@ -112,13 +116,15 @@ struct W2VTrain: ParsableCommand {
         console.log(
             "\(v.count) words (min count \(minCount)) from \(v.corpusWords) corpus words; \(cbow ? "CBOW" : "skip-gram"), \(hs ? "hierarchical softmax" : "negative \(negative)"), dim \(dim), \(epochs) epochs, \(runtime.threadCount) threads"
         )
-        let isTerminal = console.isTerminal && !quiet
+        // Redrawn in place on a terminal, a plain line every 10 s otherwise (the callback comes
+        // from the training threads, hence the lock).
+        let progress = Mutex(console)
         let result = try trainer.train { p in
             let line =
                 "epoch \(p.epoch + 1) | \(Console.fixed(100 * Double(p.wordsProcessed) / Double(max(p.totalWords, 1)), 1))% | lr \(Console.fixed(Double(p.learningRate), 5)) | \(Console.compact(p.wordsPerSecond)) words/s | ETA \(Console.duration(Double(p.totalWords - p.wordsProcessed) / max(p.wordsPerSecond, 1)))"
-            if isTerminal { Output.error("\r\u{1B}[K" + line) }
+            progress.withLock { $0.progress(line) }
         }
-        if isTerminal { Output.error("\n") }
+        progress.withLock { $0.finishProgress() }
         for (e, loss) in result.epochLosses.enumerated() {
             console.log("epoch \(e + 1): mean loss \(Console.fixed(loss, 4)) per prediction")
         }
