@@ -59,6 +59,15 @@ public final class CharLMSampler {
         }
         context = ids
         var pending = ids
+        if model.recurrent != nil {
+            // A long prime is fed in chunks with the state carried over: the same result, with
+            // activation memory bounded by the chunk instead of growing with the prime.
+            let chunk = 4096
+            while pending.count > chunk {
+                _ = model.nextLogits(context: Array(pending.prefix(chunk)), state: &state)
+                pending.removeFirst(chunk)
+            }
+        }
         for _ in 0..<length {
             let logits = model.nextLogits(context: model.recurrent != nil ? pending : context, state: &state)
             let next = CharLMSampler.choose(logits, options: options, excluding: CharVocabulary.unknownID, rng: &rng)
