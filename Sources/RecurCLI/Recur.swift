@@ -20,4 +20,15 @@ struct Recur: ParsableCommand {
         version: version,
         subcommands: [CharLMCommand.self, Word2VecCommand.self, TranslateCommand.self, CorpusCommand.self, BenchCommand.self]
     )
+
+    /// Answers other tools' flag spellings (char-rnn's `--rnn_size`, word2vec's `-size`) with
+    /// Recur's name, then runs the command as ArgumentParser does.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let hint = ForeignSpellings.hint(for: arguments) {
+            Output.error("Error: \(hint)\n")
+            Self.exit(withError: ExitCode(64))
+        }
+        Self.main(arguments)
+    }
 }

@@ -67,7 +67,10 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "constant, step, exponential, cosine or plateau.") var lrSchedule: CharLMSchedule = .constant
     @Option(help: "Linear learning-rate warm-up steps.") var warmup: Int = 0
     @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 5
-    @Option(help: "Fraction of the text (at the end) kept for validation.") var valFraction: Double = 0.1
+    @Option(
+        name: [.customLong("val-fraction"), .customLong("valid-fraction")],
+        help: "Fraction of the text (at the end) kept for validation (also --valid-fraction, as in translate).")
+    var valFraction: Double = 0.1
     @Option(help: "Validate every N steps (0: only at the end).") var evalEvery: Int = 500
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery: Int = 500
     @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50

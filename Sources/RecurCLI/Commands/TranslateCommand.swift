@@ -120,8 +120,14 @@ struct TranslateTrain: ParsableCommand {
     @Option(help: "Keep pairs whose sides have at most this many tokens.") var maxLength: Int = 50
     @Option(help: "Longest input `translate run` will accept, in tokens.") var maxInputLength: Int = 200
     @Option(help: "Words seen fewer times become <unk>.") var minCount: Int = 1
-    @Option(help: "unicode (lower-case, split punctuation) or whitespace.") var tokenizer: Tokenization = .unicode
-    @Option(help: "Fraction of pairs held out for validation.") var validFraction: Double = 0.05
+    @Option(
+        name: [.customLong("tokenizer"), .customLong("tokenize")],
+        help: "unicode (lower-case, split punctuation) or whitespace (also --tokenize, as in word2vec).")
+    var tokenizer: Tokenization = .unicode
+    @Option(
+        name: [.customLong("valid-fraction"), .customLong("val-fraction")],
+        help: "Fraction of pairs held out for validation (also --val-fraction, as in charlm).")
+    var validFraction: Double = 0.05
     @Option(help: "Fraction of pairs held out for testing.") var testFraction: Double = 0
     @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 1
     @Option(help: "Initialize source embeddings from word vectors (recur word2vec export, text or binary).") var sourceVectors: String?
@@ -175,7 +181,10 @@ struct TranslateTrain: ParsableCommand {
                 (batch != stored.batchSize, "--batch"), (lr != stored.learningRate, "--lr"), (seed != stored.seed, "--seed"),
                 (maxLength != stored.maxLength, "--max-length"), (tokenizer != stored.tokenization, "--tokenizer"),
                 (validFraction != stored.validationFraction, "--valid-fraction"), (testFraction != stored.testFraction, "--test-fraction"),
-            ].filter { $0.0 && given.contains($0.1) }.map(\.1)
+            ].filter { changed, flag in
+                let aliases = [flag] + (flag == "--tokenizer" ? ["--tokenize"] : flag == "--valid-fraction" ? ["--val-fraction"] : [])
+                return changed && given.contains { argument in aliases.contains { argument == $0 || argument.hasPrefix($0 + "=") } }
+            }.map(\.1)
             if !changed.isEmpty {
                 throw CLIError("--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)")
             }

@@ -52,7 +52,10 @@ struct W2VTrain: ParsableCommand {
     @Option(help: "Passes over the corpus.") var epochs: Int = 5
     @Option(help: "Starting learning rate (default 0.025, CBOW 0.05).") var lr: Float?
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "whitespace, or unicode: lower-case and split punctuation.") var tokenize: Tokenization = .whitespace
+    @Option(
+        name: [.customLong("tokenize"), .customLong("tokenizer")],
+        help: "whitespace, or unicode: lower-case and split punctuation (also --tokenizer, as in translate).")
+    var tokenize: Tokenization = .whitespace
     @Option(help: "Write the vocabulary (`word count` lines) here.") var saveVocab: String?
     @Option(help: "Use this vocabulary file instead of counting the corpus.") var readVocab: String?
     @Flag(help: "Print a one-line JSON summary last.") var json = false
