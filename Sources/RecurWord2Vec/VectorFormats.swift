@@ -26,14 +26,17 @@ extension KeyedVectors {
     /// directory (created); for `npy`, the vocabulary goes next to it as `<path>.vocab.txt`.
     /// - Returns: the files written.
     @discardableResult
-    public func write(to path: String, format: VectorFormat) throws -> [String] {
+    ///
+    /// - Parameter replacing: false never replaces an existing file, even one that appears
+    ///   while the vectors are written (`AtomicFile.write(to:replacing:producing:)`).
+    public func write(to path: String, format: VectorFormat, replacing: Bool = true) throws -> [String] {
         do {
             switch format {
             case .text:
-                try AtomicFile.write(to: path) { sink throws(FileWriteError) in try writeText(&sink) }
+                try AtomicFile.write(to: path, replacing: replacing) { sink throws(FileWriteError) in try writeText(&sink) }
                 return [path]
             case .binary:
-                try AtomicFile.write(to: path) { sink throws(FileWriteError) in try writeBinary(&sink) }
+                try AtomicFile.write(to: path, replacing: replacing) { sink throws(FileWriteError) in try writeBinary(&sink) }
                 return [path]
             case .tsv:
                 try AtomicFile.createDirectory(path)
@@ -44,12 +47,12 @@ extension KeyedVectors {
                         rows += (0..<d).map { "\(p[r * d + $0])" }.joined(separator: "\t") + "\n"
                     }
                 }
-                try AtomicFile.write(rows, to: path + "/vectors.tsv")
-                try AtomicFile.write(words.joined(separator: "\n") + "\n", to: path + "/metadata.tsv")
+                try AtomicFile.write(Array(rows.utf8), to: path + "/vectors.tsv", replacing: replacing)
+                try AtomicFile.write(Array((words.joined(separator: "\n") + "\n").utf8), to: path + "/metadata.tsv", replacing: replacing)
                 return [path + "/vectors.tsv", path + "/metadata.tsv"]
             case .npy:
-                try AtomicFile.write(npyBytes(), to: path)
-                try AtomicFile.write(words.joined(separator: "\n") + "\n", to: path + ".vocab.txt")
+                try AtomicFile.write(npyBytes(), to: path, replacing: replacing)
+                try AtomicFile.write(Array((words.joined(separator: "\n") + "\n").utf8), to: path + ".vocab.txt", replacing: replacing)
                 return [path, path + ".vocab.txt"]
             }
         } catch {

@@ -74,6 +74,12 @@ struct LoaderRegressionTests {
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
         #expect(try String(contentsOfFile: directory + "/out.txt", encoding: .utf8) == "new")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.txt"])
+        // No-clobber publishing: an existing file (another run's output) is never replaced.
+        #expect(throws: FileWriteError.self) { try AtomicFile.write(Array("mine".utf8), to: directory + "/out.txt", replacing: false) }
+        #expect(try String(contentsOfFile: directory + "/out.txt", encoding: .utf8) == "new")
+        try AtomicFile.write(Array("fresh".utf8), to: directory + "/other.txt", replacing: false)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["other.txt", "out.txt"])
+        try FileManager.default.removeItem(atPath: directory + "/other.txt")
         #expect(mkfifo(directory + "/fifo", 0o600) == 0)
         #expect(throws: FileReadError.notRegular(path: directory + "/fifo", kind: "FIFO (named pipe)")) {
             try SafeRead.readAll(directory + "/fifo")

@@ -131,7 +131,8 @@ struct W2VTrain: ParsableCommand {
         for (e, loss) in result.epochLosses.enumerated() {
             console.log("epoch \(e + 1): mean loss \(Console.fixed(loss, 4)) per prediction")
         }
-        let files = try result.vectors.write(to: out, format: format)
+        // Without --force an output that appeared during training (another run) is kept.
+        let files = try result.vectors.write(to: out, format: format, replacing: force)
         console.log(
             "done: \(Console.compact(result.wordsPerSecond)) words/s, \(Console.duration(result.seconds)); vectors in \(files.joined(separator: ", "))")
         if json {

@@ -36,8 +36,8 @@ public enum AtomicFile {
     /// `path` itself, never its target. A crash, a full disk or Ctrl-C during the write leaves
     /// the previous file (if any) intact; the temporary file is removed on every error path,
     /// and `removeStaleTemporaries` clears those a `kill -9` left.
-    public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
-        try write(to: path) { sink throws(FileWriteError) in try sink.write(bytes) }
+    public static func write(_ bytes: [UInt8], to path: String, replacing: Bool = true) throws(FileWriteError) {
+        try write(to: path, replacing: replacing) { sink throws(FileWriteError) in try sink.write(bytes) }
     }
 
     /// Where `write(to:producing:)` sends bytes: buffered writes to the temporary file.
@@ -73,7 +73,13 @@ public enum AtomicFile {
     /// Writes a file atomically from a producer that streams its bytes into a `Sink`, so that
     /// a large file (a vocabulary's vectors as text) never has to exist whole in memory. Same
     /// guarantees as `write(_:to:)`.
-    public static func write(to path: String, producing produce: (inout Sink) throws(FileWriteError) -> Void) throws(FileWriteError) {
+    ///
+    /// - Parameter replacing: false publishes with `link(2)` instead of `rename(2)`, which fails
+    ///   when `path` exists: a file that appeared meanwhile (another run writing the same
+    ///   output) is never replaced, and this write reports "already exists" instead.
+    public static func write(
+        to path: String, replacing: Bool = true, producing produce: (inout Sink) throws(FileWriteError) -> Void
+    ) throws(FileWriteError) {
         let (directory, name) = split(path)
         var descriptor: Int32 = -1
         var temporary = ""
@@ -102,7 +108,14 @@ public enum AtomicFile {
             throw fail(reason)
         }
         guard close(descriptor) == 0 else { throw fail(lastError()) }
-        guard rename(temporary, path) == 0 else { throw fail(lastError()) }
+        if replacing {
+            guard rename(temporary, path) == 0 else { throw fail(lastError()) }
+        } else {
+            guard link(temporary, path) == 0 else {
+                throw fail(errno == EEXIST ? "it already exists (written by another process meanwhile?); nothing replaced" : lastError())
+            }
+            unlink(temporary)
+        }
         syncDirectory(directory)
     }
 
