@@ -78,6 +78,9 @@ public struct CharLMTrainingConfig: Codable, Equatable, Sendable {
     public var checkpointEvery: Int = 500
     public var logEvery: Int = 50
     public var seed: UInt64 = 1
+    /// How many model checkpoints (`model-<step>.safetensors`) the run directory keeps, newest
+    /// first (nil: 1). Optional so that checkpoints written before it existed still load.
+    public var keepCheckpoints: Int?
 
     public init() {}
 }
@@ -169,6 +172,7 @@ extension CharLMCheckpointConfig {
         try check.inRange(t.evaluateEvery, 0...(1 << 48), "training.evaluateEvery")
         try check.inRange(t.checkpointEvery, 0...(1 << 48), "training.checkpointEvery")
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
+        if let keep = t.keepCheckpoints { try check.inRange(keep, 1...100_000, "training.keepCheckpoints") }
 
         let p = progress
         try check.inRange(p.step, 0...(1 << 48), "progress.step")

@@ -329,7 +329,9 @@ public final class CharLMTrainer {
             }
             training = t
         }
-        try CheckpointDirectory.save(directory: directory, model: model.stateDictionary(), training: training, sidecar: sidecar)
+        try CheckpointDirectory.save(
+            directory: directory, model: model.stateDictionary(), training: training, sidecar: sidecar,
+            keepModels: includeTraining ? config.keepCheckpoints ?? 1 : 1)
     }
 
     static func now() -> Double {
@@ -363,9 +365,20 @@ public enum CharLMStore {
         public var resume: CharLMResumeState?
     }
 
-    /// Loads and validates the checkpoint in `directory`.
-    public static func load(directory: String) throws -> Loaded {
-        let (sidecar, tensors, optimizer, training) = try CheckpointDirectory.load(CharLMCheckpointConfig.self, directory: directory)
+    /// Loads and validates the checkpoint in `directory`, or, when `directory` names a
+    /// `model-<step>.safetensors` file of a run directory (kept with `--keep`), that model with
+    /// the directory's configuration (no training state then).
+    public static func load(directory path: String) throws -> Loaded {
+        var directory = path
+        var modelFile: String?
+        if path.hasSuffix(".safetensors"), (try? SafeRead.regularFileSize(path)) != nil {
+            let slash = path.lastIndex(of: "/")
+            directory = slash.map { String(path[..<$0]) } ?? "."
+            if directory.isEmpty { directory = "/" }
+            modelFile = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        }
+        let (sidecar, tensors, optimizer, training) = try CheckpointDirectory.load(
+            CharLMCheckpointConfig.self, directory: directory, modelFile: modelFile)
         guard sidecar.kind == CharLMCheckpoint.kind else {
             throw CheckpointError.mismatch(what: "kind", expected: CharLMCheckpoint.kind, found: sidecar.kind)
         }

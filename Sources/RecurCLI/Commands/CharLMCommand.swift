@@ -73,6 +73,8 @@ struct CharLMTrain: ParsableCommand {
     var valFraction: Double = 0.1
     @Option(help: "Validate every N steps (0: only at the end).") var evalEvery: Int = 500
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery: Int = 500
+    @Option(help: "Keep the newest N model checkpoints (model-<step>.safetensors; sample any with --model FILE).")
+    var keep: Int?
     @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50
     @Option(help: "What one symbol is: grapheme, codepoint or byte.") var unit: TextUnit = .grapheme
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
@@ -104,6 +106,7 @@ struct CharLMTrain: ParsableCommand {
         if !(weightDecay >= 0) { throw CLIError("--weight-decay must not be negative, got \(weightDecay)") }
         if !(valFraction >= 0 && valFraction < 1) { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
         if !(weightDecay <= 1e6) { throw CLIError("--weight-decay must be a number up to 1e6, got \(weightDecay)") }
+        if let keep, keep < 1 || keep > 100_000 { throw CLIError("--keep must be between 1 and 100000, got \(keep)") }
         if [warmup, evalEvery, checkpointEvery, logEvery].contains(where: { $0 > 1 << 48 }) {
             throw CLIError("--warmup, --eval-every, --checkpoint-every and --log-every must be at most 2^48")
         }
@@ -168,6 +171,7 @@ struct CharLMTrain: ParsableCommand {
         }
         config.evaluateEvery = evalEvery
         config.checkpointEvery = checkpointEvery
+        if let keep { config.keepCheckpoints = keep }
         config.logEvery = logEvery
         let windows =
             architecture.cell == .tcn
@@ -287,7 +291,8 @@ struct CharLMSample: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample", abstract: "Generate text from a trained character language model.")
 
-    @Option(help: "Checkpoint directory (a training --out, or its best/ copy).") var model: String
+    @Option(help: "Checkpoint directory (a training --out, or its best/ copy), or one model-<step>.safetensors kept with --keep.")
+    var model: String
     @Option(help: "Symbols to generate.") var length: Int = 1000
     @Option(help: "Softmax temperature (lower: more conservative).") var temperature: Float = 1
     @Option(help: "Sample among the k most likely symbols only (0: all).") var topK: Int = 0

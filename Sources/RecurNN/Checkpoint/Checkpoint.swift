@@ -83,9 +83,13 @@ public enum CheckpointDirectory {
 
     /// Saves the model tensors, the training state (optimizer slots, carried states; nil for a
     /// model-only checkpoint) and the sidecar into `directory` (created if needed).
+    ///
+    /// - Parameter keepModels: how many `model-<step>.safetensors` files to keep, newest first
+    ///   (char-rnn keeps every checkpoint so any can be sampled); only the newest training state
+    ///   is kept.
     public static func save<Config>(
         directory: String, model: [String: Tensor], training: [String: Tensor]?,
-        sidecar: CheckpointSidecar<Config>, metadata: [String: String] = [:]
+        sidecar: CheckpointSidecar<Config>, metadata: [String: String] = [:], keepModels: Int = 1
     ) throws {
         do {
             try AtomicFile.createDirectory(directory)
@@ -111,7 +115,7 @@ public enum CheckpointDirectory {
         } catch {
             throw CheckpointError.writeFailed(path: directory + "/" + sidecarName, reason: error.reason)
         }
-        removeStaleFiles(directory, keeping: [sidecar.modelFile, sidecar.optimizerFile].compactMap { $0 })
+        removeStaleFiles(directory, keeping: [sidecar.modelFile, sidecar.optimizerFile].compactMap { $0 }, keepModels: keepModels)
     }
 
     /// Saves model tensors and, when given, an optimizer's state (the common case).
@@ -166,10 +170,21 @@ public enum CheckpointDirectory {
 
     /// Reads the sidecar, the model tensors and the training state (optimizer state and any
     /// other training tensors).
-    public static func load<Config>(_ type: Config.Type, directory: String) throws -> (
+    ///
+    /// - Parameter modelFile: load this model file of the directory (an older checkpoint kept
+    ///   with `keepModels`) instead of the newest; the training state is then not loaded.
+    public static func load<Config>(_ type: Config.Type, directory: String, modelFile: String? = nil) throws -> (
         sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?, training: [String: Tensor]
     ) {
-        let sidecar = try readSidecar(type, directory: directory)
+        var sidecar = try readSidecar(type, directory: directory)
+        if let modelFile {
+            guard SafeRead.isPlainFileName(modelFile) else {
+                throw CheckpointError.unreadable(path: modelFile, reason: "not a file name inside the checkpoint directory")
+            }
+            sidecar.modelFile = modelFile
+            sidecar.optimizerFile = nil
+            sidecar.optimizerKind = nil
+        }
         let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile, followLinks: false).tensors
         var optimizer: OptimizerState?
         var training: [String: Tensor] = [:]
@@ -187,21 +202,19 @@ public enum CheckpointDirectory {
         return s.count >= 8 ? s : String(repeating: "0", count: 8 - s.count) + s
     }
 
-    /// Deletes `model-*`/`training-*` files other than `keeping` (best effort).
-    static func removeStaleFiles(_ directory: String, keeping: [String]) {
-        guard let dir = opendir(directory) else { return }
-        defer { closedir(dir) }
-        var stale: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if (name.hasPrefix("model-") || name.hasPrefix("training-")) && name.hasSuffix(".safetensors")
-                && !keeping.contains(name)
-            {
-                stale.append(name)
-            }
+    /// The step in a `model-<step>.safetensors` / `training-<step>.safetensors` name.
+    static func step(ofFile name: String) -> Int? {
+        guard name.hasSuffix(".safetensors"), let dash = name.firstIndex(of: "-") else { return nil }
+        return Int(name[name.index(after: dash)..<name.index(name.endIndex, offsetBy: -12)])
+    }
+
+    /// Deletes `model-*`/`training-*` files other than `keeping` and the newest `keepModels`
+    /// model files (best effort).
+    static func removeStaleFiles(_ directory: String, keeping: [String], keepModels: Int = 1) {
+        let files = AtomicFile.entries(of: directory).filter {
+            ($0.hasPrefix("model-") || $0.hasPrefix("training-")) && step(ofFile: $0) != nil
         }
-        for name in stale { unlink(directory + "/" + name) }
+        let newestModels = files.filter { $0.hasPrefix("model-") }.sorted { step(ofFile: $0)! > step(ofFile: $1)! }.prefix(max(keepModels, 1))
+        for name in files where !keeping.contains(name) && !newestModels.contains(name) { unlink(directory + "/" + name) }
     }
 }
