@@ -128,8 +128,8 @@ public struct Mutator {
             }
         }
         let text = replace(document).jsonText
-            .replacingOccurrences("\"__INT_MAX__\"", with: "9223372036854775807")
-            .replacingOccurrences("\"__INT_MIN__\"", with: "-9223372036854775808")
+            .replacing("\"__INT_MAX__\"", with: "9223372036854775807")
+            .replacing("\"__INT_MIN__\"", with: "-9223372036854775808")
         return Array(text.utf8)
     }
 
@@ -170,12 +170,14 @@ public final class FuzzHarness {
     public func inputPath(_ target: FuzzTarget) -> String { workDirectory + "/input-" + target.rawValue }
 
     /// Runs `iterations` mutated inputs (and, first, every seed unchanged) through `target`.
-    public func run(_ target: FuzzTarget, iterations: Int, seed: UInt64, until deadline: Double = .infinity) -> FuzzReport {
+    public func run(
+        _ target: FuzzTarget, iterations: Int, seed: UInt64, until deadline: ContinuousClock.Instant? = nil
+    ) -> FuzzReport {
         var mutator = Mutator(seed: seed &+ UInt64(FuzzTarget.allCases.firstIndex(of: target)!))
         var report = FuzzReport(target: target)
         let targetSeeds = seeds[target] ?? []
         var i = 0
-        while i < iterations + targetSeeds.count && FuzzHarness.now() < deadline {
+        while i < iterations + targetSeeds.count && deadline.map({ ContinuousClock.now < $0 }) ?? true {
             let (name, original) = targetSeeds[i % targetSeeds.count]
             let input =
                 i < targetSeeds.count
@@ -335,11 +337,6 @@ public final class FuzzHarness {
         seeds[target] = files.keys.sorted().map { ($0, files[$0]!) }
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
 }
 
 /// Deletes a directory tree (best effort).
@@ -371,14 +368,3 @@ extension JSONNode {
     }
 }
 
-extension String {
-    fileprivate func replacingOccurrences(_ target: String, with replacement: String) -> String {
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            out += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
-    }
-}

@@ -36,9 +36,7 @@ let targets = only.map { [$0] } ?? FuzzTarget.allCases
 var total = 0
 for target in targets {
     print("fuzzing \(target.rawValue) for \(seconds / Double(targets.count)) s (input: \(harness.inputPath(target)))")
-    var clock = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &clock)
-    let deadline = Double(clock.tv_sec) + Double(clock.tv_nsec) * 1e-9 + seconds / Double(targets.count)
+    let deadline = ContinuousClock.now + .milliseconds(Int(1000 * seconds) / targets.count)
     let report = harness.run(target, iterations: Int.max / 2, seed: seed, until: deadline)
     total += report.inputs
     print(report)

@@ -175,16 +175,12 @@ extension CharLMCheckpointConfig {
         if let keep = t.keepCheckpoints { try check.inRange(keep, 1...100_000, "training.keepCheckpoints") }
 
         let p = progress
-        try check.inRange(p.step, 0...(1 << 48), "progress.step")
+        try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)
         try check.inRange(p.position, 0...(1 << 48), "progress.position")
         try check.inRange(p.epochs, 0...(1 << 48), "progress.epochs")
         try check.inRange(p.trainedSymbols, 0...(1 << 60), "progress.trainedSymbols")
-        try check.inRange(p.clippedSteps, 0...p.step, "progress.clippedSteps")
-        try check.finite(p.trainingSeconds, 0...1e12, "progress.trainingSeconds")
         if let best = p.bestStep { try check.inRange(best, 0...p.step, "progress.bestStep") }
-        for (value, field) in [(p.bestValidationBPC, "progress.bestValidationBPC"), (p.lastValidationBPC, "progress.lastValidationBPC")] {
-            if let value { try check.finite(value, 0...1e6, field) }
-        }
+        try check.finite([(p.bestValidationBPC, "progress.bestValidationBPC"), (p.lastValidationBPC, "progress.lastValidationBPC")], 0...1e6)
         let rate = p.schedule.rate(base: t.learningRate, step: p.step)
         try check.require(rate.isFinite && rate >= 0, "progress.schedule", "gives the learning rate \(rate)")
         try check.inRange(dataSymbols, 0...(1 << 48), "dataSymbols")

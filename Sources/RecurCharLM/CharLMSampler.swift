@@ -63,10 +63,11 @@ public final class CharLMSampler {
             // A long prime is fed in chunks with the state carried over: the same result, with
             // activation memory bounded by the chunk instead of growing with the prime.
             let chunk = 4096
-            while pending.count > chunk {
-                _ = model.nextLogits(context: Array(pending.prefix(chunk)), state: &state)
-                pending.removeFirst(chunk)
+            let fed = (pending.count - 1) / chunk * chunk  // the last chunk is fed by the loop below
+            for start in stride(from: 0, to: fed, by: chunk) {
+                _ = model.nextLogits(context: Array(pending[start..<(start + chunk)]), state: &state)
             }
+            pending.removeFirst(fed)
         }
         for _ in 0..<length {
             let logits = model.nextLogits(context: model.recurrent != nil ? pending : context, state: &state)

@@ -372,10 +372,7 @@ public enum CharLMStore {
         var directory = path
         var modelFile: String?
         if path.hasSuffix(".safetensors"), (try? SafeRead.regularFileSize(path)) != nil {
-            let slash = path.lastIndex(of: "/")
-            directory = slash.map { String(path[..<$0]) } ?? "."
-            if directory.isEmpty { directory = "/" }
-            modelFile = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            (directory, modelFile) = AtomicFile.split(path)
         }
         let (sidecar, tensors, optimizer, training) = try CheckpointDirectory.load(
             CharLMCheckpointConfig.self, directory: directory, modelFile: modelFile)

@@ -24,10 +24,12 @@ public final class MetricsLog {
     /// refused, never written through.
     public init(path: String, truncate: Bool = false, keepingStepsThrough lastStep: Int? = nil) throws(FileWriteError) {
         if !truncate, let lastStep, let bytes = try? SafeRead.readAll(path, followLinks: false) {
-            let kept = bytes.split(separator: UInt8(ascii: "\n")).filter { line in
-                MetricsLog.step(of: line).map { $0 <= Double(lastStep) } ?? true
+            let lines = bytes.split(separator: UInt8(ascii: "\n"))
+            let decoder = JSONDecoder()
+            let kept = lines.filter { line in
+                MetricsLog.step(of: line, decoder: decoder).map { $0 <= Double(lastStep) } ?? true
             }
-            if kept.count < bytes.split(separator: UInt8(ascii: "\n")).count {
+            if kept.count < lines.count {
                 try AtomicFile.write(kept.flatMap { Array($0) + [0x0A] }, to: path)
             }
         }
@@ -46,8 +48,8 @@ public final class MetricsLog {
     }
 
     /// The `"step"` number of a JSON-lines record, if it has one.
-    static func step(of line: ArraySlice<UInt8>) -> Double? {
-        guard let object = try? JSONDecoder().decode([String: MetricValue].self, from: Data(line)),
+    static func step(of line: ArraySlice<UInt8>, decoder: JSONDecoder) -> Double? {
+        guard let object = try? decoder.decode([String: MetricValue].self, from: Data(line)),
             case .number(let step)? = object["step"]
         else { return nil }
         return step

@@ -451,21 +451,13 @@ extension Seq2SeqCheckpointConfig {
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
 
         let p = progress
-        try check.inRange(p.step, 0...(1 << 48), "progress.step")
+        try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)
         try check.inRange(p.epoch, 0...(1 << 30), "progress.epoch")
         try check.inRange(p.batchInEpoch, 0...(1 << 40), "progress.batchInEpoch")
         try check.inRange(p.trainedPairs, 0...(1 << 60), "progress.trainedPairs")
-        try check.inRange(p.clippedSteps, 0...p.step, "progress.clippedSteps")
-        try check.finite(p.trainingSeconds, 0...1e12, "progress.trainingSeconds")
         if let best = p.bestEpoch { try check.inRange(best, 0...p.epoch, "progress.bestEpoch") }
-        for (value, field) in [
-            (p.bestValidationBLEU, "progress.bestValidationBLEU"), (p.lastValidationBLEU, "progress.lastValidationBLEU"),
-        ] {
-            if let value { try check.finite(value, 0...100, field) }
-        }
-        for (value, field) in [(p.bestValidationLoss, "progress.bestValidationLoss"), (p.lastValidationLoss, "progress.lastValidationLoss")] {
-            if let value { try check.finite(value, 0...1e9, field) }
-        }
+        try check.finite([(p.bestValidationBLEU, "progress.bestValidationBLEU"), (p.lastValidationBLEU, "progress.lastValidationBLEU")], 0...100)
+        try check.finite([(p.bestValidationLoss, "progress.bestValidationLoss"), (p.lastValidationLoss, "progress.lastValidationLoss")], 0...1e9)
         try check.inRange(dataPairs, 0...(1 << 48), "dataPairs")
     }
 }

@@ -1,3 +1,5 @@
+import RecurTensor
+
 /// Errors from reading and interpreting text supplied by the user.
 public enum TextError: Error, Equatable, CustomStringConvertible {
     /// No file at the path.
@@ -33,6 +35,17 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
             return "\(path): only \(symbols) symbols, but \(what) needs at least \(needed)"
         case .malformedLine(let path, let line, let reason):
             return "\(path):\(line): \(reason)"
+        }
+    }
+}
+
+extension TextError {
+    /// The text reader's form of a file-layer error (the one place they are mapped).
+    public init(_ error: FileReadError) {
+        switch error {
+        case .notFound(let path): self = .fileNotFound(path: path)
+        case .isDirectory(let path): self = .isDirectory(path: path)
+        default: self = .unreadable(path: error.path, reason: error.reason)
         }
     }
 }

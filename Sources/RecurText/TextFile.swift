@@ -12,11 +12,7 @@ public enum TextFile {
         do {
             return try SafeRead.readAll(path)
         } catch {
-            switch error {
-            case .notFound: throw .fileNotFound(path: path)
-            case .isDirectory: throw .isDirectory(path: path)
-            default: throw .unreadable(path: path, reason: error.description.dropPrefix(path + ": "))
-            }
+            throw TextError(error)
         }
     }
 
@@ -26,7 +22,7 @@ public enum TextFile {
         do {
             bytes = try SafeRead.readStandardInput()
         } catch {
-            throw .unreadable(path: "standard input", reason: error.description)
+            throw TextError(error)
         }
         return try decode(bytes, path: "standard input", lossy: lossy, allowEmpty: true)
     }
@@ -51,24 +47,15 @@ public enum TextFile {
     public static func decode(_ bytes: [UInt8], path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError)
         -> String
     {
-        // A byte-order mark is not text; offsets in errors still count it (they are file offsets).
-        var bytes = bytes
-        let skipped = bytes.starts(with: byteOrderMark) ? 3 : 0
-        if skipped > 0 { bytes.removeFirst(skipped) }
-        if bytes.isEmpty && !allowEmpty { throw .empty(path: path) }
-        if let nul = bytes.firstIndex(of: 0) { throw .binary(path: path, offset: nul + skipped) }
-        if !lossy, let offset = UTF8Validation.firstInvalidOffset(bytes) {
-            throw .invalidUTF8(path: path, offset: offset + skipped, byte: bytes[offset])
+        // A byte-order mark is not text (skipped without copying); offsets in errors are file
+        // offsets, so they count it.
+        let text = bytes[(bytes.starts(with: byteOrderMark) ? 3 : 0)...]
+        if text.isEmpty && !allowEmpty { throw .empty(path: path) }
+        if let nul = text.firstIndex(of: 0) { throw .binary(path: path, offset: nul) }
+        if !lossy, let offset = text.withUnsafeBufferPointer({ UTF8Validation.firstInvalidOffset($0) }) {
+            throw .invalidUTF8(path: path, offset: text.startIndex + offset, byte: text[text.startIndex + offset])
         }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Reads a file as UTF-8 text split into lines: a leading byte-order mark is dropped, and
-    /// lines end at LF, CRLF or a lone CR (files from Windows and old Macs read like Unix
-    /// ones). A final line ending does not make an extra empty line; empty lines inside are
-    /// kept (callers number lines from them).
-    public static func lines(_ path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError) -> [Substring] {
-        TextLines.split(try read(path, lossy: lossy, allowEmpty: allowEmpty))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Writes `bytes` to `path` atomically (see `AtomicFile.write`).
@@ -182,11 +169,5 @@ public enum TextLines {
             i += 1
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    fileprivate func dropPrefix(_ prefix: String) -> String {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
     }
 }

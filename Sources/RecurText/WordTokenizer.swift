@@ -124,7 +124,7 @@ public struct TokenStream {
         do {
             descriptor = try SafeRead.open(path).descriptor
         } catch {
-            throw .unreadable(path: path, reason: error.description)
+            throw TextError(error)
         }
         guard let f = fdopen(descriptor, "rb") else {
             Glibc.close(descriptor)

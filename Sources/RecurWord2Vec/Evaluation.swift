@@ -102,6 +102,7 @@ extension KeyedVectors {
         var model: [Double] = []
         var skipped = 0
         let d = dimensions
+        let unit = unitVectors  // built once, not per pair
         for (number, raw) in TextLines.split(text).enumerated() {
             let line = String(raw).trimmingCharacters()
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -113,7 +114,7 @@ extension KeyedVectors {
                 skipped += 1
                 continue
             }
-            let cosine = unitVectors.withUnsafeBufferPointer {
+            let cosine = unit.withUnsafeBufferPointer {
                 RecurTensorDot.dot($0.baseAddress! + i * d, $0.baseAddress! + j * d, count: d)
             }
             human.append(score)

@@ -40,14 +40,9 @@ extension KeyedVectors {
                 return [path]
             case .tsv:
                 try AtomicFile.createDirectory(path)
-                let d = dimensions
-                var rows = ""
-                vectors.withUnsafeBufferPointer { p in
-                    for r in 0..<count {
-                        rows += (0..<d).map { "\(p[r * d + $0])" }.joined(separator: "\t") + "\n"
-                    }
+                try AtomicFile.write(to: path + "/vectors.tsv", replacing: replacing) { sink throws(FileWriteError) in
+                    try writeRows(&sink, separator: 0x09, words: false)
                 }
-                try AtomicFile.write(Array(rows.utf8), to: path + "/vectors.tsv", replacing: replacing)
                 try AtomicFile.write(Array((words.joined(separator: "\n") + "\n").utf8), to: path + "/metadata.tsv", replacing: replacing)
                 return [path + "/vectors.tsv", path + "/metadata.tsv"]
             case .npy:
@@ -62,14 +57,24 @@ extension KeyedVectors {
 
     /// Streams word2vec text: `count dim`, then `word v1 … vd` per line.
     func writeText(_ sink: inout AtomicFile.Sink) throws(FileWriteError) {
-        try sink.write(Array("\(count) \(dimensions)\n".utf8))
+        try sink.write("\(count) \(dimensions)\n".utf8)
+        try writeRows(&sink, separator: 0x20, words: true)
+    }
+
+    /// Streams one line per vector: the word first when `words`, then the values, each
+    /// preceded by `separator` (the first value of a word-less row by nothing). A value's
+    /// shortest round-trip text is a small string, so no line allocates per element.
+    func writeRows(_ sink: inout AtomicFile.Sink, separator: UInt8, words includeWords: Bool) throws(FileWriteError) {
         let d = dimensions
         var line: [UInt8] = []
         for r in 0..<count {
             line.removeAll(keepingCapacity: true)
-            line += Array(words[r].utf8)
+            if includeWords { line.append(contentsOf: words[r].utf8) }
             vectors.withUnsafeBufferPointer { p in
-                for c in 0..<d { line += Array(" \(p[r * d + c])".utf8) }
+                for c in 0..<d {
+                    if includeWords || c > 0 { line.append(separator) }
+                    line.append(contentsOf: p[r * d + c].description.utf8)
+                }
             }
             line.append(0x0A)
             try sink.write(line)
@@ -78,20 +83,16 @@ extension KeyedVectors {
 
     /// Streams word2vec binary: `count dim\n`, then `word ` and d little-endian float32 per word.
     func writeBinary(_ sink: inout AtomicFile.Sink) throws(FileWriteError) {
-        try sink.write(Array("\(count) \(dimensions)\n".utf8))
+        try sink.write("\(count) \(dimensions)\n".utf8)
         let d = dimensions
         var record: [UInt8] = []
         for r in 0..<count {
             record.removeAll(keepingCapacity: true)
-            record += Array(words[r].utf8)
+            record.append(contentsOf: words[r].utf8)
             record.append(0x20)
             vectors.withUnsafeBufferPointer { p in
                 for c in 0..<d {
-                    let bits = p[r * d + c].bitPattern.littleEndian
-                    record += [
-                        UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits >> 16),
-                        UInt8(truncatingIfNeeded: bits >> 24),
-                    ]
+                    withUnsafeBytes(of: p[r * d + c].bitPattern.littleEndian) { record.append(contentsOf: $0) }
                 }
             }
             try sink.write(record)
@@ -128,8 +129,9 @@ extension KeyedVectors {
     /// `2·dimensions + 1`, so a header promising more vectors than the file can hold (or whose
     /// `count × dimensions` overflows) is an error, not an allocation.
     public static func load(path: String, binary: Bool? = nil) throws -> KeyedVectors {
-        var bytes = try TextFile.readBytes(path)
-        if bytes.starts(with: TextFile.byteOrderMark) { bytes.removeFirst(3) }
+        let file = try TextFile.readBytes(path)
+        // A byte-order mark is skipped without copying the file.
+        let bytes = file[(file.starts(with: TextFile.byteOrderMark) ? 3 : 0)...]
         guard let newline = bytes.prefix(256).firstIndex(of: 0x0A) else {
             throw Word2VecError.malformedVectors(path: path, line: 1, reason: "no header line `count dimensions`")
         }
@@ -146,7 +148,7 @@ extension KeyedVectors {
         guard !overflow, count <= body.count / smallestRecord + 1, values <= body.count else {
             throw Word2VecError.malformedVectors(
                 path: path, line: 1,
-                reason: "truncated or corrupt: the header promises \(count) vectors of \(d) dimensions, more than the file's \(bytes.count) bytes can hold")
+                reason: "truncated or corrupt: the header promises \(count) vectors of \(d) dimensions, more than the file's \(file.count) bytes can hold")
         }
         let isBinary = binary ?? !firstLineIsText(body, dimensions: d)
         return isBinary

@@ -174,7 +174,7 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
         // The matrices must fit in memory: refuse before allocating (checked arithmetic).
         let matrices = 1 + (config.negative > 0 ? 1 : 0) + (config.hierarchicalSoftmax ? 1 : 0)
         let (elements, overflow) = v.multipliedReportingOverflow(by: d * matrices)
-        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+        let physical = physicalMemoryBytes
         if overflow || (physical > 0 && elements / 1024 * 4 > physical / 1024) {
             throw Word2VecError.invalidConfiguration(
                 "\(v) words × --dim \(d) needs \(overflow ? "more" : "\(elements / (1 << 28)) GiB") of memory for the vectors, more than this machine has; lower --dim or raise --min-count / set --max-vocab")

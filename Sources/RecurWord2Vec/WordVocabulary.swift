@@ -187,11 +187,7 @@ public struct WordVocabulary: Sendable {
         do {
             return try SafeRead.regularFileSize(path)
         } catch {
-            switch error {
-            case .notFound: throw TextError.fileNotFound(path: path)
-            case .isDirectory: throw TextError.isDirectory(path: path)
-            default: throw TextError.unreadable(path: path, reason: error.description)
-            }
+            throw TextError(error)
         }
     }
 }

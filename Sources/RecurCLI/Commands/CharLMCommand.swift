@@ -45,9 +45,9 @@ struct CharLMTrain: ParsableCommand {
     @Flag(help: "Replace the run already in --out (its checkpoints, logs and best model; other files stay).") var force = false
 
     /// Where this run writes: --out, else the directory being resumed, else the first unused
-    /// runs/charlm[-N] (two plain runs in a row never overwrite each other).
-    var out: String { outOption ?? resume ?? defaultOut }
-    private var defaultOut: String { RunDirectory.unusedDirectory(base: "runs/charlm") }
+    /// runs/charlm[-N] (two plain runs in a row never overwrite each other). The default depends
+    /// on what exists, so `run` computes it once.
+    var chosenOut: String { outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/charlm") }
     @Option(help: "Network: lstm, gru, rnn or tcn.") var cell: CharLMCell?
     @Option(help: "Embedding size.") var embed: Int?
     @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
@@ -124,7 +124,7 @@ struct CharLMTrain: ParsableCommand {
         var console = Console()
         console.quiet = quiet
         // Computed once: the default directory depends on what exists.
-        let out = self.out
+        let out = chosenOut
         if resume != nil && force { throw CLIError("--force starts a new run; it cannot be combined with --resume") }
         var resumed: CharLMStore.Loaded?
         if let resume { resumed = try CharLMStore.load(directory: resume) }

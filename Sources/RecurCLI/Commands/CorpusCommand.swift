@@ -89,7 +89,7 @@ struct CorpusFetch: ParsableCommand {
         }
         // The saved name comes from the manifest and the URL, so it is made a plain file name:
         // `../../x` or a percent-encoded `..%2F..%2Fx` can never write outside --to.
-        let file = to + "/" + safeFileName(name + "-" + url.lastPathComponent)
+        let file = to + "/" + SafeRead.plainFileName(name + "-" + url.lastPathComponent)
         do {
             try AtomicFile.createDirectory(to)
             try AtomicFile.write(Array(data), to: file)
@@ -102,12 +102,3 @@ struct CorpusFetch: ParsableCommand {
     }
 }
 
-/// `name` with every character outside letters, digits, `.`, `-` and `_` replaced by `_`, and no
-/// leading dot (so it names a plain file inside the target directory).
-func safeFileName(_ name: String) -> String {
-    var out = String(name.unicodeScalars.map { c -> Character in
-        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-" || c == "_") ? Character(c) : "_"
-    })
-    while out.hasPrefix(".") { out = "_" + out.dropFirst() }
-    return out.isEmpty ? "_" : out
-}

@@ -102,9 +102,9 @@ struct TranslateTrain: ParsableCommand {
         help: "Directory for checkpoints and logs; must be new or empty (default: the --resume directory, else the first unused of runs/translate, runs/translate-2, …).")
     var outOption: String?
     @Flag(help: "Replace the run already in --out (its checkpoints, logs, splits and best model; other files stay).") var force = false
-    /// Where this run writes (the default depends on what exists: resolved once in `run`).
-    var out: String { resolvedOut ?? outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/translate") }
-    private var resolvedOut: String?
+    /// Where this run writes: --out, else the directory being resumed, else the first unused
+    /// runs/translate[-N] (the default depends on what exists, so `run` computes it once).
+    var chosenOut: String { outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/translate") }
     @Option(help: "Recurrent cell: gru or lstm.") var cell: Seq2SeqCell = .gru
     @Option(help: "Hidden units.") var hidden: Int = 256
     @Option(help: "Embedding size.") var embed: Int = 256
@@ -163,12 +163,12 @@ struct TranslateTrain: ParsableCommand {
         if tieEmbeddings && embed != hidden { throw CLIError("--tie-embeddings needs --embed equal to --hidden (\(embed) ≠ \(hidden))") }
     }
 
-    mutating func run() throws {
+    func run() throws {
         Interrupt.install()
         runtime.apply()
         var console = Console()
         console.quiet = quiet
-        resolvedOut = out
+        let out = chosenOut
         if resume != nil && force { throw CLIError("--force starts a new run; it cannot be combined with --resume") }
         let resumed = try resume.map(loadTranslationModel)
         if let resumed, resumed.resume == nil {
@@ -261,7 +261,7 @@ struct TranslateTrain: ParsableCommand {
             out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
             inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
         defer { withExtendedLifetime(runDirectory) {} }
-        try writeSplits(data)
+        try writeSplits(data, out: out)
         let trainer = try Seq2SeqTrainer(
             model: model, data: data, config: config, outputDirectory: out, dataPath: pairs, dataPairs: corpus.pairs.count,
             resume: resumed?.resume)
@@ -291,7 +291,7 @@ struct TranslateTrain: ParsableCommand {
             throw CLIError(error.description)
         }
         console.finishProgress()
-        if plot { try writePlot() }
+        if plot { try writePlot(out) }
         if summary.interrupted {
             console.log("interrupted at epoch \(summary.epochs + 1), step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)")
             if json { printSummary(summary, model: model.architecture, config: config, data: data, test: nil) }
@@ -351,7 +351,7 @@ struct TranslateTrain: ParsableCommand {
     }
 
     /// The held-out pairs as written in the input, for `translate eval`.
-    func writeSplits(_ data: Seq2SeqData) throws {
+    func writeSplits(_ data: Seq2SeqData, out: String) throws {
         for (name, split) in [("valid.tsv", data.validation), ("test.tsv", data.test)] where !split.isEmpty {
             let text = split.map { $0.sourceText + "\t" + $0.targetText + "\n" }.joined()
             do {
@@ -362,7 +362,7 @@ struct TranslateTrain: ParsableCommand {
         }
     }
 
-    func writePlot() throws {
+    func writePlot(_ out: String) throws {
         let log = out + "/metrics.jsonl"
         let loss = SVG.lineChart(
             title: "Training of \(out)", xLabel: "step", yLabel: "loss per target token",

@@ -1,9 +1,5 @@
 import RecurTensor
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The files and directories a training run writes into its `--out` (what `--force` may delete).
 func isTrainingRunFile(_ name: String) -> Bool {
     let fixed: Set<String> = [
@@ -52,7 +48,7 @@ func refuseOverwritingInputs(outputs: [String], inputs: [(flag: String, path: St
 /// the machine's physical memory: `--hidden 65536 --embed 65536` must be one clear line, not an
 /// allocation failure in the middle of building the model.
 func checkMemory(bytes: Double, what: String) throws {
-    let physical = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+    let physical = Double(physicalMemoryBytes)
     guard physical > 0, bytes > physical else { return }
     func gib(_ b: Double) -> String { Console.fixed(b / Double(1 << 30), 1) + " GiB" }
     throw CLIError("\(what) needs about \(gib(bytes)) of memory, more than this machine's \(gib(physical)); choose smaller sizes")

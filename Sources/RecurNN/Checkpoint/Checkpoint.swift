@@ -144,8 +144,7 @@ public enum CheckpointDirectory {
         do {
             bytes = try SafeRead.readAll(path, followLinks: false, limit: maximumSidecarBytes)
         } catch {
-            if case .notFound = error { throw CheckpointError.fileNotFound(path: path) }
-            throw CheckpointError.unreadable(path: path, reason: error.description)
+            throw CheckpointError(error)
         }
         let sidecar: CheckpointSidecar<Config>
         do {

@@ -67,6 +67,21 @@ public struct CheckpointFieldCheck {
         try require(value.isFinite && range.contains(value), field, "\(value) is outside [\(range.lowerBound), \(range.upperBound))")
     }
 
+    /// The counters every trainer's progress has: updates taken (≤ 2^48, so counting on cannot
+    /// overflow), clipped updates (at most all of them) and training time.
+    public func progress(step: Int, clippedSteps: Int, trainingSeconds: Double) throws {
+        try inRange(step, 0...(1 << 48), "progress.step")
+        try inRange(clippedSteps, 0...step, "progress.clippedSteps")
+        try finite(trainingSeconds, 0...1e12, "progress.trainingSeconds")
+    }
+
+    /// Fails unless each present value is finite and in `range`.
+    public func finite(_ values: [(value: Double?, field: String)], _ range: ClosedRange<Double>) throws {
+        for (value, field) in values {
+            if let value { try finite(value, range, field) }
+        }
+    }
+
     /// The product of `factors`, failing when it overflows or exceeds `limit`.
     public func product(_ factors: [Int], limit: Int, _ field: String) throws -> Int {
         var result = 1
@@ -91,4 +106,15 @@ public struct CheckpointFieldCheck {
 extension Dictionary where Key == String, Value == Tensor {
     /// The number of values in all tensors.
     public var totalElements: Int { values.reduce(0) { $0 + $1.count } }
+}
+
+extension CheckpointError {
+    /// The checkpoint reader's form of a file-layer error (the one place they are mapped).
+    public init(_ error: FileReadError) {
+        if case .notFound(let path) = error {
+            self = .fileNotFound(path: path)
+        } else {
+            self = .unreadable(path: error.path, reason: error.reason)
+        }
+    }
 }

@@ -69,8 +69,7 @@ public enum SafeTensors {
         do {
             bytes = try SafeRead.readAll(path, followLinks: followLinks)
         } catch {
-            if case .notFound = error { throw CheckpointError.fileNotFound(path: path) }
-            throw CheckpointError.unreadable(path: path, reason: error.description.dropPath(path))
+            throw CheckpointError(error)
         }
         return try decode(bytes, path: path)
     }
@@ -161,13 +160,6 @@ public enum SafeTensors {
             }
         }
         return (tensors, metadata)
-    }
-}
-
-extension String {
-    /// The message without a leading `path: ` (the caller adds its own).
-    fileprivate func dropPath(_ path: String) -> String {
-        hasPrefix(path + ": ") ? String(dropFirst(path.count + 2)) : self
     }
 }
 

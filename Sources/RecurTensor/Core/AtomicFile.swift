@@ -162,16 +162,11 @@ public enum AtomicFile {
 
     /// Whether `name` is a temporary file of an interrupted write.
     public static func isTemporaryName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        func occurs(_ needle: [UInt8]) -> Int? {
-            guard bytes.count >= needle.count else { return nil }
-            return (0...(bytes.count - needle.count)).last { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
-        }
-        if bytes.first == 0x2E, occurs(Array(temporaryMarker.utf8)) != nil { return true }
+        if name.hasPrefix("."), name.firstRange(of: temporaryMarker) != nil { return true }
         // `<name>.tmp-<pid>`, as written before 0.2.
-        guard let start = occurs(Array(".tmp-".utf8)) else { return false }
-        let suffix = bytes[(start + 5)...]
-        return !suffix.isEmpty && suffix.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        guard let marker = name.ranges(of: ".tmp-").last else { return false }
+        let suffix = name[marker.upperBound...]
+        return !suffix.isEmpty && suffix.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// The names in `directory` (without `.` and `..`; empty when it cannot be read).
@@ -189,7 +184,7 @@ public enum AtomicFile {
     }
 
     /// `(directory, file name)` of a path (`.` for a bare name).
-    static func split(_ path: String) -> (String, String) {
+    public static func split(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
@@ -202,6 +197,12 @@ public enum AtomicFile {
         fsync(fd)
         close(fd)
     }
+}
+
+/// The machine's physical memory in bytes (0 when unknown), for refusing sizes that cannot fit
+/// before allocating them.
+public var physicalMemoryBytes: Int {
+    Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
 /// The message of the current `errno`.
@@ -218,15 +219,30 @@ public enum FileReadError: Error, Equatable, CustomStringConvertible {
     case tooLarge(path: String, bytes: Int, limit: Int)
     case unreadable(path: String, reason: String)
 
-    public var description: String {
+    /// The file concerned.
+    public var path: String {
         switch self {
-        case .notFound(let path): return "\(path): no such file"
-        case .isDirectory(let path): return "\(path): is a directory, not a file"
-        case .notRegular(let path, let kind): return "\(path): is a \(kind), not a regular file"
-        case .symbolicLink(let path): return "\(path): is a symbolic link (refused inside a checkpoint)"
-        case .tooLarge(let path, let bytes, let limit): return "\(path): \(bytes) bytes is more than the \(limit) this reader accepts"
-        case .unreadable(let path, let reason): return "\(path): cannot be read (\(reason))"
+        case .notFound(let path), .isDirectory(let path), .notRegular(let path, _), .symbolicLink(let path),
+            .tooLarge(let path, _, _), .unreadable(let path, _):
+            return path
         }
+    }
+
+    /// What is wrong, without the path (callers wrapping this error add their own).
+    public var reason: String {
+        switch self {
+        case .notFound: return "no such file"
+        case .isDirectory: return "is a directory, not a file"
+        case .notRegular(_, let kind): return "is a \(kind), not a regular file"
+        case .symbolicLink: return "is a symbolic link (refused inside a checkpoint)"
+        case .tooLarge(_, let bytes, let limit): return "\(bytes) bytes is more than the \(limit) this reader accepts"
+        case .unreadable(_, let reason): return reason
+        }
+    }
+
+    public var description: String {
+        if case .unreadable = self { return "\(path): cannot be read (\(reason))" }
+        return "\(path): \(reason)"
     }
 }
 
@@ -322,11 +338,18 @@ public enum SafeRead {
     /// hidden, printable ASCII letters, digits, `.`, `-` and `_` only. Checkpoints name their
     /// files this way; anything else (`../../etc/passwd`) is refused before it is opened.
     public static func isPlainFileName(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix(".") else { return false }
-        return name.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x2D
-                || c == 0x5F
+        name.utf8.count <= 255 && plainFileName(name) == name
+    }
+
+    /// `name` made plain (see `isPlainFileName`): every other character becomes `_`, and so
+    /// does a leading dot. For names built from untrusted parts (a manifest, a URL).
+    public static func plainFileName(_ name: String) -> String {
+        var bytes = name.unicodeScalars.map { c -> UInt8 in
+            let allowed = c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-" || c == "_")
+            return allowed ? UInt8(c.value) : UInt8(ascii: "_")
         }
+        if bytes.first == UInt8(ascii: ".") { bytes[0] = UInt8(ascii: "_") }
+        return bytes.isEmpty ? "_" : String(decoding: bytes, as: UTF8.self)
     }
 
     /// `(device, inode)` of an existing file, following links; nil when it does not exist.
