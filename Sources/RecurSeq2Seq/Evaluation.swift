@@ -14,23 +14,36 @@ public struct TranslationScores: Sendable {
 }
 
 /// Translating held-out pairs and scoring them.
-///
-/// Hypotheses and references are compared as the model's tokens joined by spaces (lower-cased
-/// and punctuation split with the default tokenizer), so BLEU uses sacreBLEU's `tok:none`, as
-/// for pre-tokenized text; the signature says so.
 public enum TranslationEvaluation {
+    /// Translates the sources of `pairs` and scores them against their targets.
+    ///
+    /// - Parameter style: with a style, hypotheses are printed as text (case restored,
+    ///   detokenized) and scored against the references as written, with sacreBLEU's defaults
+    ///   (13a tokenization, cased), as published scores are. Without one, hypotheses and
+    ///   references are compared as the model's tokens joined by spaces (lower-cased,
+    ///   punctuation split), with `tok:none`: a score of the model's own task, as
+    ///   pre-tokenized toolkits report it.
     public static func score(
         model: Seq2SeqModel, pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary,
-        options: DecodingOptions
+        options: DecodingOptions, style: TargetStyle? = nil, progress: ((Int) -> Void)? = nil
     ) -> TranslationScores {
         let started = Seq2SeqTrainer.now()
-        let hypotheses = model.translate(pairs.map { source.encode($0.source).ids }, options: options).map { best in
-            target.decode(best.first?.tokens ?? []).joined(separator: " ")
+        var hypotheses: [String] = []
+        hypotheses.reserveCapacity(pairs.count)
+        // In groups, so that a long evaluation can report progress.
+        let group = max(options.batchSize * 8, 256)
+        for start in stride(from: 0, to: pairs.count, by: group) {
+            let part = pairs[start..<min(start + group, pairs.count)]
+            for best in model.translate(part.map { source.encode($0.source).ids }, options: options) {
+                let words = target.decode(best.first?.tokens ?? [])
+                hypotheses.append(style.map { $0.render(words) } ?? words.joined(separator: " "))
+            }
+            progress?(hypotheses.count)
         }
         let seconds = Seq2SeqTrainer.now() - started
-        let references = pairs.map { $0.target.joined(separator: " ") }
+        let references = pairs.map { style == nil ? $0.target.joined(separator: " ") : String($0.targetText.trimmingWhitespace()) }
         return TranslationScores(
-            bleu: BLEU.corpus(hypotheses: hypotheses, references: references, tokenizer: .none),
+            bleu: BLEU.corpus(hypotheses: hypotheses, references: references, tokenizer: style == nil ? .none : .thirteenA),
             chrF: ChrF.corpus(hypotheses: hypotheses, references: references), hypotheses: hypotheses, references: references,
             seconds: seconds)
     }

@@ -88,7 +88,10 @@ public struct MetricScore: Sendable, CustomStringConvertible {
 public enum BLEU {
     public static let sacreBLEUVersion = "2.6.0"
 
-    public static func corpus(hypotheses: [String], references: [String], tokenizer: BLEUTokenizer = .thirteenA) -> MetricScore {
+    /// - Parameter lowercase: compare lower-cased text (sacreBLEU's `-lc`).
+    public static func corpus(
+        hypotheses: [String], references: [String], tokenizer: BLEUTokenizer = .thirteenA, lowercase: Bool = false
+    ) -> MetricScore {
         precondition(hypotheses.count == references.count, "BLEU: \(hypotheses.count) hypotheses for \(references.count) references")
         var correct = [Int](repeating: 0, count: 4)
         var total = [Int](repeating: 0, count: 4)
@@ -96,6 +99,7 @@ public enum BLEU {
         var referenceLength = 0
         for (h, r) in zip(hypotheses, references) {
             // sacreBLEU strips trailing whitespace before tokenizing.
+            let (h, r) = lowercase ? (h.lowercased(), r.lowercased()) : (h, r)
             let hyp = tokenizer.tokenize(String(h.trimmingTrailingWhitespace())).split(separator: " ").map(String.init)
             let ref = tokenizer.tokenize(String(r.trimmingTrailingWhitespace())).split(separator: " ").map(String.init)
             systemLength += hyp.count
@@ -116,7 +120,7 @@ public enum BLEU {
             + " (BP = \(String(format3(bp))) ratio = \(String(format3(ratio))) hyp_len = \(systemLength) ref_len = \(referenceLength))"
         return MetricScore(
             name: "BLEU", score: score,
-            signature: "nrefs:1|case:mixed|eff:no|tok:\(tokenizer.rawValue)|smooth:exp|version:\(sacreBLEUVersion)",
+            signature: "nrefs:1|case:\(lowercase ? "lc" : "mixed")|eff:no|tok:\(tokenizer.rawValue)|smooth:exp|version:\(sacreBLEUVersion)",
             detail: detail)
     }
 
@@ -227,6 +231,10 @@ extension String {
         var s = Substring(self)
         while let c = s.last, c.isWhitespace { s = s.dropLast() }
         return s
+    }
+
+    func trimmingWhitespace() -> Substring {
+        trimmingTrailingWhitespace().drop(while: \.isWhitespace)
     }
 }
 

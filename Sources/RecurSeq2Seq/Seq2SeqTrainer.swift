@@ -69,8 +69,14 @@ public struct Seq2SeqCheckpointConfig: Codable, Sendable {
     /// The parallel file trained on and its number of usable pairs (checked on resume).
     public var dataPath: String
     public var dataPairs: Int
+    /// How the target language is written (case, spacing), learned from the training targets;
+    /// absent in checkpoints written before it existed (then Moses' English rules apply).
+    public var targetStyle: TargetStyle?
 
     public var tokenizer: WordTokenizer { WordTokenizer(training.tokenization) }
+
+    /// The style translations are printed in.
+    public var outputStyle: TargetStyle { targetStyle ?? .moses }
 }
 
 /// Kinds written into checkpoint sidecars.
@@ -134,6 +140,8 @@ public struct Seq2SeqData: Sendable {
     public var test: [SentencePair]
     public var sourceVocabulary: TranslationVocabulary
     public var targetVocabulary: TranslationVocabulary
+    /// How the training targets are written (case, spacing around punctuation).
+    public var targetStyle: TargetStyle
 
     /// Splits `corpus` with the configuration's seed and builds vocabularies from the training
     /// part (or takes `vocabularies` from a checkpoint).
@@ -146,6 +154,7 @@ public struct Seq2SeqData: Sendable {
             sourceVocabulary = TranslationVocabulary(sentences: train.map(\.source), minCount: config.minCount)
             targetVocabulary = TranslationVocabulary(sentences: train.map(\.target), minCount: config.minCount)
         }
+        targetStyle = TargetStyle(learningFrom: train.lazy.map(\.targetText), tokenizer: WordTokenizer(config.tokenization))
     }
 }
 
@@ -320,7 +329,8 @@ public final class Seq2SeqTrainer {
     private func writeCheckpoint(directory: String, includeTraining: Bool) throws {
         let checkpointConfig = Seq2SeqCheckpointConfig(
             architecture: model.architecture, sourceVocabulary: data.sourceVocabulary, targetVocabulary: data.targetVocabulary,
-            training: config, progress: progress, dataPath: dataPath, dataPairs: dataPairs)
+            training: config, progress: progress, dataPath: dataPath, dataPairs: dataPairs,
+            targetStyle: data.targetStyle)
         let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
         try CheckpointDirectory.save(
             directory: directory, tensors: model.stateDictionary(), optimizer: includeTraining ? optimizer.state : nil, sidecar: sidecar)
@@ -459,5 +469,9 @@ extension Seq2SeqCheckpointConfig {
         try check.finite([(p.bestValidationBLEU, "progress.bestValidationBLEU"), (p.lastValidationBLEU, "progress.lastValidationBLEU")], 0...100)
         try check.finite([(p.bestValidationLoss, "progress.bestValidationLoss"), (p.lastValidationLoss, "progress.lastValidationLoss")], 0...1e9)
         try check.inRange(dataPairs, 0...(1 << 48), "dataPairs")
+        if let style = targetStyle {
+            let strings = Array(style.casing.keys) + Array(style.casing.values) + Array(style.spacing.keys) + style.attachLeft + style.attachRight + style.paired
+            try check.require(!strings.contains(where: \.isEmpty), "targetStyle", "holds an empty token")
+        }
     }
 }

@@ -98,6 +98,26 @@ public enum UnicodeText {
         return result
     }
 
+    /// A string with each code point's simple lower-case mapping, in NFC (the form the unicode
+    /// tokenization gives a word).
+    public static func lowercased(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars { encode(lowercase(Int32(bitPattern: scalar.value)), into: &bytes) }
+        return String(decoding: nfc(bytes), as: UTF8.self)
+    }
+
+    /// A string whose first code point is upper-cased (title case where the script has one:
+    /// `ǆ` → `ǅ`), the rest unchanged.
+    public static func capitalizingFirst(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first else { return text }
+        let upper = utf8proc_totitle(Int32(bitPattern: first.value))
+        guard upper != Int32(bitPattern: first.value), let scalar = Unicode.Scalar(UInt32(bitPattern: upper)) else { return text }
+        var out = String(scalar)
+        out.unicodeScalars.append(contentsOf: text.unicodeScalars.dropFirst())
+        return out
+    }
+
     /// The simple lower-case mapping of a code point.
     @inline(__always)
     public static func lowercase(_ scalar: Int32) -> Int32 {

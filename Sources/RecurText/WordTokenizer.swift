@@ -49,41 +49,91 @@ public struct WordTokenizer: Sendable {
                 if i > start { body(UnsafeBufferPointer(start: base + start, count: i - start)) }
             }
         case .unicode:
-            var word: [UInt8] = []
-            word.reserveCapacity(64)
-            var single: [UInt8] = []
-            func flush() {
-                if !word.isEmpty {
-                    let normalized = UnicodeText.nfc(word)
-                    normalized.withUnsafeBufferPointer { body($0) }
-                    word.removeAll(keepingCapacity: true)
-                }
-            }
-            var i = 0
-            while i < n {
-                let (scalar, length) = UnicodeText.decode(bytes, at: i)
-                switch UnicodeText.characterClass(scalar) {
-                case .letter where WordTokenizer.isIdeograph(scalar):
-                    // Chinese and Japanese write no spaces between words: each ideograph is a
-                    // token of its own (as BERT's basic tokenizer and sacreBLEU's zh mode do).
-                    flush()
-                    UnicodeText.encode(scalar, into: &word)
-                    flush()
-                case .letter, .mark, .number, .connector:
-                    UnicodeText.encode(UnicodeText.lowercase(scalar), into: &word)
-                case .space, .control:
-                    flush()
-                    if reportNewlines && scalar == 0x0A { body(UnsafeBufferPointer(start: base, count: 0)) }
-                case .punctuation, .symbol, .other:
-                    flush()
-                    single.removeAll(keepingCapacity: true)
-                    single.append(contentsOf: UnsafeBufferPointer(start: base + i, count: length))
-                    single.withUnsafeBufferPointer { body($0) }
-                }
-                i += length
-            }
-            flush()
+            WordTokenizer.scanUnicode(bytes, lowercase: true, reportNewlines: reportNewlines) { token, _ in body(token) }
         }
+    }
+
+    /// The unicode tokenization's scan: calls `body` with each token (lower-cased when
+    /// `lowercase`) and whether white space preceded it in the text.
+    static func scanUnicode(
+        _ bytes: UnsafeBufferPointer<UInt8>, lowercase: Bool, reportNewlines: Bool,
+        _ body: (UnsafeBufferPointer<UInt8>, _ spaceBefore: Bool) -> Void
+    ) {
+        guard let base = bytes.baseAddress else { return }
+        let n = bytes.count
+        var word: [UInt8] = []
+        word.reserveCapacity(64)
+        var single: [UInt8] = []
+        var spaceBefore = false
+        var wordSpaceBefore = false
+        func flush() {
+            if !word.isEmpty {
+                let normalized = UnicodeText.nfc(word)
+                normalized.withUnsafeBufferPointer { body($0, wordSpaceBefore) }
+                word.removeAll(keepingCapacity: true)
+                spaceBefore = false
+            }
+        }
+        var i = 0
+        while i < n {
+            let (scalar, length) = UnicodeText.decode(bytes, at: i)
+            switch UnicodeText.characterClass(scalar) {
+            case .letter where WordTokenizer.isIdeograph(scalar):
+                // Chinese and Japanese write no spaces between words: each ideograph is a
+                // token of its own (as BERT's basic tokenizer and sacreBLEU's zh mode do).
+                flush()
+                wordSpaceBefore = spaceBefore
+                UnicodeText.encode(scalar, into: &word)
+                flush()
+            case .letter, .mark, .number, .connector:
+                if word.isEmpty { wordSpaceBefore = spaceBefore }
+                UnicodeText.encode(lowercase ? UnicodeText.lowercase(scalar) : scalar, into: &word)
+            case .space, .control:
+                flush()
+                spaceBefore = true
+                if reportNewlines && scalar == 0x0A { body(UnsafeBufferPointer(start: base, count: 0), true) }
+            case .punctuation, .symbol, .other:
+                flush()
+                single.removeAll(keepingCapacity: true)
+                single.append(contentsOf: UnsafeBufferPointer(start: base + i, count: length))
+                single.withUnsafeBufferPointer { body($0, spaceBefore) }
+                spaceBefore = false
+            }
+            i += length
+        }
+        flush()
+    }
+
+    /// A token as written, before lower-casing, and whether white space preceded it.
+    public struct WrittenToken: Sendable, Equatable {
+        /// The token as the tokenizer gives it (lower-cased in unicode mode).
+        public var token: String
+        /// The same token with its case as written.
+        public var written: String
+        public var spaceBefore: Bool
+    }
+
+    /// The tokens of a string with their written case and spacing: what learning how a
+    /// language is written (case, space around punctuation) needs. In whitespace mode
+    /// `written` equals `token` and every token but the first follows a space.
+    public func writtenTokens(_ text: String) -> [WrittenToken] {
+        var out: [WrittenToken] = []
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            switch mode {
+            case .whitespace:
+                forEachToken(buffer) {
+                    let t = String(decoding: $0, as: UTF8.self)
+                    out.append(WrittenToken(token: t, written: t, spaceBefore: !out.isEmpty))
+                }
+            case .unicode:
+                WordTokenizer.scanUnicode(buffer, lowercase: false, reportNewlines: false) { token, space in
+                    let written = String(decoding: token, as: UTF8.self)
+                    out.append(WrittenToken(token: UnicodeText.lowercased(written), written: written, spaceBefore: space))
+                }
+            }
+        }
+        return out
     }
 
     /// CJK unified and compatibility ideographs, extensions A–F included (the scalars the

@@ -168,3 +168,47 @@ struct TranslateCLITests {
         #expect(output.contains("BLEU = ") && output.contains("chrF2 = "), "\(output)")
     }
 }
+
+@Suite("recur translate score and readable output (CLI)", .serialized)
+struct TranslateOutputCLITests {
+    @Test("score equals sacreBLEU on files with an empty line and CRLF references; -lc; mismatched files refused")
+    func score() throws {
+        // Expected values printed by sacreBLEU 2.6.0 on these two files:
+        // `sacrebleu r.txt -i h.txt -m bleu chrf -w 4` → 52.633, 71.1485; with `-lc` → 54.612.
+        let hyps = temporaryFile(Array("the cat sat on the mat.\n\nI don't know, he said.\nOù est la gare ?\n".utf8), "h.txt")
+        let refs = temporaryFile(Array("The cat is on the mat.\r\nA line.\r\nI do not know, he said.\r\nOù est la gare?\r\n".utf8), "r.txt")
+        let r = try Recur.run(["translate", "score", "--hyps", hyps, "--refs", refs, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"bleu\":52.633") && r.stdout.contains("\"chrf\":71.1485"), "\(r.stdout)")
+        #expect(r.stdout.contains("tok:13a") && r.stdout.contains("case:mixed"))
+        let lc = try Recur.run(["translate", "score", "--hyps", hyps, "--refs", refs, "--lowercase", "--json"])
+        #expect(lc.stdout.contains("\"bleu\":54.612") && lc.stdout.contains("case:lc"), "\(lc.stdout)")
+        let stdin = try Recur.run(["translate", "score", "--hyps", "-", "--refs", refs], input: "x\ny\n")
+        #expect(stdin.status == 1 && stdin.stderr.contains("has 2 lines but") && stdin.stderr.split(separator: "\n").count == 1, "\(stdin.stderr)")
+        let text = try Recur.run(["translate", "score", "--hyps", hyps, "--refs", refs])
+        #expect(text.stdout.hasPrefix("BLEU = 52.63 ") && text.stdout.contains("chrF2 = 71.15"), "\(text.stdout)")
+    }
+
+    @Test("run prints text with case and punctuation restored; --tokenized the model's tokens; eval scores the text")
+    func readable() throws {
+        let out = try TranslateCLITests.trained.get()
+        let input = "The small cat sees the white car.\n\nHe carries these new newspapers.\n"
+        let text = try Recur.run(["translate", "run", "--model", out], input: input)
+        let lines = text.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 3 && lines[1].isEmpty, "\(text.stdout)")
+        let tokens = try Recur.run(["translate", "run", "--model", out, "--tokenized"], input: input)
+        let tokenLines = tokens.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(tokenLines.count == 3 && tokenLines[1].isEmpty, "\(tokens.stdout)")
+        for (line, tokenLine) in zip([lines[0], lines[2]], [tokenLines[0], tokenLines[2]]) {
+            // Text and tokens differ only in case and spacing; the text starts with a capital
+            // and has no space before a full stop.
+            #expect(line.lowercased().filter { $0 != " " } == tokenLine.filter { $0 != " " }, "\(line) / \(tokenLine)")
+            #expect(tokenLine == tokenLine.lowercased())
+            #expect(line.first?.isUppercase == true && !line.contains(" ."), "\(line)")
+        }
+        let eval = try Recur.run(["translate", "eval", "--model", out, "--pairs", TranslateCLITests.pairs(60), "--json"])
+        #expect(eval.stdout.contains("tok:13a") && eval.stdout.contains("\"tokenized\":false"), "\(eval.stdout)")
+        let raw = try Recur.run(["translate", "eval", "--model", out, "--pairs", TranslateCLITests.pairs(60), "--json", "--tokenized"])
+        #expect(raw.stdout.contains("tok:none") && raw.stdout.contains("\"tokenized\":true"), "\(raw.stdout)")
+    }
+}

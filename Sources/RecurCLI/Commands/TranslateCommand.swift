@@ -15,7 +15,7 @@ struct TranslateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "translate",
         abstract: "Train encoder-decoder translation models with attention, translate, and score translations.",
-        subcommands: [TranslateTrain.self, TranslateRun.self, TranslateEval.self, TranslateInspect.self]
+        subcommands: [TranslateTrain.self, TranslateRun.self, TranslateEval.self, TranslateScore.self, TranslateInspect.self]
     )
 }
 
@@ -407,7 +407,10 @@ struct TranslateRun: ParsableCommand {
         commandName: "run",
         abstract: "Translate lines from standard input or --input, one translation per line on stdout.",
         discussion: """
-            Words the model has not seen become <unk> (reported on stderr). Empty lines give empty
+            Translations are printed as text: case restored and punctuation spaced the way the
+            training targets write them ("Je mange du pain."); --tokenized prints the model's own
+            tokens instead ("je mange du pain ."). Words the model has not seen become <unk>
+            (reported on stderr). One output line per input line; empty lines give empty
             translations. With --n-best N each input gives N lines "index ||| translation ||| score".
             """
     )
@@ -418,7 +421,9 @@ struct TranslateRun: ParsableCommand {
     @Option(help: "Translations per input (≤ --beam).") var nBest: Int = 1
     @Option(help: "Write an SVG attention heatmap per sentence into this directory.") var showAttention: String?
     @Flag(help: "Cut inputs longer than the model accepts instead of stopping.") var truncate = false
+    @Flag(help: "Print the model's tokens (lower-cased, punctuation split by spaces) instead of text.") var tokenized = false
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @Flag(help: "No progress lines on stderr.") var quiet = false
     @OptionGroup var decoding: DecodingFlags
     @OptionGroup var runtime: RuntimeOptions
 
@@ -441,6 +446,9 @@ struct TranslateRun: ParsableCommand {
             }
         }
         let interactive = input == nil && isatty(STDIN_FILENO) != 0
+        let style = c.outputStyle
+        let tokenized = self.tokenized
+        func text(_ tokens: [String]) -> String { tokenized ? Detokenizer.join(tokens) : style.render(tokens) }
         var unknown: [String: Int] = [:]
         var lineNumber = 0
         var written = 0
@@ -472,10 +480,10 @@ struct TranslateRun: ParsableCommand {
                 let index = lineNumber - lines.count + i
                 if nBest > 1 {
                     for h in hyps {
-                        out += "\(index) ||| \(Detokenizer.join(c.targetVocabulary.decode(h.tokens))) ||| \(Console.fixed(Double(h.score), 4))\n"
+                        out += "\(index) ||| \(text(c.targetVocabulary.decode(h.tokens))) ||| \(Console.fixed(Double(h.score), 4))\n"
                     }
                 } else {
-                    out += Detokenizer.join(c.targetVocabulary.decode(hyps.first?.tokens ?? [])) + "\n"
+                    out += text(c.targetVocabulary.decode(hyps.first?.tokens ?? [])) + "\n"
                 }
                 if let dir = showAttention, let best = hyps.first, let weights = best.attention {
                     written += 1
@@ -497,19 +505,22 @@ struct TranslateRun: ParsableCommand {
         if interactive {
             while let line = readLine(strippingNewline: true) { try translate([line]) }
         } else {
-            let text: String
+            let contents: String
             if let input {
-                text = try TextFile.read(input, lossy: lossy, allowEmpty: true)
+                contents = try TextFile.read(input, lossy: lossy, allowEmpty: true)
             } else {
-                text = try TextFile.readStandardInput(lossy: lossy)
+                contents = try TextFile.readStandardInput(lossy: lossy)
             }
-            let lines = TextLines.split(text).map(String.init)
+            let lines = TextLines.split(contents).map(String.init)
             var start = 0
-            let group = max(decoding.batch * 16, 1024)
+            let group = max(decoding.batch * 4, 256)
+            var meter = ProgressMeter("translated lines", total: lines.count, quiet: quiet)
             while start < lines.count {
                 try translate(Array(lines[start..<min(start + group, lines.count)]))
-                start += group
+                start = min(start + group, lines.count)
+                meter.update(start)
             }
+            meter.finish()
         }
         if !unknown.isEmpty {
             let total = unknown.values.reduce(0, +)
@@ -527,8 +538,11 @@ struct TranslateEval: ParsableCommand {
         commandName: "eval",
         abstract: "BLEU and chrF of a model on held-out pairs, greedy and with beam search.",
         discussion: """
-            Scores are sacreBLEU's corpus BLEU (tok:none on the model's tokens, which are lower-cased
-            with punctuation split) and chrF2, printed with their signatures.
+            Scores are computed as sacreBLEU computes them by default: the translations as `run`
+            prints them (case restored, detokenized) against the references as written, BLEU with
+            the 13a tokenizer, cased, and chrF2, each printed with its signature. --tokenized
+            scores the model's own tokens instead (lower-cased, punctuation split, tok:none), as
+            tutorials that lower-case their data report.
             """
     )
 
@@ -538,7 +552,9 @@ struct TranslateEval: ParsableCommand {
     @Flag(help: "Skip lines without a tab or with an empty side instead of stopping.") var skipBadLines = false
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
     @Option(help: "Write the beam-search translations here, one per line.") var hypotheses: String?
+    @Flag(help: "Score the model's tokens (lower-cased, punctuation split) instead of text.") var tokenized = false
     @Flag(help: "Print one JSON line.") var json = false
+    @Flag(help: "No progress lines on stderr.") var quiet = false
     @OptionGroup var decoding: DecodingFlags
     @OptionGroup var runtime: RuntimeOptions
 
@@ -555,13 +571,16 @@ struct TranslateEval: ParsableCommand {
             truncated += 1
         }
         let unknown = held.reduce(0) { $0 + c.sourceVocabulary.encode($1.source).unknown.count }
-        let greedy = TranslationEvaluation.score(
-            model: loaded.model, pairs: held, source: c.sourceVocabulary, target: c.targetVocabulary, options: decoding.options(beam: 1))
-        let beam =
-            decoding.beam > 1
-            ? TranslationEvaluation.score(
-                model: loaded.model, pairs: held, source: c.sourceVocabulary, target: c.targetVocabulary, options: decoding.options())
-            : greedy
+        func score(beam: Int) -> TranslationScores {
+            var meter = ProgressMeter(beam == 1 ? "greedy" : "beam \(beam)", total: held.count, quiet: quiet || json)
+            defer { meter.finish() }
+            return TranslationEvaluation.score(
+                model: loaded.model, pairs: held, source: c.sourceVocabulary, target: c.targetVocabulary,
+                options: decoding.options(beam: beam), style: tokenized ? nil : c.outputStyle
+            ) { meter.update($0) }
+        }
+        let greedy = score(beam: 1)
+        let beam = decoding.beam > 1 ? score(beam: decoding.beam) : greedy
         if let path = hypotheses {
             do {
                 try AtomicFile.write(Array(beam.hypotheses.map { $0 + "\n" }.joined().utf8), to: path)
@@ -571,7 +590,7 @@ struct TranslateEval: ParsableCommand {
         }
         if json {
             let line: JSONValue = .object([
-                ("pairs", .int(held.count)), ("unknown_source_words", .int(unknown)), ("truncated", .int(truncated)),
+                ("pairs", .int(held.count)), ("tokenized", .bool(tokenized)), ("unknown_source_words", .int(unknown)), ("truncated", .int(truncated)),
                 ("bleu_greedy", .rounded(greedy.bleu.score, 2)), ("chrf_greedy", .rounded(greedy.chrF.score, 2)),
                 ("beam", .int(decoding.beam)), ("bleu_beam", .rounded(beam.bleu.score, 2)), ("chrf_beam", .rounded(beam.chrF.score, 2)),
                 ("decode_sents_per_s_greedy", .rounded(greedy.sentencesPerSecond, 1)),

@@ -110,6 +110,38 @@ struct Console {
     }
 }
 
+/// Progress of a job over a known number of items (sentences, lines): nothing for jobs that
+/// finish within `delay` seconds, then "label: done/total, rate/s, ETA" on stderr (redrawn on a
+/// TTY, a line every 10 s otherwise).
+struct ProgressMeter {
+    var console = Console()
+    let label: String
+    let total: Int
+    let delay: Double
+    private let started = Console.now()
+    private var shown = false
+
+    init(_ label: String, total: Int, quiet: Bool, delay: Double = 2) {
+        self.label = label
+        self.total = total
+        self.delay = delay
+        console.quiet = quiet
+    }
+
+    mutating func update(_ done: Int) {
+        let elapsed = Console.now() - started
+        guard elapsed >= delay, done < total else { return }
+        let rate = Double(done) / max(elapsed, 1e-9)
+        shown = true
+        console.progress("\(label): \(done)/\(total), \(Console.fixed(rate, 1))/s, ETA \(Console.duration(Double(total - done) / rate))")
+    }
+
+    /// Ends the progress line (if one was shown).
+    func finish() {
+        if shown { console.finishProgress() }
+    }
+}
+
 /// Ctrl-C handling: the first SIGINT asks the running job to stop at the next safe point
 /// (training saves a checkpoint first); a second one exits at once.
 enum Interrupt {
