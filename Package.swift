@@ -62,6 +62,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -105,7 +106,9 @@ let package = Package(
             path: "Benchmarks/RecurBenchmarks",
             swiftSettings: optimization
         ),
-        .target(name: "RecurText", dependencies: ["CUTF8Proc", "RecurTensor"], swiftSettings: optimization),
+        .target(
+            name: "RecurText", dependencies: ["CUTF8Proc", "RecurTensor", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: optimization),
         .target(
             name: "RecurNN",
             dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")],
@@ -132,7 +135,7 @@ let package = Package(
         ),
         .executableTarget(name: "recur-fuzz", dependencies: ["RecurFuzzing"], path: "Fuzz/Runner"),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
-        .testTarget(name: "RecurTextTests", dependencies: ["RecurText"]),
+        .testTarget(name: "RecurTextTests", dependencies: ["RecurText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
         .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "ToyTranslationExample", "WordEmbeddingsExample"]),
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),

@@ -1,3 +1,4 @@
+import Synchronization
 import RecurTensor
 import RecurText
 
@@ -34,8 +35,11 @@ public struct SentencePair: Sendable, Equatable {
     }
 }
 
-/// Word vocabularies of a translation model: `<pad>` 0, `<s>` 1, `</s>` 2, `<unk>` 3, then the
-/// words with at least `minCount` occurrences, by decreasing frequency (ties by spelling).
+/// Vocabularies of a translation model: `<pad>` 0, `<s>` 1, `</s>` 2, `<unk>` 3, then the
+/// units with at least `minCount` occurrences, by decreasing frequency (ties by spelling). The
+/// units are words, or with `subwords` the byte-pair-encoded pieces of words (`zusammen@@`,
+/// `arbeit`): `encode` splits words into pieces and `decode` joins them again, so callers
+/// always see words.
 public struct TranslationVocabulary: Sendable, Equatable, Codable {
     public static let pad: Int32 = 0
     public static let start: Int32 = 1
@@ -44,41 +48,58 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
     public static let specials = ["<pad>", "<s>", "</s>", "<unk>"]
 
     public let words: [String]
+    /// The subword model, when the units are word pieces.
+    public let subwords: BytePairEncoding?
     private var index: [String: Int32] = [:]
+    private let pieces = PieceCache()
 
-    enum CodingKeys: String, CodingKey { case words }
+    enum CodingKeys: String, CodingKey { case words, subwords }
 
-    public init(words: [String]) {
+    public init(words: [String], subwords: BytePairEncoding? = nil) {
         self.words = words
+        self.subwords = subwords
         for (i, w) in words.enumerated() where index[w] == nil { index[w] = Int32(i) }
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(words: try c.decode([String].self, forKey: .words))
+        self.init(words: try c.decode([String].self, forKey: .words), subwords: try c.decodeIfPresent(BytePairEncoding.self, forKey: .subwords))
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(words, forKey: .words)
+        try c.encodeIfPresent(subwords, forKey: .subwords)
     }
 
-    /// Builds from sentences.
-    public init(sentences: [[String]], minCount: Int) {
+    public static func == (a: TranslationVocabulary, b: TranslationVocabulary) -> Bool { a.words == b.words && a.subwords == b.subwords }
+
+    /// Builds from sentences of words (split into pieces by `subwords` when given).
+    public init(sentences: [[String]], minCount: Int, subwords: BytePairEncoding? = nil) {
         var counts: [String: Int] = [:]
         for s in sentences { for w in s { counts[w, default: 0] += 1 } }
+        if let subwords {
+            var pieceCounts: [String: Int] = [:]
+            for (w, n) in counts { for piece in subwords.split(w) { pieceCounts[piece, default: 0] += n } }
+            counts = pieceCounts
+        }
         let kept = counts.filter { $0.value >= minCount }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-        self.init(words: TranslationVocabulary.specials + kept.map(\.key))
+        self.init(words: TranslationVocabulary.specials + kept.map(\.key), subwords: subwords)
     }
 
     public var count: Int { words.count }
 
-    /// Ids of a sentence (unknown words → `<unk>`), and how many were unknown.
+    /// Ids of a sentence of words (unknown units → `<unk>`), and the words with an unknown unit.
     public func encode(_ sentence: [String]) -> (ids: [Int32], unknown: [String]) {
         var ids: [Int32] = []
         var unknown: [String] = []
+        ids.reserveCapacity(sentence.count)
         for w in sentence {
-            if let id = index[w] {
+            if let subwords {
+                let units = pieces.ids(of: w) { word in subwords.split(word) { index[$0] != nil }.map { index[$0] ?? TranslationVocabulary.unknown } }
+                if units.contains(TranslationVocabulary.unknown) { unknown.append(w) }
+                ids += units
+            } else if let id = index[w] {
                 ids.append(id)
             } else {
                 ids.append(TranslationVocabulary.unknown)
@@ -90,7 +111,7 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
 
     public func id(of word: String) -> Int32? { index[word] }
 
-    /// Words of ids, stopping at `</s>` and skipping padding and `<s>`.
+    /// Words of ids, stopping at `</s>` and skipping padding and `<s>` (pieces joined).
     public func decode(_ ids: [Int32]) -> [String] {
         var out: [String] = []
         for id in ids {
@@ -98,7 +119,19 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
             if id == TranslationVocabulary.pad || id == TranslationVocabulary.start { continue }
             out.append(Int(id) < words.count ? words[Int(id)] : "<unk>")
         }
-        return out
+        return subwords == nil ? out : BytePairEncoding.join(out)
+    }
+}
+
+/// Ids of the pieces of words already split (training encodes the same words every epoch).
+final class PieceCache: Sendable {
+    private let cache = Mutex<[String: [Int32]]>([:])
+
+    func ids(of word: String, split: (String) -> [Int32]) -> [Int32] {
+        if let hit = cache.withLock({ $0[word] }) { return hit }
+        let ids = split(word)
+        cache.withLock { if $0.count < 1 << 20 { $0[word] = ids } }
+        return ids
     }
 }
 

@@ -31,6 +31,10 @@ public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
     public var validationBLEUPairs = 2000
     public var logEvery = 50
     public var seed: UInt64 = 1
+    /// Byte-pair-encoding merges learned from the training pairs (nil or 0: whole words).
+    public var subwordMerges: Int?
+    /// Learn one subword model per side instead of one for both (joint).
+    public var separateSubwords: Bool?
 
     public init() {}
 }
@@ -150,6 +154,24 @@ public struct Seq2SeqData: Sendable {
         (train, validation, test) = (split.train, split.validation, split.test)
         if let vocabularies {
             (sourceVocabulary, targetVocabulary) = vocabularies
+        } else if let merges = config.subwordMerges, merges > 0 {
+            func counts(_ sentences: [[String]]) -> [String: Int] {
+                var c: [String: Int] = [:]
+                for s in sentences { for w in s { c[w, default: 0] += 1 } }
+                return c
+            }
+            let (sources, targets) = (train.map(\.source), train.map(\.target))
+            let sourceModel: BytePairEncoding
+            let targetModel: BytePairEncoding
+            if config.separateSubwords == true {
+                sourceModel = BytePairEncoding(learningFrom: counts(sources), merges: merges)
+                targetModel = BytePairEncoding(learningFrom: counts(targets), merges: merges)
+            } else {
+                sourceModel = BytePairEncoding(learningFrom: counts(sources + targets), merges: merges)
+                targetModel = sourceModel
+            }
+            sourceVocabulary = TranslationVocabulary(sentences: sources, minCount: config.minCount, subwords: sourceModel)
+            targetVocabulary = TranslationVocabulary(sentences: targets, minCount: config.minCount, subwords: targetModel)
         } else {
             sourceVocabulary = TranslationVocabulary(sentences: train.map(\.source), minCount: config.minCount)
             targetVocabulary = TranslationVocabulary(sentences: train.map(\.target), minCount: config.minCount)
@@ -433,6 +455,12 @@ extension Seq2SeqCheckpointConfig {
                 vocabulary.count == size, "\(side)Vocabulary", "\(vocabulary.count) words for a vocabulary of \(size)")
             try check.require(Array(vocabulary.words.prefix(specials.count)) == specials, "\(side)Vocabulary", "must start with \(specials)")
             try check.require(Set(vocabulary.words).count == vocabulary.count, "\(side)Vocabulary", "a word appears twice")
+            if let merges = vocabulary.subwords?.merges {
+                try check.require(merges.count <= 1 << 22, "\(side)Vocabulary.subwords", "\(merges.count) merges")
+                try check.require(
+                    merges.allSatisfy { $0.count == 2 && !$0[0].isEmpty && !$0[1].isEmpty }, "\(side)Vocabulary.subwords",
+                    "each merge must join two non-empty symbols")
+            }
         }
         try check.inRange(a.embeddingSize, 1...(1 << 16), "architecture.embeddingSize")
         try check.inRange(a.hiddenSize, 1...(1 << 16), "architecture.hiddenSize")
@@ -459,6 +487,7 @@ extension Seq2SeqCheckpointConfig {
         try check.inRange(t.minCount, 1...Int.max, "training.minCount")
         try check.inRange(t.validationBLEUPairs, 0...(1 << 30), "training.validationBLEUPairs")
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
+        if let merges = t.subwordMerges { try check.inRange(merges, 0...(1 << 22), "training.subwordMerges") }
 
         let p = progress
         try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)

@@ -121,6 +121,10 @@ struct TranslateTrain: ParsableCommand {
     @Option(help: "Longest input `translate run` will accept, in tokens.") var maxInputLength: Int = 200
     @Option(help: "Words seen fewer times become <unk>.") var minCount: Int = 1
     @Option(
+        help: "Learn N byte-pair-encoding merges (Sennrich et al. 2016) and translate word pieces, so rare and unseen words are translated piece by piece instead of as <unk> (0: whole words; 8000–32000 are common).")
+    var subwords: Int = 0
+    @Flag(help: "With --subwords, learn one subword vocabulary per language instead of one for both.") var separateSubwords = false
+    @Option(
         name: [.customLong("tokenizer"), .customLong("tokenize")],
         help: "unicode (lower-case, split punctuation) or whitespace (also --tokenize, as in word2vec).")
     var tokenizer: Tokenization = .unicode
@@ -160,6 +164,8 @@ struct TranslateTrain: ParsableCommand {
         if !(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 1) {
             throw CLIError("--valid-fraction and --test-fraction must be non-negative with a sum below 1")
         }
+        if subwords < 0 || subwords > 1 << 22 { throw CLIError("--subwords must be between 0 (whole words) and 2^22, got \(subwords)") }
+        if separateSubwords && subwords == 0 { throw CLIError("--separate-subwords needs --subwords N") }
         if tieEmbeddings && embed != hidden { throw CLIError("--tie-embeddings needs --embed equal to --hidden (\(embed) ≠ \(hidden))") }
     }
 
@@ -181,6 +187,7 @@ struct TranslateTrain: ParsableCommand {
                 (batch != stored.batchSize, "--batch"), (lr != stored.learningRate, "--lr"), (seed != stored.seed, "--seed"),
                 (maxLength != stored.maxLength, "--max-length"), (tokenizer != stored.tokenization, "--tokenizer"),
                 (validFraction != stored.validationFraction, "--valid-fraction"), (testFraction != stored.testFraction, "--test-fraction"),
+                (subwords != (stored.subwordMerges ?? 0), "--subwords"), (separateSubwords != (stored.separateSubwords ?? false), "--separate-subwords"),
             ].filter { changed, flag in
                 let aliases = [flag] + (flag == "--tokenizer" ? ["--tokenize"] : flag == "--valid-fraction" ? ["--val-fraction"] : [])
                 return changed && given.contains { argument in aliases.contains { argument == $0 || argument.hasPrefix($0 + "=") } }
@@ -200,6 +207,8 @@ struct TranslateTrain: ParsableCommand {
             config.minCount = minCount
             config.tokenization = tokenizer
             config.seed = seed
+            config.subwordMerges = subwords > 0 ? subwords : nil
+            config.separateSubwords = subwords > 0 && separateSubwords ? true : nil
         }
         config.epochs = epochs
         config.logEvery = logEvery
