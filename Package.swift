@@ -63,6 +63,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -76,7 +77,7 @@ let package = Package(
             name: "RecurCLI",
             dependencies: [
                 "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec", "RecurSeq2Seq", "RecurReport", "BLASDirect",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), "ZIPFoundation",
             ],
             swiftSettings: optimization
         ),
@@ -137,7 +138,8 @@ let package = Package(
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
-        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "ToyTranslationExample", "WordEmbeddingsExample"]),
+        .testTarget(
+            name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "ToyTranslationExample", "WordEmbeddingsExample", "ZIPFoundation"]),
         .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
         .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
         .testTarget(name: "RecurSeq2SeqTests", dependencies: ["RecurSeq2Seq", "RecurNN", "RecurText", "RecurWord2Vec", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),

@@ -12,7 +12,8 @@
 # ≤ 10 tokens) for EPOCHS epochs; Recur with its own defaults otherwise, plus any extra flags.
 # Greedy and beam BLEU are scored as the peer scores (sacreBLEU, tok none, on its lower-cased
 # tokenization of both sides); Recur's readable output is also scored cased with 13a.
-# Needs the peers virtualenv (RECUR_PEERS_VENV, default ~/.cache/recur-peers/venv).
+# RECUR_BIN names a recur binary to use instead of building one; RECUR_BENCH_DIR a work folder
+# (the peer's results in it are reused). Needs the peers virtualenv (RECUR_PEERS_VENV, default ~/.cache/recur-peers/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=$(cd .. && pwd)/shared
@@ -27,8 +28,12 @@ py=${RECUR_PEERS_VENV:-$HOME/.cache/recur-peers/venv}/bin/python
 [ -x "$py" ] || { echo "run $shared/peers/setup.sh first" >&2; exit 2; }
 work=${RECUR_BENCH_DIR:-$(mktemp -d /tmp/recur-quality.XXXXXX)}
 mkdir -p "$work"
-swift build -c release --product recur > "$work/build.log" 2>&1 || { tail -5 "$work/build.log"; exit 1; }
-recur=$(swift build -c release --show-bin-path)/recur
+if [ -n "${RECUR_BIN:-}" ]; then
+  recur=$RECUR_BIN
+else
+  swift build -c release --product recur > "$work/build.log" 2>&1 || { tail -5 "$work/build.log"; exit 1; }
+  recur=$(swift build -c release --show-bin-path)/recur
+fi
 
 "$py" - "$pairs" "$ntrain" "$work" <<'PY'
 import random, re, sys
@@ -63,8 +68,10 @@ PY
 results=$work/results.tsv
 printf "seed\tpeer_greedy\trecur_greedy\trecur_beam5\trecur_beam5_13a_cased\trecur_pairs_per_s\tpeer_pairs_per_s\n" > "$results"
 for seed in $seeds; do
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$shared/peers/seq2seq_torch.py" --pairs "$work/train.tsv" --test "$work/test.tsv" \
-    --epochs "$epochs" --seed "$seed" --threads 2 > "$work/peer-$seed.json"
+  # The peer's result for a seed is kept in the work folder (RECUR_BENCH_DIR): variants of
+  # Recur's flags rerun only Recur.
+  [ -s "$work/peer-$seed.json" ] || env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$shared/peers/seq2seq_torch.py" \
+    --pairs "$work/train.tsv" --test "$work/test.tsv" --epochs "$epochs" --seed "$seed" --threads 2 > "$work/peer-$seed.json"
   peer=$("$py" -c "import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d['bleu_greedy'], d['pairs_per_s'])" "$work/peer-$seed.json")
   rm -rf "$work/m-$seed"
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$recur" translate train --pairs "$work/train.tsv" --out "$work/m-$seed" --cell gru \

@@ -275,7 +275,9 @@ public final class Seq2SeqModel: Module {
     /// The mean cross-entropy per target token of a batch (padding ignored), recorded on `tape`
     /// for backward. With `teacherForcing` < 1, each step feeds the gold previous word with that
     /// probability and the model's own argmax otherwise.
-    public func loss(_ batch: TranslationBatch, tape: Tape, teacherForcing: Float = 1, rng: inout Xoshiro256) -> Variable {
+    public func loss(
+        _ batch: TranslationBatch, tape: Tape, teacherForcing: Float = 1, labelSmoothing: Float = 0, rng: inout Xoshiro256
+    ) -> Variable {
         let (b, t, h) = (batch.batch, batch.targetSteps, architecture.hiddenSize)
         let encoded = encode(batch, tape: tape, rng: &rng)
         var logits: Variable
@@ -311,7 +313,7 @@ public final class Seq2SeqModel: Module {
         // Targets in the logits' batch-major row order.
         var targets = [Int32](repeating: 0, count: b * t)
         for row in 0..<b { for step in 0..<t { targets[row * t + step] = batch.targetOutput[step * b + row] } }
-        return SoftmaxCrossEntropy.loss(logits, targets: targets, ignoreIndex: TranslationVocabulary.pad)
+        return SoftmaxCrossEntropy.loss(logits, targets: targets, ignoreIndex: TranslationVocabulary.pad, labelSmoothing: labelSmoothing)
     }
 
     // MARK: - Decoding

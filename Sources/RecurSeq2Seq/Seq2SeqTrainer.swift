@@ -35,6 +35,8 @@ public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
     public var subwordMerges: Int?
     /// Learn one subword model per side instead of one for both (joint).
     public var separateSubwords: Bool?
+    /// Label smoothing ε (Szegedy et al. 2016) of the training loss (nil: 0).
+    public var labelSmoothing: Float?
 
     public init() {}
 }
@@ -257,7 +259,8 @@ public final class Seq2SeqTrainer {
                 let batch = TranslationBatch(
                     pairs: data.train, indices: batches[progress.batchInEpoch], source: data.sourceVocabulary, target: data.targetVocabulary)
                 tape.reset()
-                let loss = model.loss(batch, tape: tape, teacherForcing: config.teacherForcing, rng: &rng)
+                let loss = model.loss(
+                    batch, tape: tape, teacherForcing: config.teacherForcing, labelSmoothing: config.labelSmoothing ?? 0, rng: &rng)
                 tape.backward(from: loss)
                 let lossValue = Double(loss.value.scalar)
                 let norm =
@@ -488,6 +491,7 @@ extension Seq2SeqCheckpointConfig {
         try check.inRange(t.validationBLEUPairs, 0...(1 << 30), "training.validationBLEUPairs")
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
         if let merges = t.subwordMerges { try check.inRange(merges, 0...(1 << 22), "training.subwordMerges") }
+        if let smoothing = t.labelSmoothing { try check.finite(smoothing, 0..<1, "training.labelSmoothing") }
 
         let p = progress
         try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)

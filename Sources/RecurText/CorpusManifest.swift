@@ -9,11 +9,20 @@ public struct CorpusEntry: Sendable, Equatable {
     /// Expected size in bytes, or nil.
     public var bytes: Int?
     public var description: String
+    /// For a zip archive: the member to unpack and save instead of the archive.
+    public var unzip: String?
+    /// The unpacked member's SHA-256 and size, when recorded.
+    public var unzippedSHA256: String?
+    public var unzippedBytes: Int?
+
+    /// Whether a checksum pins the download: the archive's or the unpacked member's.
+    public var isVerifiable: Bool { sha256 != nil || (unzip != nil && unzippedSHA256 != nil) }
 }
 
 /// `corpora/MANIFEST`: one corpus per line, tab-separated
-/// `name  url  sha256  bytes  description` (`-` for an unknown checksum or size);
-/// `#` starts a comment.
+/// `name  url  sha256  bytes  description  [options]` (`-` for an unknown checksum or size);
+/// `#` starts a comment. Options, one per field: `unzip=MEMBER` (save that member of the zip
+/// archive instead of the archive), `unzipped-sha256=HEX`, `unzipped-bytes=N` (the member's).
 public struct CorpusManifest: Sendable {
     public var entries: [CorpusEntry]
 
@@ -30,14 +39,28 @@ public struct CorpusManifest: Sendable {
             guard SafeRead.isPlainFileName(fields[0]) else {
                 throw .malformedLine(path: path, line: number + 1, reason: "the name must be letters, digits, `.`, `-` or `_` (no `/`, no leading dot)")
             }
-            let sha = fields[2] == "-" ? nil : fields[2].lowercased()
-            if let sha, sha.count != 64 || !sha.allSatisfy({ $0.isHexDigit }) {
-                throw .malformedLine(path: path, line: number + 1, reason: "sha256 must be 64 hex digits or -")
+            func checksum(_ value: String) throws(TextError) -> String? {
+                let sha = value == "-" ? nil : value.lowercased()
+                if let sha, sha.count != 64 || !sha.allSatisfy({ $0.isHexDigit }) {
+                    throw .malformedLine(path: path, line: number + 1, reason: "sha256 must be 64 hex digits or -")
+                }
+                return sha
             }
-            entries.append(
-                CorpusEntry(
-                    name: fields[0], url: fields[1], sha256: sha, bytes: Int(fields[3]),
-                    description: fields[4...].joined(separator: " ")))
+            var entry = CorpusEntry(
+                name: fields[0], url: fields[1], sha256: try checksum(fields[2]), bytes: Int(fields[3]), description: fields[4])
+            for option in fields.dropFirst(5) where !option.isEmpty {
+                let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+                switch (parts.first, parts.count) {
+                case ("unzip", 2) where SafeRead.isPlainFileName(parts[1]): entry.unzip = parts[1]
+                case ("unzipped-sha256", 2): entry.unzippedSHA256 = try checksum(parts[1])
+                case ("unzipped-bytes", 2) where Int(parts[1]) != nil: entry.unzippedBytes = Int(parts[1])
+                default:
+                    throw .malformedLine(
+                        path: path, line: number + 1,
+                        reason: "unknown option \(option) (known: unzip=MEMBER, unzipped-sha256=HEX, unzipped-bytes=N)")
+                }
+            }
+            entries.append(entry)
         }
         self.entries = entries
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZIPFoundation
 
 @Suite("recur charlm (CLI)", .serialized)
 struct CharLMCLITests {
@@ -183,6 +184,47 @@ struct CorpusCLITests {
         expectCleanFailure(try Recur.run(["corpus", "fetch", "nothere", "--manifest", manifest]), "known: good, bad, open")
         let list = try Recur.run(["corpus", "list", "--manifest", manifest])
         #expect(list.stdout.contains("good") && list.stdout.contains("no checksum recorded"))
+    }
+
+    @Test("a zip archive is unpacked: its member verified (size, SHA-256) and saved; mismatches and missing members save nothing")
+    func unzip() throws {
+        let content = Array(sampleText(sentences: 400).utf8)
+        let archive = try Archive(accessMode: .create)
+        try archive.addEntry(
+            with: "text8", type: .file, uncompressedSize: Int64(content.count), compressionMethod: .deflate,
+            provider: { position, size in Data(content[Int(position)..<(Int(position) + size)]) })
+        let zip = temporaryFile(Array(try #require(archive.data)), "text8.zip")
+        let digest = sha256Hex(content)
+        let manifest = temporaryFile(Array("""
+            zipped\tfile://\(zip)\t-\t-\ta zipped corpus\tunzip=text8\tunzipped-sha256=\(digest)\tunzipped-bytes=\(content.count)
+            wrongsize\tfile://\(zip)\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(digest)\tunzipped-bytes=7
+            wronghash\tfile://\(zip)\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(String(repeating: "0", count: 64))
+            nomember\tfile://\(zip)\t-\t-\tx\tunzip=enwik8\tunzipped-sha256=\(digest)
+            notzip\tfile://\(temporaryFile(Array("plain".utf8)))\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(digest)
+
+            """.utf8))
+        let target = temporaryPath("unzipped")
+        let ok = try Recur.run(["corpus", "fetch", "zipped", "--manifest", manifest, "--to", target])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == target + "/text8")
+        #expect(FileManager.default.contents(atPath: target + "/text8") == Data(content))
+        #expect(ok.stderr.contains("verified"), "\(ok.stderr)")
+        let other = temporaryPath("unzipped-bad")
+        expectCleanFailure(try Recur.run(["corpus", "fetch", "wrongsize", "--manifest", manifest, "--to", other]), "expected 7")
+        expectCleanFailure(try Recur.run(["corpus", "fetch", "wronghash", "--manifest", manifest, "--to", other]), "SHA-256 mismatch")
+        expectCleanFailure(try Recur.run(["corpus", "fetch", "nomember", "--manifest", manifest, "--to", other]), "no member enwik8")
+        expectCleanFailure(try Recur.run(["corpus", "fetch", "notzip", "--manifest", manifest, "--to", other]), "not a readable zip")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: other))?.isEmpty ?? true, "nothing left behind")
+        let unknownOption = temporaryFile(Array("x\tfile:///x\t-\t-\td\tunpack=x\n".utf8))
+        expectCleanFailure(try Recur.run(["corpus", "list", "--manifest", unknownOption]), "unknown option unpack=x")
+    }
+
+    @Test("an unreachable host is named with the reason, in one line")
+    func offline() throws {
+        let manifest = temporaryFile(Array("x\thttp://recur-no-such-host.invalid/x.txt\t-\t-\tx\n".utf8))
+        let r = try Recur.run(["corpus", "fetch", "x", "--manifest", manifest, "--allow-unverified", "--to", temporaryPath("offline")])
+        expectCleanFailure(r, "cannot download http://recur-no-such-host.invalid/x.txt from recur-no-such-host.invalid")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
     }
 
     @Test("the project's manifest parses and pins tinyshakespeare")

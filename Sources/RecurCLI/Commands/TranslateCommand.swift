@@ -114,6 +114,7 @@ struct TranslateTrain: ParsableCommand {
     @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout: Float = 0
     @Flag(help: "Share the target embedding with the output layer (needs --embed = --hidden).") var tieEmbeddings = false
     @Option(help: "Probability of feeding the gold previous word in training (else the model's own).") var teacherForcing: Float = 1
+    @Option(help: "Label smoothing ε of the training loss (0: off; 0.1 is common).") var labelSmoothing: Float = 0
     @Option(help: "Sentence pairs per batch.") var batch: Int = 32
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Passes over the training pairs.") var epochs: Int = 10
@@ -158,6 +159,7 @@ struct TranslateTrain: ParsableCommand {
         }
         if maxLength < 0 || maxLength > 1 << 20 { throw CLIError("--max-length must be between 0 (no limit) and 2^20, got \(maxLength)") }
         if !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
+        if !(labelSmoothing >= 0 && labelSmoothing < 1) { throw CLIError("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
         if !(teacherForcing >= 0 && teacherForcing <= 1) { throw CLIError("--teacher-forcing must be in [0, 1], got \(teacherForcing)") }
         if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
         if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
@@ -207,6 +209,7 @@ struct TranslateTrain: ParsableCommand {
             config.minCount = minCount
             config.tokenization = tokenizer
             config.seed = seed
+            config.labelSmoothing = labelSmoothing > 0 ? labelSmoothing : nil
             config.subwordMerges = subwords > 0 ? subwords : nil
             config.separateSubwords = subwords > 0 && separateSubwords ? true : nil
         }
