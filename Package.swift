@@ -136,6 +136,7 @@ let package = Package(
         ),
         .executableTarget(name: "recur-fuzz", dependencies: ["RecurFuzzing"], path: "Fuzz/Runner"),
         .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
+        .testTarget(name: "RecurReportTests", dependencies: ["RecurReport"]),
         .testTarget(name: "RecurTextTests", dependencies: ["RecurText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
         .testTarget(

@@ -381,7 +381,7 @@ struct TranslateTrain: ParsableCommand {
             series: [
                 SVG.Series(name: "train loss", points: MetricsLog.series(path: log, x: "step", y: "loss")),
                 SVG.Series(name: "validation loss", points: MetricsLog.series(path: log, x: "step", y: "val_loss")),
-            ])
+            ], logY: true)
         let bleu = SVG.lineChart(
             title: "Validation BLEU of \(out)", xLabel: "epoch", yLabel: "BLEU",
             series: [SVG.Series(name: "validation BLEU (greedy)", points: MetricsLog.series(path: log, x: "epoch", y: "val_bleu"))])
@@ -503,7 +503,7 @@ struct TranslateRun: ParsableCommand {
                     let sourceWords = zip(tokens[i], ids[i]).map { $1 == TranslationVocabulary.unknown ? "<unk>:\($0)" : $0 }
                     let svg = SVG.heatmap(
                         title: "Attention, line \(index + 1)", values: weights.map { $0.map(Double.init) }, rowLabels: targetWords,
-                        columnLabels: sourceWords)
+                        columnLabels: sourceWords, rowTitle: "translation", columnTitle: "source", scaleTitle: "attention")
                     let name = dir + "/attention-" + String(repeating: "0", count: max(0, 5 - String(index + 1).count)) + "\(index + 1).svg"
                     do {
                         try AtomicFile.write(svg, to: name)
