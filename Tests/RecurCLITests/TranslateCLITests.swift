@@ -189,6 +189,20 @@ struct TranslateOutputCLITests {
         #expect(text.stdout.hasPrefix("BLEU = 52.63 ") && text.stdout.contains("chrF2 = 71.15"), "\(text.stdout)")
     }
 
+    @Test("inspect --json and corpus list --json print parseable JSON lines")
+    func inspectJSON() throws {
+        let out = try TranslateCLITests.trained.get()
+        let r = try Recur.run(["translate", "inspect", "--model", out, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        #expect((object["parameters"] as? Int ?? 0) > 0)
+        let config = try #require(object["config"] as? [String: Any])
+        #expect(config["targetStyle"] != nil && config["architecture"] != nil)
+        let list = try Recur.run(["corpus", "list", "--manifest", TranslateCLITests.root + "/corpora/MANIFEST", "--json"])
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "\(list.stdout)")
+        #expect(list.stdout.contains("\"unzip\":\"text8\""))
+    }
+
     @Test("run prints text with case and punctuation restored; --tokenized the model's tokens; eval scores the text")
     func readable() throws {
         let out = try TranslateCLITests.trained.get()

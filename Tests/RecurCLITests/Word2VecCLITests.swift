@@ -18,6 +18,11 @@ struct Word2VecCLITests {
         #expect(try String(contentsOfFile: vocab, encoding: .utf8).split(separator: "\n").count == 241)
         let analogy = try Recur.run(["word2vec", "analogy", "--vectors", vectors, "man", "king", "woman", "-n", "1"])
         #expect(analogy.stdout.hasPrefix("queen\t"), "\(analogy.stdout)")
+        let analogyJSON = try Recur.run(["word2vec", "analogy", "--vectors", vectors, "man", "king", "woman", "-n", "2", "--json"])
+        #expect(analogyJSON.stdout.hasPrefix("{\"query\":[\"man\",\"king\",\"woman\"],\"method\":\"3cosadd\",\"answers\":[[\"queen\","), "\(analogyJSON.stdout)")
+        let similarJSON = try Recur.run(["word2vec", "similar", "--vectors", vectors, "king", "queen", "-n", "3", "--json"])
+        let objects = similarJSON.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == 2 && objects.allSatisfy { ($0?["neighbours"] as? [[Any]])?.count == 3 }, "\(similarJSON.stdout)")
         let mul = try Recur.run(["word2vec", "analogy", "--vectors", vectors, "france", "paris", "italy", "--method", "3cosmul", "-n", "1"])
         #expect(mul.stdout.hasPrefix("rome\t"))
         let similar = try Recur.run(["word2vec", "similar", "--vectors", vectors, "king", "paris", "-n", "3"])

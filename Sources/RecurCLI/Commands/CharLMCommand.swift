@@ -373,10 +373,15 @@ struct CharLMInspect: ParsableCommand {
         commandName: "inspect", abstract: "Architecture, parameters, vocabulary and training history of a checkpoint.")
 
     @Option(help: "Checkpoint directory.") var model: String
+    @Flag(help: "Print one JSON line: the parameter count and the checkpoint's whole configuration.") var json = false
 
     func run() throws {
         let loaded = try CharLMStore.load(directory: model)
         let c = loaded.config
+        if json {
+            Output.line(try inspectionJSON(parameters: loaded.model.parameterCount, config: c))
+            return
+        }
         let p = c.progress
         Output.line("model: \(c.architecture.summary), \(loaded.model.parameterCount) parameters")
         Output.line(loaded.model.summary())

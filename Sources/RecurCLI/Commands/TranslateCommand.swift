@@ -629,10 +629,15 @@ struct TranslateInspect: ParsableCommand {
         commandName: "inspect", abstract: "Architecture, vocabularies and training history of a translation checkpoint.")
 
     @Option(help: "Checkpoint directory.") var model: String
+    @Flag(help: "Print one JSON line: the parameter count and the checkpoint's whole configuration.") var json = false
 
     func run() throws {
         let loaded = try loadTranslationModel(model)
         let c = loaded.config
+        if json {
+            Output.line(try inspectionJSON(parameters: loaded.model.parameterCount, config: c))
+            return
+        }
         let p = c.progress
         Output.line("model: \(c.architecture.summary), \(loaded.model.parameterCount) parameters")
         Output.line(loaded.model.summary())

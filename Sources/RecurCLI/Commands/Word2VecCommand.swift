@@ -172,6 +172,7 @@ struct W2VSimilar: ParsableCommand {
     @OptionGroup var input: VectorsOption
     @Argument(help: "Words; with several, their neighbours in turn.") var words: [String]
     @Option(name: .short, help: "Neighbours to show.") var n: Int = 10
+    @Flag(help: "Print one JSON line per word: {\"word\": …, \"neighbours\": [[word, cosine], …]}.") var json = false
 
     func validate() throws {
         if n < 1 || n > 1 << 24 { throw CLIError("-n must be between 1 and 2^24, got \(n)") }
@@ -180,6 +181,16 @@ struct W2VSimilar: ParsableCommand {
     func run() throws {
         let kv = try input.load()
         try kv.requireWords(words)
+        if json {
+            for word in words {
+                let found = try kv.mostSimilar(to: word, count: n)
+                Output.line(
+                    JSONValue.object([
+                        ("word", .string(word)), ("neighbours", .array(found.map { .array([.string($0.0), .rounded(Double($0.1), 6)]) })),
+                    ]).text)
+            }
+            return
+        }
         for word in words {
             if words.count > 1 { Output.line("\(word):") }
             for (w, s) in try kv.mostSimilar(to: word, count: n) {
@@ -198,6 +209,7 @@ struct W2VAnalogy: ParsableCommand {
     @Argument(help: "C") var c: String
     @Option(help: "3cosadd or 3cosmul.") var method: KeyedVectors.AnalogyMethod = .add
     @Option(name: .short, help: "Answers to show.") var n: Int = 5
+    @Flag(help: "Print one JSON line: {\"query\": [a, b, c], \"answers\": [[word, score], …]}.") var json = false
 
     func validate() throws {
         if n < 1 || n > 1 << 24 { throw CLIError("-n must be between 1 and 2^24, got \(n)") }
@@ -205,7 +217,16 @@ struct W2VAnalogy: ParsableCommand {
 
     func run() throws {
         let kv = try input.load()
-        for (w, s) in try kv.analogy(a: a, b: b, c: c, method: method, count: n) {
+        let answers = try kv.analogy(a: a, b: b, c: c, method: method, count: n)
+        if json {
+            Output.line(
+                JSONValue.object([
+                    ("query", .array([.string(a), .string(b), .string(c)])), ("method", .string(method.rawValue)),
+                    ("answers", .array(answers.map { .array([.string($0.0), .rounded(Double($0.1), 6)]) })),
+                ]).text)
+            return
+        }
+        for (w, s) in answers {
             Output.line("\(w)\t\(Console.fixed(Double(s), 4))")
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import RecurTensor
 
 /// A minimal JSON value writer for the CLI's one-line summaries (no Foundation needed).
@@ -38,4 +39,12 @@ enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
         for _ in 0..<digits { scale *= 10 }
         return .double((value * scale).rounded() / scale)
     }
+}
+
+/// `inspect --json`: `{"parameters": N, "config": <the checkpoint's configuration>}` on one line.
+func inspectionJSON(parameters: Int, config: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(config)
+    return "{\"parameters\":\(parameters),\"config\":" + String(decoding: data, as: UTF8.self) + "}"
 }
