@@ -19,7 +19,7 @@ public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
     /// Probability of feeding the gold previous word (1: always; below 1 the model's own
     /// prediction is fed otherwise, step by step).
     public var teacherForcing: Float = 1
-    public var validationFraction = 0.05
+    public var validationFraction = 0.02
     public var testFraction = 0.0
     /// Keep pairs whose sides have at most this many tokens (0: all).
     public var maxLength = 50
@@ -37,6 +37,9 @@ public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
     public var separateSubwords: Bool?
     /// Label smoothing ε (Szegedy et al. 2016) of the training loss (nil: 0).
     public var labelSmoothing: Float?
+    /// Average the weights of the last N epochs into `average/` (checkpoint averaging, as
+    /// fairseq's `average_checkpoints.py`; nil or < 2: off).
+    public var averageEpochs: Int?
 
     public init() {}
 }
@@ -302,6 +305,7 @@ public final class Seq2SeqTrainer {
             progress.epoch += 1
             progress.batchInEpoch = 0
             progress.epochOrderState = orderRNG.stateWords
+            try saveEpochAverage()
             try evaluate(report: report)
             try saveCheckpoint(report: report)
         }
@@ -343,6 +347,43 @@ public final class Seq2SeqTrainer {
         ])
         report(.evaluation(epoch: progress.epoch, loss: loss, bleu: bleu, best: isBest))
         if isBest { try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false) }
+    }
+
+    /// Keeps this epoch's weights as `epoch-<n>.safetensors` (the last `averageEpochs` of them)
+    /// and writes their mean to `average/`. The files live in the run directory, so a resumed
+    /// run averages the same epochs as an uninterrupted one.
+    private func saveEpochAverage() throws {
+        guard let k = config.averageEpochs, k >= 2 else { return }
+        func name(_ epoch: Int) -> String { outputDirectory + "/epoch-\(epoch).safetensors" }
+        try SafeTensors.write(model.stateDictionary(), to: name(progress.epoch))
+        if progress.epoch > k { unlink(name(progress.epoch - k)) }
+        var sum: [String: [Float]] = [:]
+        var shapes: [String: [Int]] = [:]
+        var count = 0
+        for epoch in max(1, progress.epoch - k + 1)...progress.epoch {
+            guard let (tensors, _) = try? SafeTensors.read(name(epoch), followLinks: false) else { continue }
+            count += 1
+            for (key, t) in tensors {
+                if var s = sum[key], s.count == t.count {
+                    let v = t.scalars
+                    for i in s.indices { s[i] += v[i] }
+                    sum[key] = s
+                } else if sum[key] == nil {
+                    sum[key] = t.scalars
+                    shapes[key] = t.shape
+                }
+            }
+        }
+        guard count >= 2 else { return }
+        var averaged: [String: Tensor] = [:]
+        for (key, s) in sum { averaged[key] = Tensor(shape: shapes[key]!, scalars: s.map { $0 / Float(count) }) }
+        var checkpointProgress = progress
+        checkpointProgress.bestEpoch = nil
+        let checkpointConfig = Seq2SeqCheckpointConfig(
+            architecture: model.architecture, sourceVocabulary: data.sourceVocabulary, targetVocabulary: data.targetVocabulary,
+            training: config, progress: checkpointProgress, dataPath: dataPath, dataPairs: dataPairs, targetStyle: data.targetStyle)
+        let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
+        try CheckpointDirectory.save(directory: outputDirectory + "/average", tensors: averaged, optimizer: nil, sidecar: sidecar)
     }
 
     private func saveCheckpoint(report: (Seq2SeqEvent) -> Void) throws {
@@ -492,6 +533,7 @@ extension Seq2SeqCheckpointConfig {
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
         if let merges = t.subwordMerges { try check.inRange(merges, 0...(1 << 22), "training.subwordMerges") }
         if let smoothing = t.labelSmoothing { try check.finite(smoothing, 0..<1, "training.labelSmoothing") }
+        if let k = t.averageEpochs { try check.inRange(k, 0...1000, "training.averageEpochs") }
 
         let p = progress
         try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)

@@ -55,20 +55,51 @@ struct DecodingFlags: ParsableArguments {
     }
 }
 
-/// Loads a translation checkpoint, naming the kind when the directory holds another model.
-/// Loads the model to translate with from a checkpoint directory: a training run's `best/` copy
-/// when it has one (the weights with the best validation BLEU) unless `last` is set, else the
-/// directory itself. The note says which copy was used (printed once the command has succeeded,
-/// so that a failure stays one line).
-func loadTranslationModel(_ directory: String, last: Bool) throws -> (loaded: Seq2SeqStore.Loaded, note: String?) {
-    let best = directory + "/best"
-    if !last && access(best + "/" + CheckpointDirectory.sidecarName, F_OK) == 0 {
-        let loaded = try loadTranslationModel(best)
+/// Which weights of a training directory `run` and `eval` use.
+enum WeightsChoice: String, ExpressibleByArgument, CaseIterable {
+    /// The mean of the last epochs' weights (`average/`, written with --average-epochs).
+    case average
+    /// The final weights.
+    case last
+    /// The weights with the best validation BLEU (`best/`).
+    case best
+}
+
+/// Shared by `run` and `eval`: which weights of a training directory to use.
+struct WeightsOption: ParsableArguments {
+    @Option(
+        help: "Weights of a training directory: average (of the last epochs, when the run kept one), last (final) or best (best validation BLEU). Default: average, else last.")
+    var weights: WeightsChoice?
+    @Flag(help: .hidden) var last = false
+
+    var choice: WeightsChoice? { last ? .last : weights }
+}
+
+/// Loads the model to translate with from a checkpoint directory: its `average/` copy when it
+/// has one, else its own (final) weights, unless `choice` names one; `best/` on request. A
+/// directory that is itself a checkpoint copy loads as it is. The note says which copy was used
+/// (printed once the command has succeeded, so that a failure stays one line).
+func loadTranslationModel(_ directory: String, choice: WeightsChoice?) throws -> (loaded: Seq2SeqStore.Loaded, note: String?) {
+    func has(_ sub: String) -> Bool { access(directory + "/" + sub + "/" + CheckpointDirectory.sidecarName, F_OK) == 0 }
+    switch choice {
+    case .best?, .average?:
+        let sub = choice!.rawValue
+        guard has(sub) else {
+            throw CLIError(
+                "\(directory) has no \(sub)/ copy (\(sub == "best" ? "the run had no validation pairs" : "the run was trained without --average-epochs"))")
+        }
+        let loaded = try loadTranslationModel(directory + "/" + sub)
         let p = loaded.config.progress
-        let bleu = p.bestValidationBLEU.map { " " + Console.fixed($0, 2) } ?? ""
-        return (loaded, "note: used \(best) (best validation BLEU\(bleu), epoch \(p.bestEpoch ?? p.epoch)); --last for the final weights\n")
+        let what = sub == "best"
+            ? "best validation BLEU \(p.bestValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a"), epoch \(p.bestEpoch ?? p.epoch)"
+            : "weights averaged over the last \(loaded.config.training.averageEpochs ?? 0) epochs"
+        return (loaded, "note: used \(directory)/\(sub) (\(what))\n")
+    case nil where has("average"):
+        let loaded = try loadTranslationModel(directory + "/average")
+        return (loaded, "note: used \(directory)/average (weights averaged over the last \(loaded.config.training.averageEpochs ?? 0) epochs); --weights last|best for others\n")
+    case nil, .last?:
+        return (try loadTranslationModel(directory), nil)
     }
-    return (try loadTranslationModel(directory), nil)
 }
 
 func loadTranslationModel(_ directory: String) throws -> Seq2SeqStore.Loaded {
@@ -115,6 +146,8 @@ struct TranslateTrain: ParsableCommand {
     @Flag(help: "Share the target embedding with the output layer (needs --embed = --hidden).") var tieEmbeddings = false
     @Option(help: "Probability of feeding the gold previous word in training (else the model's own).") var teacherForcing: Float = 1
     @Option(help: "Label smoothing ε of the training loss (0: off; 0.1 is common).") var labelSmoothing: Float = 0
+    @Option(help: "Average the weights of the last N epochs into OUT/average/, which run and eval use (0 or 1: off).")
+    var averageEpochs: Int = 3
     @Option(help: "Sentence pairs per batch.") var batch: Int = 32
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Passes over the training pairs.") var epochs: Int = 10
@@ -132,7 +165,7 @@ struct TranslateTrain: ParsableCommand {
     @Option(
         name: [.customLong("valid-fraction"), .customLong("val-fraction")],
         help: "Fraction of pairs held out for validation (also --val-fraction, as in charlm).")
-    var validFraction: Double = 0.05
+    var validFraction: Double = 0.02
     @Option(help: "Fraction of pairs held out for testing.") var testFraction: Double = 0
     @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 1
     @Option(help: "Initialize source embeddings from word vectors (recur word2vec export, text or binary).") var sourceVectors: String?
@@ -166,6 +199,7 @@ struct TranslateTrain: ParsableCommand {
         if !(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 1) {
             throw CLIError("--valid-fraction and --test-fraction must be non-negative with a sum below 1")
         }
+        if averageEpochs < 0 || averageEpochs > 1000 { throw CLIError("--average-epochs must be between 0 and 1000, got \(averageEpochs)") }
         if subwords < 0 || subwords > 1 << 22 { throw CLIError("--subwords must be between 0 (whole words) and 2^22, got \(subwords)") }
         if separateSubwords && subwords == 0 { throw CLIError("--separate-subwords needs --subwords N") }
         if tieEmbeddings && embed != hidden { throw CLIError("--tie-embeddings needs --embed equal to --hidden (\(embed) ≠ \(hidden))") }
@@ -210,6 +244,7 @@ struct TranslateTrain: ParsableCommand {
             config.tokenization = tokenizer
             config.seed = seed
             config.labelSmoothing = labelSmoothing > 0 ? labelSmoothing : nil
+            config.averageEpochs = averageEpochs >= 2 ? averageEpochs : nil
             config.subwordMerges = subwords > 0 ? subwords : nil
             config.separateSubwords = subwords > 0 && separateSubwords ? true : nil
         }
@@ -427,8 +462,8 @@ struct TranslateRun: ParsableCommand {
             """
     )
 
-    @Option(help: "Checkpoint directory (a training --out, whose best/ copy is used when present, or any checkpoint).") var model: String
-    @Flag(help: "Use the final weights of a training directory instead of its best/ copy.") var last = false
+    @Option(help: "Checkpoint directory: a training --out (see --weights) or any checkpoint copy.") var model: String
+    @OptionGroup var weights: WeightsOption
     @Option(help: "File of source sentences, one per line (default: standard input).") var input: String?
     @Option(help: "Translations per input (≤ --beam).") var nBest: Int = 1
     @Option(help: "Write an SVG attention heatmap per sentence into this directory.") var showAttention: String?
@@ -445,7 +480,7 @@ struct TranslateRun: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let (loaded, modelNote) = try loadTranslationModel(model, last: last)
+        let (loaded, modelNote) = try loadTranslationModel(model, choice: weights.choice)
         let c = loaded.config
         let tokenizer = c.tokenizer
         var options = decoding.options(nBest: nBest)
@@ -558,8 +593,8 @@ struct TranslateEval: ParsableCommand {
             """
     )
 
-    @Option(help: "Checkpoint directory (a training --out, whose best/ copy is used when present, or any checkpoint).") var model: String
-    @Flag(help: "Use the final weights of a training directory instead of its best/ copy.") var last = false
+    @Option(help: "Checkpoint directory: a training --out (see --weights) or any checkpoint copy.") var model: String
+    @OptionGroup var weights: WeightsOption
     @Option(help: "Parallel file of held-out pairs: source<TAB>target per line.") var pairs: String
     @Flag(help: "Skip lines without a tab or with an empty side instead of stopping.") var skipBadLines = false
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
@@ -573,7 +608,7 @@ struct TranslateEval: ParsableCommand {
     func run() throws {
         runtime.apply()
         if let hypotheses { try refuseOverwritingInputs(outputs: [hypotheses], inputs: [("--pairs", pairs)]) }
-        let (loaded, modelNote) = try loadTranslationModel(model, last: last)
+        let (loaded, modelNote) = try loadTranslationModel(model, choice: weights.choice)
         let c = loaded.config
         let corpus = try ParallelCorpus.load(path: pairs, tokenizer: c.tokenizer, skipBadLines: skipBadLines, lossy: lossy)
         var held = corpus.pairs

@@ -3,10 +3,10 @@ import RecurTensor
 /// The files and directories a training run writes into its `--out` (what `--force` may delete).
 func isTrainingRunFile(_ name: String) -> Bool {
     let fixed: Set<String> = [
-        "checkpoint.json", "metrics.jsonl", "training.svg", "bleu.svg", "best", "valid.tsv", "test.tsv",
+        "checkpoint.json", "metrics.jsonl", "training.svg", "bleu.svg", "best", "average", "valid.tsv", "test.tsv",
     ]
     if fixed.contains(name) { return true }
-    return (name.hasPrefix("model-") || name.hasPrefix("training-")) && name.hasSuffix(".safetensors")
+    return (name.hasPrefix("model-") || name.hasPrefix("training-") || name.hasPrefix("epoch-")) && name.hasSuffix(".safetensors")
 }
 
 /// Claims a training run's output directory: locked against a second process, refused when it
