@@ -132,7 +132,7 @@ struct TranslateTrain: ParsableCommand {
         name: .customLong("out"),
         help: "Directory for checkpoints and logs; must be new or empty (default: the --resume directory, else the first unused of runs/translate, runs/translate-2, …).")
     var outOption: String?
-    @Flag(help: "Replace the run already in --out (its checkpoints, logs, splits and best model; other files stay).") var force = false
+    @Flag(help: "Replace the run already in --out (its checkpoints, logs, splits, best and averaged models; other files stay).") var force = false
     /// Where this run writes: --out, else the directory being resumed, else the first unused
     /// runs/translate[-N] (the default depends on what exists, so `run` computes it once).
     var chosenOut: String { outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/translate") }
