@@ -28,7 +28,7 @@ struct TranslateCLITests {
             ["translate", "train", "--pairs", data, "--out", out, "--epochs", "2", "--test-fraction", "0.1", "--json", "--plot"] + Self.small)
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try #require(r.stdout.split(separator: "\n").last)
-        for key in ["\"pairs_per_s\":", "\"seconds\":", "\"valid_bleu\":", "\"test_bleu\":"] { #expect(summary.contains(key), "\(summary)") }
+        for key in ["\"pairs_per_s\":", "\"seconds\":", "\"val_bleu\":", "\"best_val_bleu\":", "\"test_bleu\":"] { #expect(summary.contains(key), "\(summary)") }
         for file in ["checkpoint.json", "best/checkpoint.json", "metrics.jsonl", "valid.tsv", "test.tsv", "training.svg", "bleu.svg"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
         }

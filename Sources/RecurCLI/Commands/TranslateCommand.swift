@@ -443,8 +443,8 @@ struct TranslateTrain: ParsableCommand {
             ("train_pairs", .int(data.train.count)), ("epochs", .int(s.epochs)), ("steps", .int(s.steps)),
             ("threads", .int(runtime.threadCount)), ("seed", .int(Int(config.seed))), ("seconds", .rounded(s.seconds, 2)),
             ("pairs_per_s", .rounded(s.pairsPerSecond, 1)), ("train_loss", .rounded(s.trainLoss, 4)),
-            ("valid_bleu", s.validationBLEU.map { .rounded($0, 2) } ?? .null),
-            ("best_valid_bleu", s.bestValidationBLEU.map { .rounded($0, 2) } ?? .null),
+            ("val_bleu", s.validationBLEU.map { .rounded($0, 2) } ?? .null),
+            ("best_val_bleu", s.bestValidationBLEU.map { .rounded($0, 2) } ?? .null),
             ("test_bleu", test.map { .rounded($0.bleu.score, 2) } ?? .null), ("test_chrf", test.map { .rounded($0.chrF.score, 2) } ?? .null),
             ("clipped_steps", .int(s.clippedSteps)), ("interrupted", .bool(s.interrupted)),
         ])
