@@ -355,35 +355,29 @@ public final class Seq2SeqTrainer {
     private func saveEpochAverage() throws {
         guard let k = config.averageEpochs, k >= 2 else { return }
         func name(_ epoch: Int) -> String { outputDirectory + "/epoch-\(epoch).safetensors" }
-        try SafeTensors.write(model.stateDictionary(), to: name(progress.epoch))
+        let current = model.stateDictionary()
+        try SafeTensors.write(current, to: name(progress.epoch))
         if progress.epoch > k { unlink(name(progress.epoch - k)) }
-        var sum: [String: [Float]] = [:]
-        var shapes: [String: [Int]] = [:]
-        var count = 0
-        for epoch in max(1, progress.epoch - k + 1)...progress.epoch {
-            guard let (tensors, _) = try? SafeTensors.read(name(epoch), followLinks: false) else { continue }
+        // The current epoch from memory, the earlier ones from their files.
+        var sum = current.mapValues(\.scalars)
+        var count = 1
+        for epoch in max(1, progress.epoch - k + 1)..<progress.epoch {
+            guard let (tensors, _) = try? SafeTensors.read(name(epoch), followLinks: false),
+                tensors.allSatisfy({ sum[$0.key]?.count == $0.value.count })
+            else { continue }
             count += 1
             for (key, t) in tensors {
-                if var s = sum[key], s.count == t.count {
-                    let v = t.scalars
-                    for i in s.indices { s[i] += v[i] }
-                    sum[key] = s
-                } else if sum[key] == nil {
-                    sum[key] = t.scalars
-                    shapes[key] = t.shape
-                }
+                let v = t.scalars
+                sum[key]!.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += v[i] } }
             }
         }
         guard count >= 2 else { return }
-        var averaged: [String: Tensor] = [:]
-        for (key, s) in sum { averaged[key] = Tensor(shape: shapes[key]!, scalars: s.map { $0 / Float(count) }) }
+        let scale = 1 / Float(count)
         var checkpointProgress = progress
         checkpointProgress.bestEpoch = nil
-        let checkpointConfig = Seq2SeqCheckpointConfig(
-            architecture: model.architecture, sourceVocabulary: data.sourceVocabulary, targetVocabulary: data.targetVocabulary,
-            training: config, progress: checkpointProgress, dataPath: dataPath, dataPairs: dataPairs, targetStyle: data.targetStyle)
-        let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
-        try CheckpointDirectory.save(directory: outputDirectory + "/average", tensors: averaged, optimizer: nil, sidecar: sidecar)
+        var mean: [String: Tensor] = [:]
+        for (key, t) in current { mean[key] = Tensor(shape: t.shape, scalars: sum[key]!.map { $0 * scale }) }
+        try writeCheckpoint(directory: outputDirectory + "/average", tensors: mean, includeTraining: false, progress: checkpointProgress)
     }
 
     private func saveCheckpoint(report: (Seq2SeqEvent) -> Void) throws {
@@ -392,14 +386,19 @@ public final class Seq2SeqTrainer {
         report(.checkpoint(step: progress.step, directory: outputDirectory))
     }
 
-    private func writeCheckpoint(directory: String, includeTraining: Bool) throws {
+    /// Writes a checkpoint of the model's weights (or `tensors`, with `progress` in place of the
+    /// run's, for the averaged copy).
+    private func writeCheckpoint(
+        directory: String, tensors: [String: Tensor]? = nil, includeTraining: Bool, progress: Seq2SeqProgress? = nil
+    ) throws {
         let checkpointConfig = Seq2SeqCheckpointConfig(
             architecture: model.architecture, sourceVocabulary: data.sourceVocabulary, targetVocabulary: data.targetVocabulary,
-            training: config, progress: progress, dataPath: dataPath, dataPairs: dataPairs,
+            training: config, progress: progress ?? self.progress, dataPath: dataPath, dataPairs: dataPairs,
             targetStyle: data.targetStyle)
-        let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
+        let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: self.progress.step, rngState: rng.stateWords)
         try CheckpointDirectory.save(
-            directory: directory, tensors: model.stateDictionary(), optimizer: includeTraining ? optimizer.state : nil, sidecar: sidecar)
+            directory: directory, tensors: tensors ?? model.stateDictionary(), optimizer: includeTraining ? optimizer.state : nil,
+            sidecar: sidecar)
     }
 
     static func now() -> Double {
