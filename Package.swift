@@ -43,6 +43,7 @@ let optimization: [SwiftSetting] = {
         flags += ["-target-cpu", cpu]
         // Every CPU the manifest picks above SSE has FMA except Sandy Bridge.
         if cpu != "sandybridge" { settings.append(.define("RECUR_FMA", .when(configuration: .release))) }
+        if cpu == "skylake-avx512" { settings.append(.define("RECUR_AVX512", .when(configuration: .release))) }
     }
     return settings + [.unsafeFlags(flags, .when(configuration: .release))]
 }()

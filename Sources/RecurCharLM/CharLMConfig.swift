@@ -19,6 +19,9 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
     public var layers: Int
     /// Dropout between recurrent layers, or inside TCN blocks.
     public var dropout: Float
+    /// Dropout on the top recurrent layer's output, before the decoder (recurrent cells only;
+    /// nil in checkpoints written before it existed, which means 0).
+    public var outputDropout: Float?
     /// TCN kernel size.
     public var kernelSize: Int
     /// TCN weight normalization.
@@ -26,7 +29,7 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
 
     public init(
         cell: CharLMCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
-        dropout: Float, kernelSize: Int = 3, weightNormalization: Bool = false
+        dropout: Float, outputDropout: Float? = nil, kernelSize: Int = 3, weightNormalization: Bool = false
     ) {
         self.cell = cell
         self.vocabularySize = vocabularySize
@@ -34,6 +37,7 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
         self.hiddenSize = hiddenSize
         self.layers = layers
         self.dropout = dropout
+        self.outputDropout = outputDropout
         self.kernelSize = kernelSize
         self.weightNormalization = weightNormalization
     }
@@ -147,6 +151,7 @@ extension CharLMCheckpointConfig {
         try check.inRange(a.embeddingSize, 1...w, "architecture.embeddingSize")
         try check.inRange(a.hiddenSize, 1...w, "architecture.hiddenSize")
         try check.finite(a.dropout, 0..<1, "architecture.dropout")
+        if let p = a.outputDropout { try check.finite(p, 0..<1, "architecture.outputDropout") }
         let embedding = try check.product([a.vocabularySize, a.embeddingSize], limit: Int.max / 4, "architecture")
         let body: Int
         if a.cell == .tcn {

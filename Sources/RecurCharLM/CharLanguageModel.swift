@@ -92,7 +92,12 @@ public final class CharLanguageModel: Module {
         let rows = t * b
         let (output, finalState, cache) = recurrent.forward(
             tokens: inputs, timeSteps: t, batch: b, embedding: embedding, initialState: state, lengths: nil, rng: &rng)
-        decode(output.unsafeBase, rows: rows)
+        // Output dropout (char-rnn, Zaremba et al. 2014): the decoder sees the top layer's
+        // output times a mask; the recurrent layer keeps its undropped output for its backward.
+        let p = architecture.outputDropout ?? 0
+        let mask: Tensor? = isTraining && p > 0 ? Dropout.mask(shape: [t, b, h], probability: p, rng: &rng) : nil
+        let decoderInput = mask.map { output * $0 } ?? output
+        decode(decoderInput.unsafeBase, rows: rows)
         // Loss and d loss / d logits in place, rows split across the pool.
         let z = logits.unsafeMutableBase()
         let loss = targets.withUnsafeBufferPointer { y in
@@ -102,8 +107,9 @@ public final class CharLanguageModel: Module {
         let dOut = outputGradient.resizedPointer(t, b, h)
         BLAS.gemm(m: rows, n: h, k: v, a: z, lda: v, b: decoder.weight.value.unsafeBase, ldb: h, c: dOut, ldc: h)
         BLAS.gemm(
-            transposeA: true, m: v, n: h, k: rows, a: z, lda: v, b: output.unsafeBase, ldb: h, beta: 1,
+            transposeA: true, m: v, n: h, k: rows, a: z, lda: v, b: decoderInput.unsafeBase, ldb: h, beta: 1,
             c: decoder.weight.gradient.unsafeMutableBase(), ldc: h)
+        if let mask { outputGradient *= mask }
         if let bias = decoder.bias {
             if ones.count != rows { ones = Tensor.ones([rows]) }
             BLAS.gemv(transpose: true, m: rows, n: v, a: z, lda: v, x: ones.unsafeBase, beta: 1, y: bias.gradient.unsafeMutableBase())

@@ -205,3 +205,65 @@ struct CharLMTests {
         }
     }
 }
+
+@Suite("Character language model training step")
+struct CharLMTrainingStepTests {
+    /// The fused training step (embedding, recurrent stack, inter-layer and output dropout,
+    /// decoder, loss) against central differences of its own loss, with the dropout masks held
+    /// fixed by reseeding the generator for every evaluation.
+    @Test("training-step gradients match finite differences with output dropout", arguments: [CharLMCell.lstm, .gru])
+    func trainingStepGradient(cell: CharLMCell) {
+        var rng = Xoshiro256(seed: 11)
+        let architecture = CharLMArchitecture(
+            cell: cell, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0.3, outputDropout: 0.5)
+        let model = CharLanguageModel(architecture: architecture, rng: &rng)
+        let (t, b) = (4, 3)
+        let inputs = (0..<(t * b)).map { Int32(($0 * 5 + 1) % 7) }
+        let targets = (0..<(t * b)).map { Int32(($0 * 3 + 2) % 7) }
+        func loss() -> Double {
+            var masks = Xoshiro256(seed: 99)
+            return model.trainingStep(inputs: inputs, targets: targets, timeSteps: t, batch: b, state: nil, rng: &masks).loss
+        }
+        var parameters: [(String, Parameter)] = []
+        model.visitParameters(prefix: "") { parameters.append(($0, $1)) }
+        for (_, p) in parameters { p.zeroGradient() }
+        #expect(loss().isFinite)
+        let analytic: [[Float]] = parameters.map { $0.1.gradient.scalars }
+        let eps: Float = 1e-2
+        var worst = 0.0
+        for (index, (_, p)) in parameters.enumerated() {
+            let count = p.value.count
+            for i in stride(from: 0, to: count, by: max(1, count / 5)) {
+                let saved = p.value.scalars[i]
+                p.value.unsafeMutableBase()[i] = saved + eps
+                let up = loss()
+                p.value.unsafeMutableBase()[i] = saved - eps
+                let down = loss()
+                p.value.unsafeMutableBase()[i] = saved
+                let numeric = (up - down) / Double(2 * eps)
+                let error = abs(numeric - Double(analytic[index][i])) / max(1e-2, abs(numeric) + abs(Double(analytic[index][i])))
+                worst = max(worst, error)
+            }
+        }
+        #expect(worst < 2e-2, "worst relative error \(worst)")
+    }
+
+    @Test("output dropout changes training and not evaluation")
+    func outputDropoutIsTrainingOnly() {
+        func build(_ p: Float?) -> CharLanguageModel {
+            var rng = Xoshiro256(seed: 3)
+            return CharLanguageModel(
+                architecture: CharLMArchitecture(
+                    cell: .lstm, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 1, dropout: 0, outputDropout: p),
+                rng: &rng)
+        }
+        let (with, without) = (build(0.5), build(nil))
+        let ids: [Int32] = (0..<40).map { Int32($0 % 7) }
+        let inputs = Array(ids[0..<12]), targets = Array(ids[1..<13])
+        var r1 = Xoshiro256(seed: 1), r2 = Xoshiro256(seed: 1)
+        let l1 = with.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1).loss
+        let l2 = without.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2).loss
+        #expect(l1 != l2)
+        #expect(with.evaluate(ids: ids).nats == without.evaluate(ids: ids).nats)
+    }
+}

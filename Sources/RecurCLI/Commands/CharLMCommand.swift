@@ -53,6 +53,8 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
     @Option(help: "Recurrent layers (default 2).") var layers: Int?
     @Option(help: "Dropout between recurrent layers / inside TCN blocks (default 0; TCN 0.1).") var dropout: Float?
+    @Option(help: "Dropout on the top recurrent layer's output, before the decoder (default: --dropout).")
+    var outputDropout: Float?
     @Option(help: "TCN channels (default 128).") var channels: Int?
     @Option(help: "TCN kernel size (default 3).") var kernel: Int?
     @Option(help: "TCN residual blocks, dilations 1, 2, 4, … (default 4).") var blocks: Int?
@@ -101,6 +103,10 @@ struct CharLMTrain: ParsableCommand {
         try bounded(steps, "steps", 1 << 48)
         if let epochs, !(epochs > 0 && epochs <= 1e6) { throw CLIError("--epochs must be between 0 and 1000000, got \(epochs)") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw CLIError("--dropout must be in [0, 1), got \(dropout)") }
+        if let outputDropout, !(outputDropout >= 0 && outputDropout < 1) {
+            throw CLIError("--output-dropout must be in [0, 1), got \(outputDropout)")
+        }
+        if outputDropout != nil && cell == .tcn { throw CLIError("--output-dropout is for recurrent cells (a TCN has --dropout inside its blocks)") }
         if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
         if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
         if !(weightDecay >= 0) { throw CLIError("--weight-decay must not be negative, got \(weightDecay)") }
@@ -242,6 +248,7 @@ struct CharLMTrain: ParsableCommand {
             check(chosen == .tcn ? channels : hidden, stored.hiddenSize, chosen == .tcn ? "--channels" : "--hidden")
             check(chosen == .tcn ? blocks : layers, stored.layers, chosen == .tcn ? "--blocks" : "--layers")
             check(dropout, stored.dropout, "--dropout")
+            check(outputDropout, stored.outputDropout ?? 0, "--output-dropout")
             check(kernel, stored.kernelSize, "--kernel")
             if !conflicts.isEmpty {
                 throw CLIError("--resume: the checkpoint's architecture differs (it has \(conflicts.joined(separator: ", ")))")
@@ -252,7 +259,9 @@ struct CharLMTrain: ParsableCommand {
             cell: chosen, vocabularySize: vocabularySize, embeddingSize: embed ?? 64,
             hiddenSize: chosen == .tcn ? (channels ?? hidden ?? 128) : (hidden ?? 512),
             layers: chosen == .tcn ? (blocks ?? layers ?? 4) : (layers ?? 2),
-            dropout: dropout ?? (chosen == .tcn ? 0.1 : 0), kernelSize: kernel ?? 3, weightNormalization: weightNorm)
+            dropout: dropout ?? (chosen == .tcn ? 0.1 : 0),
+            outputDropout: chosen == .tcn ? nil : (outputDropout ?? dropout ?? 0),
+            kernelSize: kernel ?? 3, weightNormalization: weightNorm)
     }
 
     func writePlot(_ out: String) throws {

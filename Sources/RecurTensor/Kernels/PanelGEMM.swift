@@ -10,6 +10,12 @@
 // registers for the whole K loop (generic over the tile size with `InlineArray`, which the
 // compiler unrolls and keeps in zmm registers).
 //
+// Without AVX-512 (16 ymm registers, a `SIMD16<Float>` taking two) that tile would keep 48
+// registers live and spill on every k: measured on an AVX2 EPYC (Zen 3), the 8 × 3 tile made the
+// recurrent products 57 % of a 2×512 LSTM's training time and the whole run 5× slower. There
+// the tile is at most 6 rows × 1 panel (12 accumulators, 2 loads and a broadcast: 15 registers).
+// The manifest defines `RECUR_AVX512` when it compiles for an AVX-512 CPU.
+//
 // Columns come in `blocks` blocks of `blockWidth` columns (an LSTM's four gates of H units),
 // each padded to a multiple of 16 in the packed form, so that a thread can multiply the units
 // it owns in every block, whatever H is.
@@ -18,6 +24,16 @@
 public enum PanelGEMM {
     /// Columns per panel (one `SIMD16<Float>`).
     public static let panelWidth = 16
+
+    #if RECUR_AVX512
+        /// Rows of A per register tile.
+        static let tileRows = 8
+        /// Panels of B per register tile.
+        static let tilePanels = 3
+    #else
+        static let tileRows = 6
+        static let tilePanels = 1
+    #endif
 
     /// Panels per block of `blockWidth` columns.
     @inline(__always)
@@ -89,7 +105,7 @@ public enum PanelGEMM {
         while j < panelCount {
             // Groups of three panels; 4 left over go as 2 + 2 rather than 3 + 1.
             let left = panelCount - j
-            let count = left == 4 ? 2 : Swift.min(3, left)
+            let count = tilePanels == 1 ? 1 : left == 4 ? 2 : Swift.min(tilePanels, left)
             let p0 = panel(j)
             switch count {
             case 3:
@@ -106,14 +122,14 @@ public enum PanelGEMM {
         }
     }
 
-    /// All rows against N panels, in tiles of at most 8 rows of nearly equal size (25 rows:
-    /// 7 + 6 + 6 + 6), so that no tile is left with one or two rows.
+    /// All rows against N panels, in tiles of at most `tileRows` rows of nearly equal size (25
+    /// rows, 8 at most: 7 + 6 + 6 + 6), so that no tile is left with one or two rows.
     @inline(__always)
     private static func rowTiles<let N: Int>(
         m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, panels: InlineArray<N, UnsafePointer<Float>>,
         c: InlineArray<N, UnsafeMutablePointer<Float>>, widths: InlineArray<N, Int>, ldc: Int, accumulate: Bool
     ) {
-        let tiles = (m + 7) / 8
+        let tiles = (m + tileRows - 1) / tileRows
         var row = 0
         @inline(__always) func rows<let R: Int>(_ pointers: InlineArray<R, UnsafePointer<Float>>) {
             tile(k: k, a: pointers, panels: panels, c: c, row: row, ldc: ldc, widths: widths, accumulate: accumulate)
