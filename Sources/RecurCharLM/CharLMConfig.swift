@@ -85,6 +85,9 @@ public struct CharLMTrainingConfig: Codable, Equatable, Sendable {
     /// How many model checkpoints (`model-<step>.safetensors`) the run directory keeps, newest
     /// first (nil: 1). Optional so that checkpoints written before it existed still load.
     public var keepCheckpoints: Int?
+    /// Early stopping: end the run once this many validations in a row have not improved on the
+    /// best (nil: never). Optional so that checkpoints written before it existed still load.
+    public var patience: Int?
 
     public init() {}
 }

@@ -48,6 +48,8 @@ public struct CharLMSummary: Sendable {
     public var bestValidationBPC: Double?
     public var interrupted: Bool
     public var clippedSteps: Int
+    /// Whether early stopping (`patience`) ended the run before `steps`.
+    public var stoppedEarly: Bool = false
 }
 
 /// Why training stopped early.
@@ -178,6 +180,7 @@ public final class CharLMTrainer {
         let warmup = min(10, max(0, (config.steps - progress.step) / 10))
         var stepsThisRun = 0
         var interrupted = false
+        var stoppedEarly: Double?  // the last validation bpc when early stopping ends the run
         let parameters = model.parameters()
         while progress.step < config.steps {
             if shouldStop() {
@@ -252,16 +255,26 @@ public final class CharLMTrainer {
             let isLast = progress.step == config.steps
             if !corpus.validationIDs.isEmpty && config.evaluateEvery > 0 && progress.step % config.evaluateEvery == 0 && !isLast {
                 let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
-                try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
+                let bpc = try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
                 lossSinceEvaluation = 0
                 stepsSinceEvaluation = 0
+                if let patience = config.patience, let best = progress.bestStep,
+                    (progress.step - best) / config.evaluateEvery >= patience
+                {
+                    report(
+                        .warning(
+                            "no better validation bpc in \(patience) evaluations since step \(best): stopping early (the best model is in \(outputDirectory)/best)"
+                        ))
+                    stoppedEarly = bpc
+                    break
+                }
             }
             if config.checkpointEvery > 0 && progress.step % config.checkpointEvery == 0 && !isLast {
                 try saveCheckpoint(report: report)
             }
         }
-        var validation: Double?
-        if !interrupted && !corpus.validationIDs.isEmpty {
+        var validation = stoppedEarly
+        if !interrupted && stoppedEarly == nil && !corpus.validationIDs.isEmpty {
             let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
             validation = try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
         }
@@ -271,7 +284,7 @@ public final class CharLMTrainer {
             steps: progress.step, seconds: timedSeconds,
             symbolsPerSecond: timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : 0, trainLoss: trainLoss,
             validationBPC: validation, bestValidationBPC: progress.bestValidationBPC, interrupted: interrupted,
-            clippedSteps: progress.clippedSteps)
+            clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly != nil)
     }
 
     /// Scores the whole validation split; keeps the best model; warns about overfitting.

@@ -83,6 +83,37 @@ struct CharLMTests {
         }
     }
 
+    @Test("early stopping ends the run after --patience validations without a better bpc")
+    func earlyStopping() throws {
+        let corpus = Self.corpus
+        let directory = temporaryDirectory("patience")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = smallConfig(steps: 100)
+        // A learning rate far below Float32's resolution of most weights: validation bpc moves
+        // in its last digits at most, so it soon stops improving.
+        config.learningRate = 1e-20
+        config.evaluateEvery = 10
+        config.patience = 2
+        let summary = try CharLMTrainer(
+            model: makeModel(.lstm, vocabulary: corpus.vocabulary.count), corpus: corpus, config: config, unit: .grapheme,
+            outputDirectory: directory, dataPath: "memory"
+        ).run()
+        #expect(summary.stoppedEarly && summary.steps < 100)
+        // It stops at the second validation after the best one, and the best is in best/.
+        let progress = try #require(try CharLMStore.load(directory: directory).resume).progress
+        let best = try #require(progress.bestStep)
+        #expect(summary.steps - best == 20, "best at \(best), stopped at \(summary.steps)")
+        #expect(progress.bestValidationBPC == summary.bestValidationBPC)
+        // Without patience the same run goes the whole way.
+        config.patience = nil
+        try FileManager.default.removeItem(atPath: directory)
+        let full = try CharLMTrainer(
+            model: makeModel(.lstm, vocabulary: corpus.vocabulary.count), corpus: corpus, config: config, unit: .grapheme,
+            outputDirectory: directory, dataPath: "memory"
+        ).run()
+        #expect(!full.stoppedEarly && full.steps == 100)
+    }
+
     @Test("training lowers validation bpc well below the unigram entropy", arguments: [CharLMCell.lstm, .gru, .rnn, .tcn])
     func learns(cell: CharLMCell) throws {
         let corpus = Self.corpus

@@ -32,8 +32,11 @@ struct CharLMTrain: ParsableCommand {
             the best model by validation bpc to --out/best, and a JSON-lines metrics log to
             --out/metrics.jsonl. Ctrl-C saves a checkpoint and stops; --resume continues exactly.
 
-            The defaults (2×512 LSTM, batch 64, sequence 100, 10 epochs; as char-rnn, no dropout) give a good
-            model on a 1 MB text; add --dropout 0.2–0.5 for bigger models or smaller texts.
+            The defaults (2×512 LSTM, batch 64, sequence 100, 10 epochs, no dropout) give a good model
+            on a 1 MB text. For the best validation bpc on such a text, train longer with dropout and
+            a decaying rate: --dropout 0.25 --lr-schedule cosine --epochs 20 (tinyshakespeare: 2.10
+            bpc after 12 epochs; BENCHMARKS.md). --patience N stops once N validations in a row bring
+            nothing better; best/ always holds the best model.
             """
     )
 
@@ -53,7 +56,7 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
     @Option(help: "Recurrent layers (default 2).") var layers: Int?
     @Option(help: "Dropout between recurrent layers / inside TCN blocks (default 0; TCN 0.1).") var dropout: Float?
-    @Option(help: "Dropout on the top recurrent layer's output, before the decoder (default: --dropout).")
+    @Option(help: "Dropout on the top recurrent layer's output, before the decoder (as char-rnn; default 0).")
     var outputDropout: Float?
     @Option(help: "TCN channels (default 128).") var channels: Int?
     @Option(help: "TCN kernel size (default 3).") var kernel: Int?
@@ -77,6 +80,8 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery: Int = 500
     @Option(help: "Keep the newest N model checkpoints (model-<step>.safetensors; sample any with --model FILE).")
     var keep: Int?
+    @Option(help: "Stop early once N validations in a row (--eval-every) bring no better bpc; best/ keeps the best model.")
+    var patience: Int?
     @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50
     @Option(help: "What one symbol is: grapheme, codepoint or byte.") var unit: TextUnit = .grapheme
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
@@ -113,6 +118,10 @@ struct CharLMTrain: ParsableCommand {
         if !(valFraction >= 0 && valFraction < 1) { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
         if !(weightDecay <= 1e6) { throw CLIError("--weight-decay must be a number up to 1e6, got \(weightDecay)") }
         if let keep, keep < 1 || keep > 100_000 { throw CLIError("--keep must be between 1 and 100000, got \(keep)") }
+        if let patience, patience < 1 || patience > 1_000_000 {
+            throw CLIError("--patience must be between 1 and 1000000 validations, got \(patience)")
+        }
+        if patience != nil && evalEvery == 0 { throw CLIError("--patience needs validations during training: give --eval-every N") }
         if [warmup, evalEvery, checkpointEvery, logEvery].contains(where: { $0 > 1 << 48 }) {
             throw CLIError("--warmup, --eval-every, --checkpoint-every and --log-every must be at most 2^48")
         }
@@ -178,6 +187,7 @@ struct CharLMTrain: ParsableCommand {
         config.evaluateEvery = evalEvery
         config.checkpointEvery = checkpointEvery
         if let keep { config.keepCheckpoints = keep }
+        if let patience { config.patience = patience }
         config.logEvery = logEvery
         let windows =
             architecture.cell == .tcn
@@ -228,6 +238,7 @@ struct CharLMTrain: ParsableCommand {
             if json { printSummary(summary, architecture: architecture, config: config, threads: runtime.threadCount) }
             throw ExitCode(130)
         }
+        if summary.stoppedEarly { console.log("stopped early at step \(summary.steps) of \(config.steps)") }
         console.log(
             "done: \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.symbolsPerSecond)) chars/s, validation bpc \(summary.validationBPC.map { Console.fixed($0, 4) } ?? "n/a"); model in \(out)"
         )
@@ -260,7 +271,7 @@ struct CharLMTrain: ParsableCommand {
             hiddenSize: chosen == .tcn ? (channels ?? hidden ?? 128) : (hidden ?? 512),
             layers: chosen == .tcn ? (blocks ?? layers ?? 4) : (layers ?? 2),
             dropout: dropout ?? (chosen == .tcn ? 0.1 : 0),
-            outputDropout: chosen == .tcn ? nil : (outputDropout ?? dropout ?? 0),
+            outputDropout: chosen == .tcn ? nil : (outputDropout ?? 0),
             kernelSize: kernel ?? 3, weightNormalization: weightNorm)
     }
 
@@ -290,7 +301,10 @@ struct CharLMTrain: ParsableCommand {
             ("seconds", .rounded(s.seconds, 2)), ("chars_per_s", .rounded(s.symbolsPerSecond, 1)),
             ("train_loss", .rounded(s.trainLoss, 4)), ("val_bpc", s.validationBPC.map { .rounded($0, 4) } ?? .null),
             ("best_val_bpc", s.bestValidationBPC.map { .rounded($0, 4) } ?? .null), ("clipped_steps", .int(s.clippedSteps)),
-            ("interrupted", .bool(s.interrupted)), ("kernel", .string(BLAS.kernel.coreName)),
+            ("dropout", .rounded(Double(architecture.dropout), 4)),
+            ("output_dropout", .rounded(Double(architecture.outputDropout ?? 0), 4)),
+            ("interrupted", .bool(s.interrupted)), ("stopped_early", .bool(s.stoppedEarly)),
+            ("kernel", .string(BLAS.kernel.coreName)),
         ])
         Output.line(line.text)
     }

@@ -234,7 +234,8 @@ struct W2VAnalogy: ParsableCommand {
 
 struct W2VEval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Analogy accuracy (questions-words format) or word-similarity correlation.")
+        commandName: "eval", abstract: "Analogy accuracy (questions-words format) or word-similarity correlation.",
+        discussion: "Accuracies and out-of-vocabulary shares are in percent (0–100, in --json too, as BLEU and chrF are); correlations in −1…1.")
     @OptionGroup var input: VectorsOption
     @Option(help: "Analogy questions (`: section` headers, `a b c d` lines).") var analogies: String?
     @Option(help: "Word pairs with human scores (`word1 word2 score`).") var pairs: String?
@@ -253,10 +254,11 @@ struct W2VEval: ParsableCommand {
             let r = try kv.evaluateAnalogies(path: analogies, restrict: restrict, method: method)
             if json {
                 let line: JSONValue = .object([
-                    ("accuracy", .rounded(r.accuracy, 4)), ("semantic", .rounded(r.semanticAccuracy, 4)),
-                    ("syntactic", .rounded(r.syntacticAccuracy, 4)), ("questions", .int(r.questions)),
-                    ("skipped_fraction", .rounded(r.skippedFraction, 4)),
-                    ("sections", .object(r.sections.map { ($0.name, .rounded($0.accuracy, 4)) })),
+                    // Percent (0–100), as printed and as BLEU and chrF are: one scale for every score.
+                    ("accuracy", .rounded(100 * r.accuracy, 2)), ("semantic", .rounded(100 * r.semanticAccuracy, 2)),
+                    ("syntactic", .rounded(100 * r.syntacticAccuracy, 2)), ("questions", .int(r.questions)),
+                    ("skipped_percent", .rounded(100 * r.skippedFraction, 2)),
+                    ("sections", .object(r.sections.map { ($0.name, .rounded(100 * $0.accuracy, 2)) })),
                 ])
                 Output.line(line.text)
                 return
@@ -271,7 +273,7 @@ struct W2VEval: ParsableCommand {
             if json {
                 let line: JSONValue = .object([
                     ("spearman", .rounded(r.spearman, 4)), ("pearson", .rounded(r.pearson, 4)), ("pairs", .int(r.pairs)),
-                    ("oov_fraction", .rounded(r.outOfVocabularyFraction, 4)),
+                    ("oov_percent", .rounded(100 * r.outOfVocabularyFraction, 2)),
                 ])
                 Output.line(line.text)
                 return
