@@ -62,6 +62,12 @@ struct CharLMCLITests {
         expectCleanFailure(
             try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "10", "--hidden", "32", "--quiet"]),
             "architecture differs")
+        // Either spelling of a training flag counts (`--batch=3` once slipped past the check).
+        for batch in [["--batch", "3"], ["--batch=3"]] {
+            expectCleanFailure(
+                try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "10", "--quiet"] + batch),
+                "cannot change")
+        }
         let other = temporaryFile(Array("Ünïcödé text with other symbols! 12345\n".utf8) + Array(sampleText().utf8))
         expectCleanFailure(
             try Recur.run(["charlm", "train", "--data", other, "--resume", out, "--steps", "10", "--quiet"]), "vocabulary")

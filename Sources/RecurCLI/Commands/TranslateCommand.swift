@@ -219,7 +219,7 @@ struct TranslateTrain: ParsableCommand {
         }
         var config = resumed?.config.training ?? Seq2SeqTrainingConfig()
         if let stored = resumed?.config.training {
-            let given = CommandLine.arguments
+            let given = GivenFlags()
             let changed = [
                 (batch != stored.batchSize, "--batch"), (lr != stored.learningRate, "--lr"), (seed != stored.seed, "--seed"),
                 (maxLength != stored.maxLength, "--max-length"), (tokenizer != stored.tokenization, "--tokenizer"),
@@ -227,7 +227,7 @@ struct TranslateTrain: ParsableCommand {
                 (subwords != (stored.subwordMerges ?? 0), "--subwords"), (separateSubwords != (stored.separateSubwords ?? false), "--separate-subwords"),
             ].filter { changed, flag in
                 let aliases = [flag] + (flag == "--tokenizer" ? ["--tokenize"] : flag == "--valid-fraction" ? ["--val-fraction"] : [])
-                return changed && given.contains { argument in aliases.contains { argument == $0 || argument.hasPrefix($0 + "=") } }
+                return changed && given.contains(any: aliases)
             }.map(\.1)
             if !changed.isEmpty {
                 throw CLIError("--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)")
@@ -360,7 +360,7 @@ struct TranslateTrain: ParsableCommand {
     }
 
     func checkArchitecture(_ stored: Seq2SeqArchitecture) throws {
-        let given = CommandLine.arguments
+        let given = GivenFlags()
         var conflicts: [String] = []
         func check<T: Equatable>(_ value: T, _ storedValue: T, _ flag: String) {
             if given.contains(flag) && value != storedValue { conflicts.append("\(flag) \(storedValue)") }
@@ -371,7 +371,7 @@ struct TranslateTrain: ParsableCommand {
         check(layers, stored.layers, "--layers")
         check(attention, stored.attention, "--attention")
         check(dropout, stored.dropout, "--dropout")
-        if bidirectional != stored.bidirectional && (given.contains("--bidirectional") || given.contains("--no-bidirectional")) {
+        if bidirectional != stored.bidirectional && given.contains("--bidirectional", "--no-bidirectional") {
             conflicts.append(stored.bidirectional ? "a bidirectional encoder" : "a unidirectional encoder")
         }
         if !conflicts.isEmpty {
