@@ -13,7 +13,8 @@
 # Greedy and beam BLEU are scored as the peer scores (sacreBLEU, tok none, on its lower-cased
 # tokenization of both sides); Recur's readable output is also scored cased with 13a.
 # RECUR_BIN names a recur binary to use instead of building one; RECUR_BENCH_DIR a work folder
-# (the peer's results in it are reused). Needs the peers virtualenv (RECUR_PEERS_VENV, default ~/.cache/recur-peers/venv).
+# (the peer's results in it are reused); RECUR_NO_PEER=1 runs Recur only (for comparing Recur's
+# variants when the peer has not run for a seed; its columns then read "-"). Needs the peers virtualenv (RECUR_PEERS_VENV, default ~/.cache/recur-peers/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=$(cd .. && pwd)/shared
@@ -70,9 +71,13 @@ printf "seed\tpeer_greedy\trecur_greedy\trecur_beam5\trecur_beam5_13a_cased\trec
 for seed in $seeds; do
   # The peer's result for a seed is kept in the work folder (RECUR_BENCH_DIR): variants of
   # Recur's flags rerun only Recur.
-  [ -s "$work/peer-$seed.json" ] || env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$shared/peers/seq2seq_torch.py" \
-    --pairs "$work/train.tsv" --test "$work/test.tsv" --epochs "$epochs" --seed "$seed" --threads 2 > "$work/peer-$seed.json"
-  peer=$("$py" -c "import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d['bleu_greedy'], d['pairs_per_s'])" "$work/peer-$seed.json")
+  if [ "${RECUR_NO_PEER:-0}" = 1 ] && [ ! -s "$work/peer-$seed.json" ]; then
+    peer="- -"
+  else
+    [ -s "$work/peer-$seed.json" ] || env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$shared/peers/seq2seq_torch.py" \
+      --pairs "$work/train.tsv" --test "$work/test.tsv" --epochs "$epochs" --seed "$seed" --threads 2 > "$work/peer-$seed.json"
+    peer=$("$py" -c "import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d['bleu_greedy'], d['pairs_per_s'])" "$work/peer-$seed.json")
+  fi
   rm -rf "$work/m-$seed"
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$recur" translate train --pairs "$work/train.tsv" --out "$work/m-$seed" --cell gru \
     --hidden 256 --embed 256 --attention general --batch 32 --lr 1e-3 --epochs "$epochs" --max-length 10 --seed "$seed" \
@@ -91,7 +96,9 @@ import statistics as st, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 head, rows = rows[0], rows[1:]
 for i, name in enumerate(head[1:], 1):
-    v = [float(r[i]) for r in rows]
+    v = [float(r[i]) for r in rows if r[i] != "-"]
+    if not v:
+        continue
     sd = st.stdev(v) if len(v) > 1 else 0.0
     print(f"{name:24s} mean {st.mean(v):8.2f}  sd {sd:5.2f}  ({', '.join(r[i] for r in rows)})")
 PY

@@ -47,8 +47,8 @@ struct GemmBench: ParsableCommand {
         commandName: "gemm",
         abstract: "SGEMM GFLOP/s through Recur's matmul beside OpenBLAS called directly from C.",
         discussion: """
-            Shapes: the input projection [T·B, I]×[I, G·H] and recurrent product [B, H]×[H, G·H] of
-            the B1 (LSTM/GRU, hidden 128) and B1-L (hidden 512) configurations, plus 1024³ and 2048³.
+            Shapes: the input projection [T·B, I]×[I, G·H] and recurrent product [B, H]×[H, G·H] of \
+            the B1 (LSTM/GRU, hidden 128) and B1-L (hidden 512) configurations, plus 1024³ and 2048³. \
             Prints one JSON line per shape and a summary line with the smallest ratio.
             """
     )
@@ -117,8 +117,8 @@ struct ActivationBench: ParsableCommand {
         commandName: "activations",
         abstract: "Vectorized exp/tanh/sigmoid/log against a plain loop of libm calls.",
         discussion: """
-            Each function runs over 2^20 inputs (uniform in [-10, 10]; log: [1e-3, 100]). The
-            error is measured against the same function in Double precision, in units in the
+            Each function runs over 2^20 inputs (uniform in [-10, 10]; log: [1e-3, 100]). The \
+            error is measured against the same function in Double precision, in units in the \
             last place of the Float result.
             """
     )

@@ -28,14 +28,14 @@ struct CharLMTrain: ParsableCommand {
         commandName: "train",
         abstract: "Train a character language model on a text file.",
         discussion: """
-            Writes checkpoints (model-*.safetensors, training-*.safetensors, checkpoint.json) to --out,
-            the best model by validation bpc to --out/best, and a JSON-lines metrics log to
+            Writes checkpoints (model-*.safetensors, training-*.safetensors, checkpoint.json) to --out, \
+            the best model by validation bpc to --out/best, and a JSON-lines metrics log to \
             --out/metrics.jsonl. Ctrl-C saves a checkpoint and stops; --resume continues exactly.
 
-            The defaults (2×512 LSTM, batch 64, sequence 100, 10 epochs, no dropout) give a good model
-            on a 1 MB text. For the best validation bpc on such a text, train longer with dropout and
-            a decaying rate: --dropout 0.25 --lr-schedule cosine --epochs 20 (tinyshakespeare: 2.10
-            bpc after 12 epochs; BENCHMARKS.md). --patience N stops once N validations in a row bring
+            The defaults (2×512 LSTM, batch 64, sequence 100, 10 epochs, no dropout) give a good model \
+            on a 1 MB text. For the best validation bpc on such a text, train longer with dropout and \
+            a decaying rate: --dropout 0.25 --lr-schedule cosine --epochs 20 (tinyshakespeare: 2.10 \
+            bpc after 12 epochs; BENCHMARKS.md). --patience N stops once N validations in a row bring \
             nothing better; best/ always holds the best model.
             """
     )

@@ -56,8 +56,8 @@ struct CorpusFetch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch", abstract: "Download a corpus and verify its size and SHA-256.",
         discussion: """
-            The file is written atomically to --to/NAME-<file name>; nothing is left behind when
-            verification fails. A zip archive whose manifest line names a member (unzip=MEMBER) is
+            The file is written atomically to --to/NAME-<file name>; nothing is left behind when \
+            verification fails. A zip archive whose manifest line names a member (unzip=MEMBER) is \
             unpacked: the member is verified and saved as --to/MEMBER, ready to train on.
             """)
 

@@ -117,12 +117,12 @@ struct TranslateTrain: ParsableCommand {
         commandName: "train",
         abstract: "Train a translation model on a tab-separated parallel file.",
         discussion: """
-            Each line is source<TAB>target (extra columns, as in Tatoeba/Anki exports, are ignored).
-            The pairs are shuffled with --seed and split into training, validation (--valid-fraction)
-            and test (--test-fraction) parts; vocabularies come from the training part. After every
-            epoch the validation loss and greedy BLEU are measured and the best model is kept in
-            --out/best. Checkpoints go to --out (Ctrl-C saves one; --resume continues exactly), the
-            metrics log to --out/metrics.jsonl, and the validation and test pairs to --out/valid.tsv
+            Each line is source<TAB>target (extra columns, as in Tatoeba/Anki exports, are ignored). \
+            The pairs are shuffled with --seed and split into training, validation (--valid-fraction) \
+            and test (--test-fraction) parts; vocabularies come from the training part. After every \
+            epoch the validation loss and greedy BLEU are measured and the best model is kept in \
+            --out/best. Checkpoints go to --out (Ctrl-C saves one; --resume continues exactly), the \
+            metrics log to --out/metrics.jsonl, and the validation and test pairs to --out/valid.tsv \
             and --out/test.tsv.
             """
     )
@@ -457,10 +457,10 @@ struct TranslateRun: ParsableCommand {
         commandName: "run",
         abstract: "Translate lines from standard input or --input, one translation per line on stdout.",
         discussion: """
-            Translations are printed as text: case restored and punctuation spaced the way the
-            training targets write them ("Je mange du pain."); --tokenized prints the model's own
-            tokens instead ("je mange du pain ."). Words the model has not seen become <unk>
-            (reported on stderr). One output line per input line; empty lines give empty
+            Translations are printed as text: case restored and punctuation spaced the way the \
+            training targets write them ("Je mange du pain."); --tokenized prints the model's own \
+            tokens instead ("je mange du pain ."). Words the model has not seen become <unk> \
+            (reported on stderr). One output line per input line; empty lines give empty \
             translations. With --n-best N each input gives N lines "index ||| translation ||| score".
             """
     )
@@ -588,10 +588,10 @@ struct TranslateEval: ParsableCommand {
         commandName: "eval",
         abstract: "BLEU and chrF of a model on held-out pairs, greedy and with beam search.",
         discussion: """
-            Scores are computed as sacreBLEU computes them by default: the translations as `run`
-            prints them (case restored, detokenized) against the references as written, BLEU with
-            the 13a tokenizer, cased, and chrF2, each printed with its signature. --tokenized
-            scores the model's own tokens instead (lower-cased, punctuation split, tok:none), as
+            Scores are computed as sacreBLEU computes them by default: the translations as `run` \
+            prints them (case restored, detokenized) against the references as written, BLEU with \
+            the 13a tokenizer, cased, and chrF2, each printed with its signature. --tokenized \
+            scores the model's own tokens instead (lower-cased, punctuation split, tok:none), as \
             tutorials that lower-case their data report.
             """
     )

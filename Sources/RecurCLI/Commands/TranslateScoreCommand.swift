@@ -10,8 +10,8 @@ struct TranslateScore: ParsableCommand {
         commandName: "score",
         abstract: "BLEU and chrF of a file of translations against a file of references, as sacreBLEU computes them.",
         discussion: """
-            Both files hold one sentence per line, in the same order (empty lines count). The
-            defaults are sacreBLEU's: 13a tokenization, cased; the signatures say what was done.
+            Both files hold one sentence per line, in the same order (empty lines count). The \
+            defaults are sacreBLEU's: 13a tokenization, cased; the signatures say what was done. \
             Equivalent to `sacrebleu REFS -i HYPS -m bleu chrf`.
             """
     )

@@ -27,11 +27,11 @@ struct W2VTrain: ParsableCommand {
         commandName: "train",
         abstract: "Train word vectors on a text corpus (the original word2vec tool's algorithm).",
         discussion: """
-            The corpus is streamed from disk (one shard per thread, every epoch); only the vocabulary
-            and the vectors are held in memory. Flags follow the C tool (-size → --dim, -iter →
-            --epochs, -alpha → --lr, -cbow 1 → --cbow, -hs 1 → --hs) and so do the defaults, except
-            that the default model is skip-gram (the C tool's is CBOW; pass --cbow for it).
-            With more than one thread the threads update shared vectors without locks (Hogwild, as
+            The corpus is streamed from disk (one shard per thread, every epoch); only the vocabulary \
+            and the vectors are held in memory. Flags follow the C tool (-size → --dim, -iter → \
+            --epochs, -alpha → --lr, -cbow 1 → --cbow, -hs 1 → --hs) and so do the defaults, except \
+            that the default model is skip-gram (the C tool's is CBOW; pass --cbow for it). \
+            With more than one thread the threads update shared vectors without locks (Hogwild, as \
             the C tool and gensim), so runs differ slightly; --threads 1 is bit-reproducible.
             """
     )
