@@ -187,7 +187,7 @@ public final class CharLMTrainer {
                 interrupted = true
                 break
             }
-            let started = CharLMTrainer.now()
+            let started = MonotonicClock.seconds()
             let rate = progress.schedule.rate(base: config.learningRate, step: progress.step)
             optimizer.learningRate = rate
             let loss: Double
@@ -228,7 +228,7 @@ public final class CharLMTrainer {
             progress.step += 1
             progress.trainedSymbols += b * t
             stepsThisRun += 1
-            let elapsed = CharLMTrainer.now() - started
+            let elapsed = MonotonicClock.seconds() - started
             progress.trainingSeconds += elapsed
             if stepsThisRun > warmup {
                 timedSeconds += elapsed
@@ -345,12 +345,6 @@ public final class CharLMTrainer {
         try CheckpointDirectory.save(
             directory: directory, model: model.stateDictionary(), training: training, sidecar: sidecar,
             keepModels: includeTraining ? config.keepCheckpoints ?? 1 : 1)
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }
 

@@ -27,7 +27,7 @@ public enum TranslationEvaluation {
         model: Seq2SeqModel, pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary,
         options: DecodingOptions, style: TargetStyle? = nil, progress: ((Int) -> Void)? = nil
     ) -> TranslationScores {
-        let started = Seq2SeqTrainer.now()
+        let started = MonotonicClock.seconds()
         var hypotheses: [String] = []
         hypotheses.reserveCapacity(pairs.count)
         // In groups, so that a long evaluation can report progress.
@@ -40,7 +40,7 @@ public enum TranslationEvaluation {
             }
             progress?(hypotheses.count)
         }
-        let seconds = Seq2SeqTrainer.now() - started
+        let seconds = MonotonicClock.seconds() - started
         let references = pairs.map { style == nil ? $0.target.joined(separator: " ") : String($0.targetText.trimmingWhitespace()) }
         return TranslationScores(
             bleu: BLEU.corpus(hypotheses: hypotheses, references: references, tokenizer: style == nil ? .none : .thirteenA),

@@ -258,7 +258,7 @@ public final class Seq2SeqTrainer {
                     interrupted = true
                     break epochs
                 }
-                let started = Seq2SeqTrainer.now()
+                let started = MonotonicClock.seconds()
                 let batch = TranslationBatch(
                     pairs: data.train, indices: batches[progress.batchInEpoch], source: data.sourceVocabulary, target: data.targetVocabulary)
                 tape.reset()
@@ -280,7 +280,7 @@ public final class Seq2SeqTrainer {
                 progress.batchInEpoch += 1
                 progress.trainedPairs += batch.batch
                 stepsThisRun += 1
-                let elapsed = Seq2SeqTrainer.now() - started
+                let elapsed = MonotonicClock.seconds() - started
                 progress.trainingSeconds += elapsed
                 if stepsThisRun > 3 {
                     timedSeconds += elapsed
@@ -399,12 +399,6 @@ public final class Seq2SeqTrainer {
         try CheckpointDirectory.save(
             directory: directory, tensors: tensors ?? model.stateDictionary(), optimizer: includeTraining ? optimizer.state : nil,
             sidecar: sidecar)
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }
 

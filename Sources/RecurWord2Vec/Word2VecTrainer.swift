@@ -113,9 +113,9 @@ public final class Word2VecTrainer {
     /// Runs all epochs; `progress` is called from a worker thread about twice a second.
     public func train(progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }) throws -> Word2VecResult {
         let job = try TrainingJob(trainer: self, progress: progress)
-        let start = TrainingJob.now()
+        let start = MonotonicClock.seconds()
         ThreadPool.shared.run(tasks: configuration.threads, job: job)
-        let seconds = TrainingJob.now() - start
+        let seconds = MonotonicClock.seconds() - start
         if let error = job.firstError() { throw error }
         let losses = (0..<configuration.epochs).map { e in
             let l = (0..<configuration.threads).reduce(0.0) { $0 + job.loss[$1 * configuration.epochs + e] }
@@ -157,7 +157,7 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
     let totalWords: Int
     let processed = Atomic<Int>(0)
     let progress: @Sendable (Word2VecProgress) -> Void
-    let started = TrainingJob.now()
+    let started = MonotonicClock.seconds()
     /// Per thread and epoch: summed loss and number of terms.
     let loss: UnsafeMutablePointer<Double>
     let lossCount: UnsafeMutablePointer<Double>
@@ -212,12 +212,6 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
 
     func firstError() -> TextError? { errors.withLock { $0.first } }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
     func learningRate(_ done: Int) -> Float {
         let r = config.learningRate * (1 - Float(Double(done) / Double(totalWords + 1)))
         return max(r, config.learningRate * 1e-4)
@@ -235,7 +229,7 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
         let work = UnsafeMutablePointer<Float>.allocate(capacity: 2 * inputVectors.stride)
         defer { work.deallocate() }
         var counted = 0
-        var lastReport = TrainingJob.now()
+        var lastReport = MonotonicClock.seconds()
         for epoch in 0..<config.epochs {
             var stream: TokenStream
             do {
@@ -271,7 +265,7 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                             counted = 0
                             alpha = learningRate(done)
                             if task == 0 {
-                                let now = TrainingJob.now()
+                                let now = MonotonicClock.seconds()
                                 if now - lastReport > 0.5 {
                                     lastReport = now
                                     progress(

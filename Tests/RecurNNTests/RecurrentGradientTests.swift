@@ -136,6 +136,24 @@ struct RecurrenceSplitTests {
         return result + layer.parameters().map(\.parameter.gradient)
     }
 
+    @Test("a pool busy with other work gives the same numbers, bit for bit", arguments: [RecurrenceSplit.automatic, .batchRows, .hiddenUnits])
+    func busyPool(split: RecurrenceSplit) {
+        let c = RecurrentCase(cell: .lstm, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
+        let lengths = (0..<32).map { 1 + ($0 * 5) % 7 }
+        let pool = ThreadPool(threadCount: 4)
+        func run(busy: Bool) -> [Tensor] {
+            guard let layer = makeLayer(c, input: 5, hidden: 40) as? LSTM else { return [] }
+            // Holding the pool is what a second computation running at the same time does.
+            if busy { #expect(pool.tryAcquire()) }
+            defer { if busy { pool.release() } }
+            return Self.run(layer, split: split, pool: pool, lengths: lengths)
+        }
+        let free = run(busy: false)
+        let busy = run(busy: true)
+        #expect(free.count == busy.count && !free.isEmpty)
+        for (i, (a, b)) in zip(free, busy).enumerated() { #expect(a.isBitIdentical(to: b), "\(split) tensor \(i)") }
+    }
+
     @Test("splitting by batch rows, by hidden units or not at all gives the same numbers", arguments: [RecurrentCase.Cell.lstm, .gru, .rnnTanh])
     func splitsAgree(cell: RecurrentCase.Cell) {
         // H = 40: unit slices 0..<16 and 16..<40 (a partial panel); 19 rows: 9 + 10.

@@ -15,29 +15,22 @@ struct BenchCommand: ParsableCommand {
     )
 }
 
-/// Monotonic time in seconds.
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 /// Best-of-`rounds` seconds per call of `body`, each round long enough to time reliably.
 func bestSecondsPerCall(rounds: Int = 5, minimumSeconds: Double = 0.05, _ body: () -> Void) -> Double {
     body()
     var repeats = 1
     while true {
-        let start = monotonicSeconds()
+        let start = MonotonicClock.seconds()
         for _ in 0..<repeats { body() }
-        let elapsed = monotonicSeconds() - start
+        let elapsed = MonotonicClock.seconds() - start
         if elapsed >= minimumSeconds || repeats >= 1 << 20 { break }
         repeats *= 2
     }
     var best = Double.infinity
     for _ in 0..<rounds {
-        let start = monotonicSeconds()
+        let start = MonotonicClock.seconds()
         for _ in 0..<repeats { body() }
-        best = min(best, (monotonicSeconds() - start) / Double(repeats))
+        best = min(best, (MonotonicClock.seconds() - start) / Double(repeats))
     }
     return best
 }

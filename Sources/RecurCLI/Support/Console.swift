@@ -1,3 +1,4 @@
+import RecurTensor
 import Synchronization
 
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ struct Console {
         if isTerminal {
             Output.error("\r\u{1B}[K" + line)
         } else {
-            let now = Console.now()
+            let now = MonotonicClock.seconds()
             if force || now - lastPlainLine >= interval {
                 lastPlainLine = now
                 Output.error(line + "\n")
@@ -68,12 +69,6 @@ struct Console {
     func log(_ line: String) {
         guard !quiet else { return }
         Output.error((isTerminal ? "\r\u{1B}[K" : "") + line + "\n")
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// `1:02:03` or `2:03`.
@@ -118,7 +113,7 @@ struct ProgressMeter {
     let label: String
     let total: Int
     let delay: Double
-    private let started = Console.now()
+    private let started = MonotonicClock.seconds()
     private var shown = false
 
     init(_ label: String, total: Int, quiet: Bool, delay: Double = 2) {
@@ -129,7 +124,7 @@ struct ProgressMeter {
     }
 
     mutating func update(_ done: Int) {
-        let elapsed = Console.now() - started
+        let elapsed = MonotonicClock.seconds() - started
         guard elapsed >= delay, done < total else { return }
         let rate = Double(done) / max(elapsed, 1e-9)
         shown = true

@@ -657,6 +657,12 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             barriers = (0..<directions).map { _ in SpinBarrier(parties: parts) }
         }
         if pool.runConcurrently(tasks: directions * parts, job: self) { return }
+        if splitsRows {
+            // The pool is busy (another computation in this process holds it): the same row
+            // parts one after another, so that the numbers do not depend on what else runs.
+            for task in 0..<(directions * parts) { run(task: task) }
+            return
+        }
         parts = 1
         barriers = (0..<directions).map { _ in SpinBarrier(parties: 1) }
         for task in 0..<directions { run(task: task) }

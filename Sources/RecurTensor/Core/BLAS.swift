@@ -149,7 +149,7 @@ public enum BLAS {
     /// op(A) is M×K, op(B) is K×N, C is M×N; `lda`, `ldb`, `ldc` are row strides in elements.
     /// Products with more than `parallelThreshold` multiply-adds are split over
     /// `ThreadPool.shared` along the longer of M and N; each element is still computed by one
-    /// OpenBLAS call over the whole K, so results do not depend on the thread count.
+    /// OpenBLAS call over the whole K.
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -164,16 +164,23 @@ public enum BLAS {
         }
         let work = m * n * k
         let parts = min(pool.threadCount, max(1, work / parallelThreshold))
-        if parts <= 1 || !pool.tryAcquire() {
+        if parts <= 1 {
             gemmSerial(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
         }
-        // The pool is ours: configure its reusable job (no allocation) and run it.
-        let job = pool.gemmJob
+        // OpenBLAS's result for an element can depend on the shape of the call it is part of,
+        // so a busy pool (another computation in this process holds it) runs the same parts one
+        // after another: the numbers never depend on what else runs. Only then is a job allocated.
+        let busy = !pool.tryAcquire()
+        let job = busy ? GemmJob() : pool.gemmJob
         job.configure(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         job.parts = ThreadPool.chunkCount(count: n >= m ? n : m, parts: parts, granularity: n >= m ? 16 : 8)
         job.splitColumns = n >= m
-        pool.runHeld(tasks: job.parts, job: job)
+        if busy {
+            for i in 0..<job.parts { job.run(task: i) }
+        } else {
+            pool.runHeld(tasks: job.parts, job: job)
+        }
     }
 
     /// One `cblas_sgemm` call on the calling thread (`cblas_sgemv` for a single row).

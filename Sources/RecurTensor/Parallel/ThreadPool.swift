@@ -324,12 +324,6 @@ public final class ThreadPool: @unchecked Sendable {
         if pinsWorkers && threadCount > 1 && ThreadPool.defaultThreadCount > 1 { ThreadPool.bindCurrentThread(toCPU: 0) }
     }
 
-    static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
     private final class WorkerContext {
         // unowned(unsafe): `deinit` joins every worker before the pool's memory goes away, and
         // a worker still polls the pool's atomics while `deinit` runs (plain `unowned` traps).
@@ -466,7 +460,7 @@ struct SpinWait {
         spins += 1
         if spins & 63 == 0 { sched_yield() }
         guard spins & 255 == 0 else { return false }
-        let now = ThreadPool.monotonicSeconds()
+        let now = MonotonicClock.seconds()
         if start == 0 { start = now }
         return now - start > seconds
     }
