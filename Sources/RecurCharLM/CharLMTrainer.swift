@@ -180,7 +180,7 @@ public final class CharLMTrainer {
         let warmup = min(10, max(0, (config.steps - progress.step) / 10))
         var stepsThisRun = 0
         var interrupted = false
-        var stoppedEarly: Double?  // the last validation bpc when early stopping ends the run
+        var stoppedEarly = false
         let parameters = model.parameters()
         while progress.step < config.steps {
             if shouldStop() {
@@ -255,7 +255,7 @@ public final class CharLMTrainer {
             let isLast = progress.step == config.steps
             if !corpus.validationIDs.isEmpty && config.evaluateEvery > 0 && progress.step % config.evaluateEvery == 0 && !isLast {
                 let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
-                let bpc = try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
+                try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
                 lossSinceEvaluation = 0
                 stepsSinceEvaluation = 0
                 if let patience = config.patience, let best = progress.bestStep,
@@ -265,7 +265,7 @@ public final class CharLMTrainer {
                         .warning(
                             "no better validation bpc in \(patience) evaluations since step \(best): stopping early (the best model is in \(outputDirectory)/best)"
                         ))
-                    stoppedEarly = bpc
+                    stoppedEarly = true
                     break
                 }
             }
@@ -273,8 +273,9 @@ public final class CharLMTrainer {
                 try saveCheckpoint(report: report)
             }
         }
-        var validation = stoppedEarly
-        if !interrupted && stoppedEarly == nil && !corpus.validationIDs.isEmpty {
+        // Early stopping has just validated; otherwise the end of a run validates once more.
+        var validation = stoppedEarly ? progress.lastValidationBPC : nil
+        if !interrupted && !stoppedEarly && !corpus.validationIDs.isEmpty {
             let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
             validation = try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
         }
@@ -284,7 +285,7 @@ public final class CharLMTrainer {
             steps: progress.step, seconds: timedSeconds,
             symbolsPerSecond: timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : 0, trainLoss: trainLoss,
             validationBPC: validation, bestValidationBPC: progress.bestValidationBPC, interrupted: interrupted,
-            clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly != nil)
+            clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly)
     }
 
     /// Scores the whole validation split; keeps the best model; warns about overfitting.

@@ -32,6 +32,8 @@ public final class CharLanguageModel: Module {
     private var logits = Tensor()  // [T·B, V], then d loss / d logits
     private var outputGradient = Tensor()  // [T·B, H]
     private var ones = Tensor()  // [T·B] of 1: db = dZᵀ 1 as one GEMV
+    private var outputMask = Tensor()  // [T, B, H] output-dropout mask
+    private var droppedOutput = Tensor()  // [T, B, H] the top layer's output times the mask
     private let lossJob = CrossEntropyJob()
 
     /// A freshly initialized model (PyTorch's default initializations).
@@ -95,9 +97,16 @@ public final class CharLanguageModel: Module {
         // Output dropout (char-rnn, Zaremba et al. 2014): the decoder sees the top layer's
         // output times a mask; the recurrent layer keeps its undropped output for its backward.
         let p = architecture.outputDropout ?? 0
-        let mask: Tensor? = isTraining && p > 0 ? Dropout.mask(shape: [t, b, h], probability: p, rng: &rng) : nil
-        let decoderInput = mask.map { output * $0 } ?? output
-        decode(decoderInput.unsafeBase, rows: rows)
+        var mask: UnsafeMutablePointer<Float>?
+        var decoderInput = output.unsafeBase
+        if isTraining && p > 0 {
+            let m = outputMask.resizedPointer(t, b, h)
+            Dropout.fillMask(m, count: rows * h, probability: p, rng: &rng)
+            let dropped = droppedOutput.resizedPointer(t, b, h)
+            for i in 0..<(rows * h) { dropped[i] = decoderInput[i] * m[i] }
+            (mask, decoderInput) = (m, UnsafePointer(dropped))
+        }
+        decode(decoderInput, rows: rows)
         // Loss and d loss / d logits in place, rows split across the pool.
         let z = logits.unsafeMutableBase()
         let loss = targets.withUnsafeBufferPointer { y in
@@ -107,9 +116,10 @@ public final class CharLanguageModel: Module {
         let dOut = outputGradient.resizedPointer(t, b, h)
         BLAS.gemm(m: rows, n: h, k: v, a: z, lda: v, b: decoder.weight.value.unsafeBase, ldb: h, c: dOut, ldc: h)
         BLAS.gemm(
-            transposeA: true, m: v, n: h, k: rows, a: z, lda: v, b: decoderInput.unsafeBase, ldb: h, beta: 1,
+            transposeA: true, m: v, n: h, k: rows, a: z, lda: v, b: decoderInput, ldb: h, beta: 1,
             c: decoder.weight.gradient.unsafeMutableBase(), ldc: h)
-        if let mask { outputGradient *= mask }
+        if let mask { for i in 0..<(rows * h) { dOut[i] *= mask[i] } }
+        withExtendedLifetime(output) {}  // decoderInput may point into it
         if let bias = decoder.bias {
             if ones.count != rows { ones = Tensor.ones([rows]) }
             BLAS.gemv(transpose: true, m: rows, n: v, a: z, lda: v, x: ones.unsafeBase, beta: 1, y: bias.gradient.unsafeMutableBase())

@@ -368,7 +368,7 @@ public final class Seq2SeqTrainer {
             count += 1
             for (key, t) in tensors {
                 let v = t.scalars
-                sum[key]!.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += v[i] } }
+                sum[key]!.withUnsafeMutableBufferPointer { s in VectorMath.axpy(1, v, s.baseAddress!, count: s.count) }
             }
         }
         guard count >= 2 else { return }

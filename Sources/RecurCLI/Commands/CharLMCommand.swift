@@ -179,7 +179,7 @@ struct CharLMTrain: ParsableCommand {
             let changed = [
                 (batch != stored.batchSize, "--batch"), (seq != stored.sequenceLength, "--seq"), (lr != stored.learningRate, "--lr"),
                 (optimizer != stored.optimizer, "--optimizer"), (seed != stored.seed, "--seed"),
-            ].filter { $0.0 && GivenFlags().contains($0.1) }.map(\.1)
+            ].filter { [given = GivenFlags()] in $0.0 && given.contains($0.1) }.map(\.1)
             if !changed.isEmpty {
                 throw CLIError("--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)")
             }

@@ -22,24 +22,30 @@ public final class Dropout: Module {
     /// the mask is the same for any thread count.
     public static func mask(shape: [Int], probability p: Float, rng: inout Xoshiro256) -> Tensor {
         var mask = Tensor(uninitializedShape: shape)
+        mask.withUnsafeMutableBufferPointer { m in
+            guard let base = m.baseAddress else { return }
+            fillMask(base, count: m.count, probability: p, rng: &rng)
+        }
+        return mask
+    }
+
+    /// Writes the mask `mask(shape:probability:rng:)` would make into `count` floats at `mask`
+    /// (for callers that keep a workspace instead of allocating one per step).
+    public static func fillMask(_ mask: UnsafeMutablePointer<Float>, count: Int, probability p: Float, rng: inout Xoshiro256) {
         let scale = 1 / (1 - p)
         // nextFloat() < p, in integers: the top 24 bits k drop the element when k·2⁻²⁴ < p,
         // that is when k < ⌈p·2²⁴⌉.
         let threshold = UInt64((Double(p) * 0x1p24).rounded(.up))
         let seed = rng.next()
-        mask.withUnsafeMutableBufferPointer { m in
-            guard let base = m.baseAddress else { return }
-            // Chunk bounds are multiples of the block, so every block is filled by one thread.
-            Tensor.forEachChunk(count: m.count, granularity: block) { range in
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    var generator = Xoshiro256(seed: seed ^ (UInt64(start / block) &* 0x9E37_79B9_7F4A_7C15))
-                    for i in start..<min(range.upperBound, start + block) {
-                        base[i] = generator.next() >> 40 < threshold ? 0 : scale
-                    }
+        // Chunk bounds are multiples of the block, so every block is filled by one thread.
+        Tensor.forEachChunk(count: count, granularity: block) { range in
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                var generator = Xoshiro256(seed: seed ^ (UInt64(start / block) &* 0x9E37_79B9_7F4A_7C15))
+                for i in start..<min(range.upperBound, start + block) {
+                    mask[i] = generator.next() >> 40 < threshold ? 0 : scale
                 }
             }
         }
-        return mask
     }
 
     /// Applies dropout to a tape variable (identity in evaluation mode or with p = 0).

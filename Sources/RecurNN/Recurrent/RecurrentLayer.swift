@@ -656,13 +656,14 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         if barriers.count != directions || barriers.first?.parties != parts {
             barriers = (0..<directions).map { _ in SpinBarrier(parties: parts) }
         }
-        if pool.runConcurrently(tasks: directions * parts, job: self) { return }
+        // Row parts never wait for each other, so the pool may run them on any threads, or one
+        // after another on this one when it is busy: the same parts, the same numbers. Unit parts
+        // meet at barriers every step and need threads of their own, or else run as one part.
         if splitsRows {
-            // The pool is busy (another computation in this process holds it): the same row
-            // parts one after another, so that the numbers do not depend on what else runs.
-            for task in 0..<(directions * parts) { run(task: task) }
+            pool.run(tasks: directions * parts, job: self)
             return
         }
+        if pool.runConcurrently(tasks: directions * parts, job: self) { return }
         parts = 1
         barriers = (0..<directions).map { _ in SpinBarrier(parties: 1) }
         for task in 0..<directions { run(task: task) }
