@@ -181,6 +181,7 @@ extension CharLMCheckpointConfig {
         try check.inRange(t.checkpointEvery, 0...(1 << 48), "training.checkpointEvery")
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
         if let keep = t.keepCheckpoints { try check.inRange(keep, 1...100_000, "training.keepCheckpoints") }
+        if let patience = t.patience { try check.inRange(patience, 1...1_000_000, "training.patience") }
 
         let p = progress
         try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)

@@ -145,6 +145,8 @@ struct HostileInputCLITests {
             ("\"batchSize\" : 4", "\"batchSize\" : 0", "batchSize"), ("\"position\" : ", "\"position\" : -1000", "position"),
             ("\"validationFraction\" : 0.1", "\"validationFraction\" : 2", "validationFraction"),
             ("\"optimizerStep\" : 4", "\"optimizerStep\" : 9223372036854775807", "optimizerStep"),
+            ("\"outputDropout\" : 0", "\"outputDropout\" : 5", "outputDropout"),
+            ("\"batchSize\" : 4", "\"patience\" : 0, \"batchSize\" : 4", "patience"),
         ] {
             let dir = try edited(from, to)
             let r = try Recur.run(["charlm", "sample", "--model", dir, "--length", "5"])
