@@ -34,17 +34,45 @@ func hostTargetCPU() -> String? {
     #endif
 }
 
-let targetCPU = hostTargetCPU()
+// MARK: - Root build or dependency
+
+/// True when SwiftPM evaluates this manifest as another package's dependency fetched by URL: it
+/// checks dependencies out into a directory named `checkouts` (`.build/checkouts/recur`, Xcode's
+/// `SourcePackages/checkouts/recur`). SwiftPM refuses `unsafeFlags` in such a dependency, so
+/// there the manifest uses only safe settings (see "Use Recur from your package" in the README).
+/// `RECUR_DEPENDENCY_BUILD=1` / `0` overrides the guess.
+let isDependencyCheckout: Bool = {
+    switch Context.environment["RECUR_DEPENDENCY_BUILD"] {
+    case "1": return true
+    case "0": return false
+    default:
+        return URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent == "checkouts"
+    }
+}()
+
+/// The CPU the code is compiled for. A root build compiles for the build machine. A dependency
+/// cannot pass `-target-cpu` itself: it compiles for the CPU named by `RECUR_TARGET_CPU` (the
+/// consumer passes the same name with `-Xswiftc -target-cpu -Xswiftc NAME`), otherwise for the
+/// x86-64 or arm64 baseline.
+let targetCPU: String? = {
+    guard isDependencyCheckout else { return hostTargetCPU() }
+    switch Context.environment["RECUR_TARGET_CPU"] {
+    case nil, "", "generic": return nil
+    case let cpu?: return cpu
+    }
+}()
 
 let optimization: [SwiftSetting] = {
-    var flags = ["-cross-module-optimization"]
     var settings: [SwiftSetting] = []
     if let cpu = targetCPU {
-        flags += ["-target-cpu", cpu]
         // Every CPU the manifest picks above SSE has FMA except Sandy Bridge.
         if cpu != "sandybridge" { settings.append(.define("RECUR_FMA", .when(configuration: .release))) }
         if cpu == "skylake-avx512" { settings.append(.define("RECUR_AVX512", .when(configuration: .release))) }
     }
+    if isDependencyCheckout { return settings }
+    // Root builds: whole-program inlining across Recur's modules and code for this CPU.
+    var flags = ["-cross-module-optimization"]
+    if let cpu = targetCPU { flags += ["-target-cpu", cpu] }
     return settings + [.unsafeFlags(flags, .when(configuration: .release))]
 }()
 
