@@ -78,7 +78,9 @@ let optimization: [SwiftSetting] = {
 
 let package = Package(
     name: "Recur",
-    platforms: [.macOS(.v15)],
+    // Linux only (x86-64, Debian with Swift 6.1+, where it is built and tested): the code calls
+    // Glibc, reads /proc and links the system's OpenBLAS and utf8proc. SwiftPM has no way to
+    // declare a Linux-only package, so no Apple platform is named here.
     products: [
         .executable(name: "recur", targets: ["RecurCLI"]),
         .library(name: "RecurTensor", targets: ["RecurTensor"]),
