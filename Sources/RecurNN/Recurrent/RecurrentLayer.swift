@@ -594,8 +594,10 @@ public enum RecurrenceSplit: Sendable {
 /// Measured at B1 (2 threads, 25 rows each; LSTM fwd+bwd): 18.8 ms split by units, 14.2 ms by
 /// rows; at B1-L (32 rows each, W_hh 4 MiB): 454 ms by units, 448 ms by rows.
 /// W_hh is packed once per pass for `PanelGEMM`. The two directions of a bidirectional layer run
-/// concurrently. When the pool cannot give every task its own thread (busy, or one thread),
-/// the job runs each direction with P = 1 on the calling thread.
+/// concurrently. When the pool is busy (another computation in the process holds it), row
+/// parts run one after another on the calling thread (the same parts, so the same numbers) and
+/// unit parts, which need a thread each, run as one part per direction (DESIGN.md,
+/// "Determinism").
 final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     enum Phase { case forward, backward }
 

@@ -8,8 +8,9 @@ import Synchronization
 /// A fixed set of worker threads that run the parallel parts of Recur's kernels.
 ///
 /// OpenBLAS runs single-threaded inside Recur; large GEMMs are split across this pool instead,
-/// and the recurrent layers run their layer wavefront on it. One pool owning every core means
-/// OpenBLAS threads and Recur threads never compete for the same core (DESIGN.md, "OpenBLAS").
+/// and the recurrent layers split their time loops on it (by batch rows or hidden units). One
+/// pool owning every core means OpenBLAS threads and Recur threads never compete for the same
+/// core (DESIGN.md, "OpenBLAS").
 ///
 /// `run(tasks:_:)` hands tasks out in increasing index order to the calling thread and the
 /// workers. A task may wait (spin) for a *lower-numbered* task's progress: because tasks are
