@@ -22,6 +22,10 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
     /// Dropout on the top recurrent layer's output, before the decoder (recurrent cells only;
     /// nil in checkpoints written before it existed, which means 0).
     public var outputDropout: Float?
+    /// Weight drop (DropConnect on the hidden-to-hidden weights W_hh, one mask per training
+    /// step, as AWD-LSTM; recurrent cells only; nil in checkpoints written before it existed,
+    /// which means 0).
+    public var weightDrop: Float?
     /// TCN kernel size.
     public var kernelSize: Int
     /// TCN weight normalization.
@@ -29,7 +33,8 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
 
     public init(
         cell: CharLMCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
-        dropout: Float, outputDropout: Float? = nil, kernelSize: Int = 3, weightNormalization: Bool = false
+        dropout: Float, outputDropout: Float? = nil, weightDrop: Float? = nil, kernelSize: Int = 3,
+        weightNormalization: Bool = false
     ) {
         self.cell = cell
         self.vocabularySize = vocabularySize
@@ -38,6 +43,7 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
         self.layers = layers
         self.dropout = dropout
         self.outputDropout = outputDropout
+        self.weightDrop = weightDrop
         self.kernelSize = kernelSize
         self.weightNormalization = weightNormalization
     }
@@ -155,6 +161,7 @@ extension CharLMCheckpointConfig {
         try check.inRange(a.hiddenSize, 1...w, "architecture.hiddenSize")
         try check.finite(a.dropout, 0..<1, "architecture.dropout")
         if let p = a.outputDropout { try check.finite(p, 0..<1, "architecture.outputDropout") }
+        if let p = a.weightDrop { try check.finite(p, 0..<1, "architecture.weightDrop") }
         let embedding = try check.product([a.vocabularySize, a.embeddingSize], limit: Int.max / 4, "architecture")
         let body: Int
         if a.cell == .tcn {

@@ -35,6 +35,9 @@ public final class CharLanguageModel: Module {
     private var outputMask = Tensor()  // [T, B, H] output-dropout mask
     private var droppedOutput = Tensor()  // [T, B, H] the top layer's output times the mask
     private let lossJob = CrossEntropyJob()
+    private var weightMasks: [Tensor] = []  // per W_hh: the weight-drop mask of this step
+    private var droppedWeights: [Tensor] = []  // per W_hh: the weights times the mask
+    private var gradientsBefore: [Tensor] = []  // per W_hh: its gradient before this step
 
     /// A freshly initialized model (PyTorch's default initializations).
     public init(architecture a: CharLMArchitecture, rng: inout Xoshiro256) {
@@ -92,6 +95,8 @@ public final class CharLanguageModel: Module {
         guard let recurrent else { preconditionFailure("trainingStep is for recurrent models; use tcnTrainingStep") }
         let (v, h) = (architecture.vocabularySize, architecture.hiddenSize)
         let rows = t * b
+        let weightDrop = isTraining ? (architecture.weightDrop ?? 0) : 0
+        let originals = weightDrop > 0 ? dropRecurrentWeights(probability: weightDrop, rng: &rng) : []
         let (output, finalState, cache) = recurrent.forward(
             tokens: inputs, timeSteps: t, batch: b, embedding: embedding, initialState: state, lengths: nil, rng: &rng)
         // Output dropout (char-rnn, Zaremba et al. 2014): the decoder sees the top layer's
@@ -125,7 +130,55 @@ public final class CharLanguageModel: Module {
             BLAS.gemv(transpose: true, m: rows, n: v, a: z, lda: v, x: ones.unsafeBase, beta: 1, y: bias.gradient.unsafeMutableBase())
         }
         recurrent.backward(cache, outputGradient: outputGradient, stateGradient: nil, needsInputGradient: false)
+        if !originals.isEmpty { restoreRecurrentWeights(originals) }
         return (loss / Double(rows), finalState)
+    }
+
+    /// The hidden-to-hidden weights W_hh of every layer and direction.
+    private var recurrentWeights: [Parameter] {
+        var weights: [Parameter] = []
+        recurrent?.visitParameters(prefix: "") { name, parameter in
+            if name.hasPrefix("weight_hh") { weights.append(parameter) }
+        }
+        return weights
+    }
+
+    /// Weight drop (DropConnect on W_hh, Wan et al. 2013; Merity et al. 2017's AWD-LSTM): for
+    /// one training step every W_hh is replaced by `W ⊙ M` with a fresh mask M of zeros and
+    /// 1/(1-p), the same mask at every time step, so the recurrence is regularized without
+    /// touching the fused kernels. Returns the original weights for `restoreRecurrentWeights`.
+    private func dropRecurrentWeights(probability p: Float, rng: inout Xoshiro256) -> [Tensor] {
+        let weights = recurrentWeights
+        if weightMasks.count != weights.count {
+            weightMasks = weights.map { _ in Tensor() }
+            droppedWeights = weights.map { _ in Tensor() }
+            gradientsBefore = weights.map { _ in Tensor() }
+        }
+        var originals: [Tensor] = []
+        for (i, w) in weights.enumerated() {
+            let (rows, columns) = (w.value.shape[0], w.value.shape[1])
+            let count = rows * columns
+            let mask = weightMasks[i].resizedPointer(rows, columns)
+            Dropout.fillMask(mask, count: count, probability: p, rng: &rng)
+            let dropped = droppedWeights[i].resizedPointer(rows, columns)
+            let source = w.value.unsafeBase
+            for j in 0..<count { dropped[j] = source[j] * mask[j] }
+            gradientsBefore[i].resizedPointer(rows, columns).update(from: w.gradient.unsafeBase, count: count)
+            originals.append(w.value)
+            w.value = droppedWeights[i]
+        }
+        return originals
+    }
+
+    /// Puts the original W_hh back and turns the gradient the step added for `W ⊙ M` into the
+    /// gradient for W (the same mask again: d(W ⊙ M)/dW = M).
+    private func restoreRecurrentWeights(_ originals: [Tensor]) {
+        for (i, w) in recurrentWeights.enumerated() {
+            w.value = originals[i]
+            let count = w.value.count
+            let (g, before, mask) = (w.gradient.unsafeMutableBase(), gradientsBefore[i].unsafeBase, weightMasks[i].unsafeBase)
+            for j in 0..<count { g[j] = before[j] + (g[j] - before[j]) * mask[j] }
+        }
     }
 
     /// logits = out Wᵀ + b into the `logits` workspace, `[rows, V]`.

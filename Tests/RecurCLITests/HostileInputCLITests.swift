@@ -146,6 +146,7 @@ struct HostileInputCLITests {
             ("\"validationFraction\" : 0.1", "\"validationFraction\" : 2", "validationFraction"),
             ("\"optimizerStep\" : 4", "\"optimizerStep\" : 9223372036854775807", "optimizerStep"),
             ("\"outputDropout\" : 0", "\"outputDropout\" : 5", "outputDropout"),
+            ("\"weightDrop\" : 0", "\"weightDrop\" : -1", "weightDrop"),
             ("\"batchSize\" : 4", "\"patience\" : 0, \"batchSize\" : 4", "patience"),
         ] {
             let dir = try edited(from, to)

@@ -242,11 +242,12 @@ struct CharLMTrainingStepTests {
     /// The fused training step (embedding, recurrent stack, inter-layer and output dropout,
     /// decoder, loss) against central differences of its own loss, with the dropout masks held
     /// fixed by reseeding the generator for every evaluation.
-    @Test("training-step gradients match finite differences with output dropout", arguments: [CharLMCell.lstm, .gru])
+    @Test("training-step gradients match finite differences with output dropout and weight drop", arguments: [CharLMCell.lstm, .gru])
     func trainingStepGradient(cell: CharLMCell) {
         var rng = Xoshiro256(seed: 11)
         let architecture = CharLMArchitecture(
-            cell: cell, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0.3, outputDropout: 0.5)
+            cell: cell, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0.3, outputDropout: 0.5,
+            weightDrop: 0.4)
         let model = CharLanguageModel(architecture: architecture, rng: &rng)
         let (t, b) = (4, 3)
         let inputs = (0..<(t * b)).map { Int32(($0 * 5 + 1) % 7) }
@@ -295,6 +296,27 @@ struct CharLMTrainingStepTests {
         let l1 = with.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1).loss
         let l2 = without.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2).loss
         #expect(l1 != l2)
+        #expect(with.evaluate(ids: ids).nats == without.evaluate(ids: ids).nats)
+    }
+
+    @Test("weight drop changes training, puts the weights back, and leaves evaluation alone")
+    func weightDropIsTrainingOnly() {
+        func build(_ p: Float?) -> CharLanguageModel {
+            var rng = Xoshiro256(seed: 3)
+            return CharLanguageModel(
+                architecture: CharLMArchitecture(
+                    cell: .gru, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0, weightDrop: p),
+                rng: &rng)
+        }
+        let (with, without) = (build(0.5), build(nil))
+        let before = with.parameters().map(\.parameter.value.scalars)
+        let ids: [Int32] = (0..<40).map { Int32($0 % 7) }
+        let inputs = Array(ids[0..<12]), targets = Array(ids[1..<13])
+        var r1 = Xoshiro256(seed: 1), r2 = Xoshiro256(seed: 1)
+        let l1 = with.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1).loss
+        let l2 = without.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2).loss
+        #expect(l1 != l2)
+        #expect(with.parameters().map(\.parameter.value.scalars) == before)
         #expect(with.evaluate(ids: ids).nats == without.evaluate(ids: ids).nats)
     }
 }

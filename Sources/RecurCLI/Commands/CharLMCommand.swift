@@ -58,6 +58,8 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "Dropout between recurrent layers / inside TCN blocks (default 0; TCN 0.1).") var dropout: Float?
     @Option(help: "Dropout on the top recurrent layer's output, before the decoder (as char-rnn; default 0).")
     var outputDropout: Float?
+    @Option(help: "Weight drop: DropConnect on the recurrent weights W_hh, one mask per step (as AWD-LSTM; default 0).")
+    var weightDrop: Float?
     @Option(help: "TCN channels (default 128).") var channels: Int?
     @Option(help: "TCN kernel size (default 3).") var kernel: Int?
     @Option(help: "TCN residual blocks, dilations 1, 2, 4, … (default 4).") var blocks: Int?
@@ -112,6 +114,8 @@ struct CharLMTrain: ParsableCommand {
             throw CLIError("--output-dropout must be in [0, 1), got \(outputDropout)")
         }
         if outputDropout != nil && cell == .tcn { throw CLIError("--output-dropout is for recurrent cells (a TCN has --dropout inside its blocks)") }
+        if let weightDrop, !(weightDrop >= 0 && weightDrop < 1) { throw CLIError("--weight-drop must be in [0, 1), got \(weightDrop)") }
+        if weightDrop != nil && cell == .tcn { throw CLIError("--weight-drop is for recurrent cells (a TCN has no recurrent weights)") }
         if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
         if !(clip >= 0 && clip.isFinite) { throw CLIError("--clip must be 0 (off) or positive, got \(clip)") }
         if !(weightDecay >= 0) { throw CLIError("--weight-decay must not be negative, got \(weightDecay)") }
@@ -260,6 +264,7 @@ struct CharLMTrain: ParsableCommand {
             check(chosen == .tcn ? blocks : layers, stored.layers, chosen == .tcn ? "--blocks" : "--layers")
             check(dropout, stored.dropout, "--dropout")
             check(outputDropout, stored.outputDropout ?? 0, "--output-dropout")
+            check(weightDrop, stored.weightDrop ?? 0, "--weight-drop")
             check(kernel, stored.kernelSize, "--kernel")
             if !conflicts.isEmpty {
                 throw CLIError("--resume: the checkpoint's architecture differs (it has \(conflicts.joined(separator: ", ")))")
@@ -272,6 +277,7 @@ struct CharLMTrain: ParsableCommand {
             layers: chosen == .tcn ? (blocks ?? layers ?? 4) : (layers ?? 2),
             dropout: dropout ?? (chosen == .tcn ? 0.1 : 0),
             outputDropout: chosen == .tcn ? nil : (outputDropout ?? 0),
+            weightDrop: chosen == .tcn ? nil : (weightDrop ?? 0),
             kernelSize: kernel ?? 3, weightNormalization: weightNorm)
     }
 
@@ -303,6 +309,7 @@ struct CharLMTrain: ParsableCommand {
             ("best_val_bpc", s.bestValidationBPC.map { .rounded($0, 4) } ?? .null), ("clipped_steps", .int(s.clippedSteps)),
             ("dropout", .rounded(Double(architecture.dropout), 4)),
             ("output_dropout", .rounded(Double(architecture.outputDropout ?? 0), 4)),
+            ("weight_drop", .rounded(Double(architecture.weightDrop ?? 0), 4)),
             ("interrupted", .bool(s.interrupted)), ("stopped_early", .bool(s.stoppedEarly)),
             ("kernel", .string(BLAS.kernel.coreName)),
         ])
