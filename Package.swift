@@ -38,7 +38,9 @@ func hostTargetCPU() -> String? {
 
 /// True when SwiftPM evaluates this manifest as another package's dependency fetched by URL: it
 /// checks dependencies out into a directory named `checkouts` (`.build/checkouts/recur`, Xcode's
-/// `SourcePackages/checkouts/recur`). SwiftPM refuses `unsafeFlags` in such a dependency, so
+/// `SourcePackages/checkouts/recur`).
+///
+/// SwiftPM refuses `unsafeFlags` in such a dependency, so
 /// there the manifest uses only safe settings (see "Use Recur from your package" in the README).
 /// `RECUR_DEPENDENCY_BUILD=1` / `0` overrides the guess.
 let isDependencyCheckout: Bool = {
@@ -46,11 +48,14 @@ let isDependencyCheckout: Bool = {
     case "1": return true
     case "0": return false
     default:
-        return URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent == "checkouts"
+        return URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent()
+            .lastPathComponent == "checkouts"
     }
 }()
 
-/// The CPU the code is compiled for. A root build compiles for the build machine. A dependency
+/// The CPU the code is compiled for.
+///
+/// A root build compiles for the build machine. A dependency
 /// cannot pass `-target-cpu` itself: it compiles for the CPU named by `RECUR_TARGET_CPU` (the
 /// consumer passes the same name with `-Xswiftc -target-cpu -Xswiftc NAME`), otherwise for the
 /// x86-64 or arm64 baseline.
@@ -66,8 +71,12 @@ let optimization: [SwiftSetting] = {
     var settings: [SwiftSetting] = []
     if let cpu = targetCPU {
         // Every CPU the manifest picks above SSE has FMA except Sandy Bridge.
-        if cpu != "sandybridge" { settings.append(.define("RECUR_FMA", .when(configuration: .release))) }
-        if cpu == "skylake-avx512" { settings.append(.define("RECUR_AVX512", .when(configuration: .release))) }
+        if cpu != "sandybridge" {
+            settings.append(.define("RECUR_FMA", .when(configuration: .release)))
+        }
+        if cpu == "skylake-avx512" {
+            settings.append(.define("RECUR_AVX512", .when(configuration: .release)))
+        }
     }
     if isDependencyCheckout { return settings }
     // Root builds: whole-program inlining across Recur's modules and code for this CPU.
@@ -83,6 +92,7 @@ let package = Package(
     // declare a Linux-only package, so no Apple platform is named here.
     products: [
         .executable(name: "recur", targets: ["RecurCLI"]),
+        .library(name: "RecurBase", targets: ["RecurBase"]),
         .library(name: "RecurTensor", targets: ["RecurTensor"]),
         .library(name: "RecurText", targets: ["RecurText"]),
         .library(name: "RecurNN", targets: ["RecurNN"]),
@@ -97,17 +107,24 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CUTF8Proc", pkgConfig: "libutf8proc", providers: [.apt(["libutf8proc-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CUTF8Proc", pkgConfig: "libutf8proc", providers: [.apt(["libutf8proc-dev"])]),
+        // Files, JSON text, the clock and pointer helpers: what every layer needs, without OpenBLAS.
+        .target(name: "RecurBase", swiftSettings: optimization),
         .target(
             name: "RecurTensor",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                "CBLAS", "RecurBase", .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: optimization
         ),
         .executableTarget(
             name: "RecurCLI",
             dependencies: [
-                "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec", "RecurSeq2Seq", "RecurReport", "BLASDirect",
+                "RecurBase", "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec",
+                "RecurSeq2Seq", "RecurReport", "BLASDirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), "ZIPFoundation",
             ],
             swiftSettings: optimization
@@ -139,25 +156,35 @@ let package = Package(
             swiftSettings: optimization
         ),
         .target(
-            name: "RecurText", dependencies: ["CUTF8Proc", "RecurTensor", .product(name: "HeapModule", package: "swift-collections")],
+            name: "RecurText",
+            dependencies: [
+                "CUTF8Proc", "RecurBase",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: optimization),
         .target(
             name: "RecurNN",
             dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimization
         ),
-        .target(name: "RecurReport", dependencies: ["RecurTensor"], swiftSettings: optimization),
-        .target(name: "RecurWord2Vec", dependencies: ["RecurTensor", "RecurText"], swiftSettings: optimization),
+        .target(
+            name: "RecurReport",
+            dependencies: ["RecurBase", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: optimization),
+        .target(
+            name: "RecurWord2Vec", dependencies: ["RecurTensor", "RecurText"],
+            swiftSettings: optimization),
         .target(
             name: "RecurCharLM",
             dependencies: [
-                "RecurNN", "RecurText", "RecurReport", .product(name: "RealModule", package: "swift-numerics"),
+                "RecurNN", "RecurText", "RecurReport",
+                .product(name: "RealModule", package: "swift-numerics"),
             ],
             swiftSettings: optimization
         ),
         .target(
             name: "RecurSeq2Seq",
-            dependencies: ["RecurNN", "RecurText", "RecurReport", "RecurWord2Vec"],
+            dependencies: ["RecurNN", "RecurText", "RecurReport"],
             swiftSettings: optimization
         ),
         .target(
@@ -166,17 +193,39 @@ let package = Package(
             path: "Fuzz/RecurFuzzing"
         ),
         .executableTarget(name: "recur-fuzz", dependencies: ["RecurFuzzing"], path: "Fuzz/Runner"),
-        .target(name: "RecurTestSupport", dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimization),
+        .target(
+            name: "RecurTestSupport",
+            dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: optimization),
         .testTarget(name: "RecurReportTests", dependencies: ["RecurReport"]),
-        .testTarget(name: "RecurTextTests", dependencies: ["RecurText"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization),
         .testTarget(
-            name: "RecurCLITests", dependencies: ["RecurCLI", "CharLMExample", "ToyTranslationExample", "WordEmbeddingsExample", "ZIPFoundation"]),
-        .testTarget(name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"], swiftSettings: optimization),
-        .testTarget(name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
-        .testTarget(name: "RecurSeq2SeqTests", dependencies: ["RecurSeq2Seq", "RecurNN", "RecurText", "RecurWord2Vec", "RecurTestSupport"], resources: [.copy("Fixtures")], swiftSettings: optimization),
-        .testTarget(name: "RecurFuzzTests", dependencies: ["RecurFuzzing", "RecurNN", "RecurWord2Vec", "RecurText", "RecurTensor"]),
-        .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"], swiftSettings: optimization),
+            name: "RecurTextTests", dependencies: ["RecurText"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "RecurWord2VecTests", dependencies: ["RecurWord2Vec"], swiftSettings: optimization
+        ),
+        .testTarget(
+            name: "RecurCLITests",
+            dependencies: [
+                "RecurCLI", "CharLMExample", "ToyTranslationExample", "WordEmbeddingsExample",
+                "ZIPFoundation",
+            ]),
+        .testTarget(
+            name: "RecurCharLMTests", dependencies: ["RecurCharLM", "RecurTestSupport"],
+            swiftSettings: optimization),
+        .testTarget(
+            name: "RecurNNTests", dependencies: ["RecurNN", "RecurTestSupport"],
+            resources: [.copy("Fixtures")], swiftSettings: optimization),
+        .testTarget(
+            name: "RecurSeq2SeqTests",
+            dependencies: [
+                "RecurSeq2Seq", "RecurNN", "RecurText", "RecurWord2Vec", "RecurTestSupport",
+            ], resources: [.copy("Fixtures")], swiftSettings: optimization),
+        .testTarget(
+            name: "RecurFuzzTests",
+            dependencies: ["RecurFuzzing", "RecurNN", "RecurWord2Vec", "RecurText", "RecurTensor"]),
+        .testTarget(
+            name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"],
+            swiftSettings: optimization),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 // Prints one JSON line per benchmark, with the fields the side-by-side scripts read.
 
 import AllocationCounter
+import Foundation
 import RecurNN
 import RecurTensor
 
@@ -9,7 +10,6 @@ import RecurTensor
     import Glibc
 #endif
 
-import Foundation
 func seconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -17,7 +17,8 @@ func seconds() -> Double {
 }
 
 /// Best seconds per call of `body` over `rounds` rounds of `inner` calls, after `warmup` calls.
-func bestSeconds(warmup: Int = 50, rounds: Int = 20, inner: Int = 20, _ body: () -> Void) -> Double {
+func bestSeconds(warmup: Int = 50, rounds: Int = 20, inner: Int = 20, _ body: () -> Void) -> Double
+{
     for _ in 0..<warmup { body() }
     var best = Double.infinity
     for _ in 0..<rounds {
@@ -53,25 +54,31 @@ func recurrentBenchmark() {
         switch cell {
         case "gru":
             let layer = GRU(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
-            return ({
-                var r = Xoshiro256(seed: 0)
-                let (_, _, cache) = layer.forward(x, rng: &r)
-                layer.backward(cache, outputGradient: dy, needsInputGradient: true)
-            }, layer.parameterCount)
+            return (
+                {
+                    var r = Xoshiro256(seed: 0)
+                    let (_, _, cache) = layer.forward(x, rng: &r)
+                    layer.backward(cache, outputGradient: dy, needsInputGradient: true)
+                }, layer.parameterCount
+            )
         case "rnn":
             let layer = RNN(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
-            return ({
-                var r = Xoshiro256(seed: 0)
-                let (_, _, cache) = layer.forward(x, rng: &r)
-                layer.backward(cache, outputGradient: dy, needsInputGradient: true)
-            }, layer.parameterCount)
+            return (
+                {
+                    var r = Xoshiro256(seed: 0)
+                    let (_, _, cache) = layer.forward(x, rng: &r)
+                    layer.backward(cache, outputGradient: dy, needsInputGradient: true)
+                }, layer.parameterCount
+            )
         default:
             let layer = LSTM(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
-            return ({
-                var r = Xoshiro256(seed: 0)
-                let (_, _, cache) = layer.forward(x, rng: &r)
-                layer.backward(cache, outputGradient: dy, needsInputGradient: true)
-            }, layer.parameterCount)
+            return (
+                {
+                    var r = Xoshiro256(seed: 0)
+                    let (_, _, cache) = layer.forward(x, rng: &r)
+                    layer.backward(cache, outputGradient: dy, needsInputGradient: true)
+                }, layer.parameterCount
+            )
         }
     }
     let (step, parameters) = makeLayer()
@@ -101,7 +108,8 @@ func recurrentBenchmark() {
     print(
         "{\"bench\":\"rnn-layer\",\"impl\":\"recur\",\"cell\":\"\(cell)\",\"size\":\"\(size)\",\"T\":\(t),\"B\":\(b),\"I\":\(i),\"H\":\(h),"
             + "\"layers\":2,\"threads\":\(threads),\"parameters\":\(parameters),\"ms_per_iteration\":\((median * 1e5).rounded() / 100),"
-            + "\"chars_per_s\":\(Int(Double(t * b) / median)),\"allocations_per_iteration\":\(allocations)}")
+            + "\"chars_per_s\":\(Int(Double(t * b) / median)),\"allocations_per_iteration\":\(allocations)}"
+    )
 }
 
 /// The recurrent GEMMs of one thread's half of the units: OpenBLAS per gate against PanelGEMM
@@ -115,42 +123,66 @@ func panelProbe() {
         let dA = Tensor.uniform([b, g], in: -1...1, using: &rng)
         let whh = Tensor.uniform([g, h], in: -1...1, using: &rng)
         var whhT = Tensor.zeros([h, g])
-        for r in 0..<g { for c in 0..<h { whhT.unsafeMutableBase()[c * g + r] = whh.unsafeBase[r * h + c] } }
+        for r in 0..<g {
+            for c in 0..<h { whhT.unsafeMutableBase()[c * g + r] = whh.unsafeBase[r * h + c] }
+        }
         var c1 = Tensor.zeros([b, g])
         var c2 = Tensor.zeros([b, g])
         var packedF = Tensor.zeros([PanelGEMM.packedCount(k: h, blocks: 4, blockWidth: h)])
         var packedB = Tensor.zeros([PanelGEMM.packedCount(k: g, blocks: 1, blockWidth: h)])
-        PanelGEMM.pack(whh.unsafeBase, stride: h, k: h, blocks: 4, blockWidth: h, transposed: true, into: packedF.unsafeMutableBase())
-        PanelGEMM.pack(whh.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h, transposed: false, into: packedB.unsafeMutableBase())
+        PanelGEMM.pack(
+            whh.unsafeBase, stride: h, k: h, blocks: 4, blockWidth: h, transposed: true,
+            into: packedF.unsafeMutableBase())
+        PanelGEMM.pack(
+            whh.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h, transposed: false,
+            into: packedB.unsafeMutableBase())
         let half = 0..<(h / 2)
         let rowsHalf = b / 2
         func time(_ name: String, flops: Int, _ f: () -> Void) {
             let best = bestSeconds(f)
-            print("H=\(h)", name, String(format: "%.1f us  %.1f GFLOP/s", best * 1e6, Double(flops) / best * 1e-9))
+            print(
+                "H=\(h)", name,
+                String(format: "%.1f us  %.1f GFLOP/s", best * 1e6, Double(flops) / best * 1e-9))
         }
         let (ph, pa, pt, pw) = (hPrev.unsafeBase, dA.unsafeBase, whhT.unsafeBase, whh.unsafeBase)
         let (o1, o2) = (c1.unsafeMutableBase(), c2.unsafeMutableBase())
         let flops = 2 * b * h * g / 2
         time("fwd openblas 4 gates", flops: flops) {
-            for k in 0..<4 { BLAS.gemmSerial(false, false, b, h / 2, h, 1, ph, h, pt + k * h, g, 0, o1 + k * h, g) }
+            for k in 0..<4 {
+                BLAS.gemmSerial(
+                    false, false, b, h / 2, h, 1, ph, h, pt + k * h, g, 0, o1 + k * h, g)
+            }
         }
         time("fwd panel           ", flops: flops) {
-            PanelGEMM.multiply(m: b, k: h, a: ph, lda: h, packed: packedF.unsafeBase, blocks: 4, blockWidth: h, units: half, c: o2, ldc: g, accumulate: false)
+            PanelGEMM.multiply(
+                m: b, k: h, a: ph, lda: h, packed: packedF.unsafeBase, blocks: 4, blockWidth: h,
+                units: half, c: o2, ldc: g, accumulate: false)
         }
         var maxDiff: Float = 0
-        for i in 0..<(b * g) where (i % g) % h < h / 2 { maxDiff = max(maxDiff, abs(o1[i] - o2[i])) }
+        for i in 0..<(b * g) where (i % g) % h < h / 2 {
+            maxDiff = max(maxDiff, abs(o1[i] - o2[i]))
+        }
         print("fwd max diff", maxDiff)
         time("fwd panel rows/2    ", flops: flops) {
-            PanelGEMM.multiply(m: rowsHalf, k: h, a: ph, lda: h, packed: packedF.unsafeBase, blocks: 4, blockWidth: h, units: 0..<h, c: o2, ldc: g, accumulate: false)
+            PanelGEMM.multiply(
+                m: rowsHalf, k: h, a: ph, lda: h, packed: packedF.unsafeBase, blocks: 4,
+                blockWidth: h, units: 0..<h, c: o2, ldc: g, accumulate: false)
         }
         time("bwd panel rows/2    ", flops: flops) {
-            PanelGEMM.multiply(m: rowsHalf, k: g, a: pa, lda: g, packed: packedB.unsafeBase, blocks: 1, blockWidth: h, units: 0..<h, c: o2, ldc: h, accumulate: true)
+            PanelGEMM.multiply(
+                m: rowsHalf, k: g, a: pa, lda: g, packed: packedB.unsafeBase, blocks: 1,
+                blockWidth: h, units: 0..<h, c: o2, ldc: h, accumulate: true)
         }
         time("bwd openblas 4 calls", flops: flops) {
-            for k in 0..<4 { BLAS.gemmSerial(false, false, b, h / 2, h, 1, pa + k * h, g, pw + k * h * h, h, 1, o1, h) }
+            for k in 0..<4 {
+                BLAS.gemmSerial(
+                    false, false, b, h / 2, h, 1, pa + k * h, g, pw + k * h * h, h, 1, o1, h)
+            }
         }
         time("bwd panel           ", flops: flops) {
-            PanelGEMM.multiply(m: b, k: g, a: pa, lda: g, packed: packedB.unsafeBase, blocks: 1, blockWidth: h, units: half, c: o2, ldc: h, accumulate: true)
+            PanelGEMM.multiply(
+                m: b, k: g, a: pa, lda: g, packed: packedB.unsafeBase, blocks: 1, blockWidth: h,
+                units: half, c: o2, ldc: h, accumulate: true)
         }
     }
 }
@@ -167,15 +199,35 @@ func weightGradientProbe() {
         let flops = Double(2 * rows * g * i)
         func time(_ name: String, _ f: () -> Void) {
             let best = bestSeconds(warmup: 3, rounds: 10, inner: 1, f)
-            print("T·B=\(rows) G·H=\(g) I=\(i)", name, String(format: "%.3f ms  %.1f GFLOP/s", best * 1e3, flops / best * 1e-9))
+            print(
+                "T·B=\(rows) G·H=\(g) I=\(i)", name,
+                String(format: "%.3f ms  %.1f GFLOP/s", best * 1e3, flops / best * 1e-9))
         }
-        let (pa, px, pc, pct) = (dA.unsafeBase, x.unsafeBase, c.unsafeMutableBase(), ct.unsafeMutableBase())
-        time("dAᵀ X  pool   ") { BLAS.gemm(transposeA: true, m: g, n: i, k: rows, a: pa, lda: g, b: px, ldb: i, beta: 1, c: pc, ldc: i) }
-        time("dAᵀ X  serial ") { BLAS.gemmSerial(true, false, g, i, rows, 1, pa, g, px, i, 1, pc, i) }
-        time("dAᵀ X  half m ") { BLAS.gemmSerial(true, false, g / 2, i, rows, 1, pa, g, px, i, 1, pc, i) }
-        time("dAᵀ X  half n ") { BLAS.gemmSerial(true, false, g, i / 2, rows, 1, pa, g, px, i, 1, pc, i) }
-        time("Xᵀ dA  pool   ") { BLAS.gemm(transposeA: true, m: i, n: g, k: rows, a: px, lda: i, b: pa, ldb: g, beta: 1, c: pct, ldc: g) }
-        time("Xᵀ dA  serial ") { BLAS.gemmSerial(true, false, i, g, rows, 1, px, i, pa, g, 1, pct, g) }
+        let (pa, px, pc, pct) = (
+            dA.unsafeBase, x.unsafeBase, c.unsafeMutableBase(), ct.unsafeMutableBase()
+        )
+        time("dAᵀ X  pool   ") {
+            BLAS.gemm(
+                transposeA: true, m: g, n: i, k: rows, a: pa, lda: g, b: px, ldb: i, beta: 1, c: pc,
+                ldc: i)
+        }
+        time("dAᵀ X  serial ") {
+            BLAS.gemmSerial(true, false, g, i, rows, 1, pa, g, px, i, 1, pc, i)
+        }
+        time("dAᵀ X  half m ") {
+            BLAS.gemmSerial(true, false, g / 2, i, rows, 1, pa, g, px, i, 1, pc, i)
+        }
+        time("dAᵀ X  half n ") {
+            BLAS.gemmSerial(true, false, g, i / 2, rows, 1, pa, g, px, i, 1, pc, i)
+        }
+        time("Xᵀ dA  pool   ") {
+            BLAS.gemm(
+                transposeA: true, m: i, n: g, k: rows, a: px, lda: i, b: pa, ldb: g, beta: 1,
+                c: pct, ldc: g)
+        }
+        time("Xᵀ dA  serial ") {
+            BLAS.gemmSerial(true, false, i, g, rows, 1, px, i, pa, g, 1, pct, g)
+        }
     }
 }
 
@@ -190,17 +242,25 @@ func cellProbe() {
     let bias = Tensor.uniform([g], in: -0.1...0.1, using: &rng)
     let hp = Tensor.uniform([rows, h], in: -1...1, using: &rng)
     let cp = Tensor.uniform([rows, h], in: -1...1, using: &rng)
-    var gates = Tensor.zeros([rows, g]), aux = Tensor.zeros([rows, h]), hn = Tensor.zeros([rows, h]), cn = Tensor.zeros([rows, h])
+    var gates = Tensor.zeros([rows, g]), aux = Tensor.zeros([rows, h]),
+        hn = Tensor.zeros([rows, h]), cn = Tensor.zeros([rows, h])
     var out = Tensor.zeros([rows, h])
     let step = CellForwardStep(
-        rows: 0..<rows, units: 0..<h, hiddenSize: h, biasIH: bias.unsafeBase, input: x.unsafeBase, inputStride: g,
-        inputRowIndex: nil, recurrent: r.unsafeBase, biasHH: bias.unsafeBase, hiddenPrevious: hp.unsafeBase,
-        cellPrevious: cp.unsafeBase, gates: gates.unsafeMutableBase(), auxiliary: aux.unsafeMutableBase(),
-        hiddenNext: hn.unsafeMutableBase(), cellNext: cn.unsafeMutableBase(), output: out.unsafeMutableBase(),
+        rows: 0..<rows, units: 0..<h, hiddenSize: h, biasIH: bias.unsafeBase, input: x.unsafeBase,
+        inputStride: g,
+        inputRowIndex: nil, recurrent: r.unsafeBase, biasHH: bias.unsafeBase,
+        hiddenPrevious: hp.unsafeBase,
+        cellPrevious: cp.unsafeBase, gates: gates.unsafeMutableBase(),
+        auxiliary: aux.unsafeMutableBase(),
+        hiddenNext: hn.unsafeMutableBase(), cellNext: cn.unsafeMutableBase(),
+        output: out.unsafeMutableBase(),
         outputStride: h, lengths: nil, time: 0)
     let kernel = LSTMKernel()
     let best = bestSeconds(warmup: 100, inner: 100) { kernel.forward(step) }
-    print(String(format: "LSTM forward kernel, %d rows × %d units: %.2f us (%.2f ns per unit)", rows, h, best * 1e6, best * 1e9 / Double(rows * h)))
+    print(
+        String(
+            format: "LSTM forward kernel, %d rows × %d units: %.2f us (%.2f ns per unit)", rows, h,
+            best * 1e6, best * 1e9 / Double(rows * h)))
 }
 
 switch CommandLine.arguments.dropFirst().first {
@@ -209,6 +269,7 @@ case "dw-probe": weightGradientProbe()
 case "cell-probe": cellProbe()
 case "rnn": recurrentBenchmark()
 default:
-    print("usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N] | panel-probe | dw-probe | cell-probe")
+    print(
+        "usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N] | panel-probe | dw-probe | cell-probe"
+    )
 }
-

@@ -31,7 +31,8 @@ do {
 var rng = Xoshiro256(seed: 42)
 let model = CharLanguageModel(
     architecture: CharLMArchitecture(
-        cell: .lstm, vocabularySize: corpus.vocabulary.count, embeddingSize: 32, hiddenSize: 128, layers: 2, dropout: 0),
+        cell: .lstm, vocabularySize: corpus.vocabulary.count, embeddingSize: 32, hiddenSize: 128,
+        layers: 2, dropout: 0),
     rng: &rng)
 let optimizer = Adam(parameters: model.parameters(), learningRate: 3e-3)
 
@@ -50,7 +51,8 @@ for step in 1...steps {
         state = nil
     }
     batches.window(at: position, inputs: &inputs, targets: &targets)
-    let (loss, final) = model.trainingStep(inputs: inputs, targets: targets, timeSteps: 64, batch: 32, state: state, rng: &rng)
+    let (loss, final) = model.trainingStep(
+        inputs: inputs, targets: targets, timeSteps: 64, batch: 32, state: state, rng: &rng)
     state = final.copied()  // carry the state, detached from this step's graph
     position += 64
     GradientClipping.clipByNorm(model.parameters(), maxNorm: 5)

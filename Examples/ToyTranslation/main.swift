@@ -22,9 +22,12 @@ do {
     var config = Seq2SeqTrainingConfig()
     config.epochs = epochs
     config.learningRate = 2e-3
-    let corpus = try ParallelCorpus.load(path: path, tokenizer: WordTokenizer(config.tokenization), maxLength: config.maxLength)
+    let corpus = try ParallelCorpus.load(
+        path: path, tokenizer: WordTokenizer(config.tokenization), maxLength: config.maxLength)
     let data = Seq2SeqData(corpus: corpus, config: config)
-    print("\(data.train.count) training pairs; vocabularies \(data.sourceVocabulary.count) / \(data.targetVocabulary.count)")
+    print(
+        "\(data.train.count) training pairs; vocabularies \(data.sourceVocabulary.count) / \(data.targetVocabulary.count)"
+    )
 
     // A GRU encoder-decoder with Luong "general" attention.
     var architecture = Seq2SeqArchitecture()
@@ -37,7 +40,8 @@ do {
 
     // Adam, clipping, validation BLEU after each epoch, checkpoints in `out`.
     let trainer = try Seq2SeqTrainer(
-        model: model, data: data, config: config, outputDirectory: out, dataPath: path, dataPairs: corpus.pairs.count)
+        model: model, data: data, config: config, outputDirectory: out, dataPath: path,
+        dataPairs: corpus.pairs.count)
     let summary = try trainer.run(report: { event in
         if case .evaluation(let epoch, let loss, let bleu, _) = event {
             print("epoch \(epoch): validation loss \(loss), BLEU \(bleu)")
@@ -47,8 +51,12 @@ do {
 
     // Translate with beam search: words → ids → hypotheses → words.
     model.eval()
-    let sentences = ["The small cat sees the white car.", "My neighbours do not read these old letters."]
-    let ids = sentences.map { data.sourceVocabulary.encode(WordTokenizer(config.tokenization).tokens($0)).ids }
+    let sentences = [
+        "The small cat sees the white car.", "My neighbours do not read these old letters.",
+    ]
+    let ids = sentences.map {
+        data.sourceVocabulary.encode(WordTokenizer(config.tokenization).tokens($0)).ids
+    }
     var options = DecodingOptions(beam: 5)
     options.lengthPenalty = 0.6
     for (sentence, hypotheses) in zip(sentences, model.translate(ids, options: options)) {
@@ -58,7 +66,8 @@ do {
 
     // Corpus BLEU and chrF on the validation pairs, as sacreBLEU computes them.
     let scores = TranslationEvaluation.score(
-        model: model, pairs: data.validation, source: data.sourceVocabulary, target: data.targetVocabulary, options: options)
+        model: model, pairs: data.validation, source: data.sourceVocabulary,
+        target: data.targetVocabulary, options: options)
     print(scores.bleu)
     print("chrF2 = \(scores.chrF.score)")
 } catch {

@@ -21,10 +21,14 @@ do {
     configuration.minCount = 1
     configuration.threads = ThreadPool.shared.threadCount
     let trainer = try Word2VecTrainer(corpusPath: corpus, configuration: configuration)
-    print("vocabulary: \(trainer.vocabulary.count) words from \(trainer.vocabulary.corpusWords) tokens")
+    print(
+        "vocabulary: \(trainer.vocabulary.count) words from \(trainer.vocabulary.corpusWords) tokens"
+    )
 
     let result = try trainer.train()
-    print("trained at \(Int(result.wordsPerSecond)) words/s; loss per epoch:", result.epochLosses.map { ($0 * 1000).rounded() / 1000 })
+    print(
+        "trained at \(Int(result.wordsPerSecond)) words/s; loss per epoch:",
+        result.epochLosses.map { ($0 * 1000).rounded() / 1000 })
     let vectors = result.vectors
 
     // Nearest neighbours and analogies.
@@ -36,9 +40,12 @@ do {
     }
 
     // Benchmarks: the corpus's own analogy questions, when present next to it.
-    let questions = (corpus.hasSuffix(".txt") ? String(corpus.dropLast(4)) : corpus) + "-analogies.txt"
+    let questions =
+        (corpus.hasSuffix(".txt") ? String(corpus.dropLast(4)) : corpus) + "-analogies.txt"
     if let report = try? vectors.evaluateAnalogies(path: questions) {
-        print("analogy accuracy: \(report.accuracy) (semantic \(report.semanticAccuracy), syntactic \(report.syntacticAccuracy))")
+        print(
+            "analogy accuracy: \(report.accuracy) (semantic \(report.semanticAccuracy), syntactic \(report.syntacticAccuracy))"
+        )
     }
 
     // word2vec text format: gensim's KeyedVectors.load_word2vec_format reads it.

@@ -5,6 +5,7 @@
 // runs a fixed number of inputs per target; CI also runs the `recur-fuzz` executable under
 // AddressSanitizer for a bounded time.
 
+import RecurBase
 import RecurCharLM
 import RecurNN
 import RecurSeq2Seq
@@ -37,7 +38,9 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
     public var inputs = 0
     public var accepted = 0
     public var rejected = 0
-    public var description: String { "\(target.rawValue): \(inputs) inputs, \(accepted) accepted, \(rejected) rejected with an error" }
+    public var description: String {
+        "\(target.rawValue): \(inputs) inputs, \(accepted) accepted, \(rejected) rejected with an error"
+    }
 }
 
 /// Byte-level mutations (after AFL/libFuzzer's): bit flips, interesting bytes, inserted,
@@ -48,8 +51,10 @@ public struct Mutator {
     public init(seed: UInt64) { rng = Xoshiro256(seed: seed) }
 
     static let numbers = [
-        "0", "-1", "1", "2", "-9223372036854775808", "9223372036854775807", "18446744073709551616", "288230376151711745",
-        "1000000000000", "4294967296", "65536", "1e308", "-1e308", "1e-45", "NaN", "nan", "inf", "-0", "3.5", "",
+        "0", "-1", "1", "2", "-9223372036854775808", "9223372036854775807", "18446744073709551616",
+        "288230376151711745",
+        "1000000000000", "4294967296", "65536", "1e308", "-1e308", "1e-45", "NaN", "nan", "inf",
+        "-0", "3.5", "",
     ]
 
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : rng.nextInt(below: n) }
@@ -62,10 +67,14 @@ public struct Mutator {
             case 0 where !bytes.isEmpty:
                 bytes[below(bytes.count)] ^= UInt8(1 << below(8))
             case 1 where !bytes.isEmpty:
-                bytes[below(bytes.count)] = [0, 0xFF, 0x7F, 0x80, 0x0A, 0x0D, 0x09, 0x20, 0x22, 0x5C][below(10)]
+                bytes[below(bytes.count)] =
+                    [0, 0xFF, 0x7F, 0x80, 0x0A, 0x0D, 0x09, 0x20, 0x22, 0x5C][below(10)]
             case 2:
                 let at = below(bytes.count + 1)
-                bytes.insert(contentsOf: (0..<(1 + below(8))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
+                bytes.insert(
+                    contentsOf: (0..<(1 + below(8))).map { _ in
+                        UInt8(truncatingIfNeeded: rng.next())
+                    }, at: at)
             case 3 where !bytes.isEmpty:
                 let start = below(bytes.count)
                 bytes.removeSubrange(start..<min(bytes.count, start + 1 + below(32)))
@@ -78,14 +87,18 @@ public struct Mutator {
             case 6, 7:
                 bytes = replaceNumber(bytes)
             default:
-                if !bytes.isEmpty { bytes[below(bytes.count)] = UInt8(truncatingIfNeeded: rng.next()) }
+                if !bytes.isEmpty {
+                    bytes[below(bytes.count)] = UInt8(truncatingIfNeeded: rng.next())
+                }
             }
         }
         return bytes
     }
 
     /// Replaces one value of a JSON document (any field, at any depth) with an extreme one:
-    /// numbers at the edges of `Int`, huge and negative values, wrong types, empty arrays. Byte
+    /// numbers at the edges of `Int`, huge and negative values, wrong types, empty arrays.
+    ///
+    /// Byte
     /// mutations rarely keep JSON valid; this reaches every field's validation.
     public mutating func mutateJSON(_ bytes: [UInt8]) -> [UInt8] {
         guard let document = try? JSONNode.parse(ArraySlice(bytes)) else { return mutate(bytes) }
@@ -105,8 +118,10 @@ public struct Mutator {
         var target = below(max(members, 1))
         // Whole numbers beyond Double's exact range go in as text (sentinels swapped after).
         let replacements: [JSONNode] = [
-            .number(-1), .number(0), .number(1), .string("__INT_MAX__"), .string("__INT_MIN__"), .number(1e300), .number(-1e300),
-            .number(0.5), .number(4_294_967_296), .string("x"), .string("../../etc/passwd"), .array([]), .object([:]), .null,
+            .number(-1), .number(0), .number(1), .string("__INT_MAX__"), .string("__INT_MIN__"),
+            .number(1e300), .number(-1e300),
+            .number(0.5), .number(4_294_967_296), .string("x"), .string("../../etc/passwd"),
+            .array([]), .object([:]), .null,
             .bool(true), .array([.number(-1)]),
         ]
         let replacement = replacements[below(replacements.count)]
@@ -135,13 +150,20 @@ public struct Mutator {
 
     /// Replaces a run of ASCII digits (a count, a size, an offset) with an extreme number.
     mutating func replaceNumber(_ bytes: [UInt8]) -> [UInt8] {
-        let digits = bytes.indices.filter { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 && ($0 == 0 || !(bytes[$0 - 1] >= 0x30 && bytes[$0 - 1] <= 0x39)) }
+        let digits = bytes.indices.filter {
+            bytes[$0] >= 0x30 && bytes[$0] <= 0x39
+                && ($0 == 0 || !(bytes[$0 - 1] >= 0x30 && bytes[$0 - 1] <= 0x39))
+        }
         guard !digits.isEmpty else { return bytes }
         let start = digits[below(digits.count)]
         var end = start
-        while end < bytes.count && (bytes[end] >= 0x30 && bytes[end] <= 0x39 || bytes[end] == 0x2E || bytes[end] == 0x2D) { end += 1 }
+        while end < bytes.count
+            && (bytes[end] >= 0x30 && bytes[end] <= 0x39 || bytes[end] == 0x2E
+                || bytes[end] == 0x2D)
+        { end += 1 }
         var out = bytes
-        out.replaceSubrange(start..<end, with: Array(Mutator.numbers[below(Mutator.numbers.count)].utf8))
+        out.replaceSubrange(
+            start..<end, with: Array(Mutator.numbers[below(Mutator.numbers.count)].utf8))
         return out
     }
 }
@@ -167,24 +189,35 @@ public final class FuzzHarness {
 
     /// The path a target's input is written to before its loader reads it (left in place when
     /// the process dies, so a crashing input can be kept).
-    public func inputPath(_ target: FuzzTarget) -> String { workDirectory + "/input-" + target.rawValue }
+    public func inputPath(_ target: FuzzTarget) -> String {
+        workDirectory + "/input-" + target.rawValue
+    }
 
     /// Runs `iterations` mutated inputs (and, first, every seed unchanged) through `target`.
     public func run(
-        _ target: FuzzTarget, iterations: Int, seed: UInt64, until deadline: ContinuousClock.Instant? = nil
+        _ target: FuzzTarget, iterations: Int, seed: UInt64,
+        until deadline: ContinuousClock.Instant? = nil
     ) -> FuzzReport {
-        var mutator = Mutator(seed: seed &+ UInt64(FuzzTarget.allCases.firstIndex(of: target)!))
+        var mutator = Mutator(seed: seed &+ UInt64(FuzzTarget.allCases.firstIndex(of: target) ?? 0))
         var report = FuzzReport(target: target)
         let targetSeeds = seeds[target] ?? []
         var i = 0
-        while i < iterations + targetSeeds.count && deadline.map({ ContinuousClock.now < $0 }) ?? true {
+        while i < iterations + targetSeeds.count
+            && deadline.map({ ContinuousClock.now < $0 }) ?? true
+        {
             let (name, original) = targetSeeds[i % targetSeeds.count]
             let input =
                 i < targetSeeds.count
-                ? original : name.hasSuffix(".json") && i % 2 == 0 ? mutator.mutateJSON(original) : mutator.mutate(original)
+                ? original
+                : name.hasSuffix(".json") && i % 2 == 0
+                    ? mutator.mutateJSON(original) : mutator.mutate(original)
             i += 1
             report.inputs += 1
-            if (try? feed(target, file: name, bytes: input)) != nil { report.accepted += 1 } else { report.rejected += 1 }
+            if (try? feed(target, file: name, bytes: input)) != nil {
+                report.accepted += 1
+            } else {
+                report.rejected += 1
+            }
         }
         return report
     }
@@ -210,11 +243,13 @@ public final class FuzzHarness {
                 var config = loaded.config.training
                 config.steps = resume.progress.step + 1
                 let corpus = CharCorpus(
-                    text: charLMText, unit: loaded.config.unit, validationFraction: config.validationFraction,
+                    text: charLMText, unit: loaded.config.unit,
+                    validationFraction: config.validationFraction,
                     vocabulary: loaded.config.vocabulary)
                 loaded.model.train()
                 let trainer = try CharLMTrainer(
-                    model: loaded.model, corpus: corpus, config: config, unit: loaded.config.unit, outputDirectory: out,
+                    model: loaded.model, corpus: corpus, config: config, unit: loaded.config.unit,
+                    outputDirectory: out,
                     dataPath: "fuzz", resume: resume)
                 _ = try trainer.run()
             } else {
@@ -222,12 +257,16 @@ public final class FuzzHarness {
                 guard let resume = loaded.resume else { return }
                 var config = loaded.config.training
                 config.epochs = resume.progress.epoch + 1
-                let corpus = try ParallelCorpus.load(path: seq2seqPairs, tokenizer: loaded.config.tokenizer, maxLength: config.maxLength)
+                let corpus = try ParallelCorpus.load(
+                    path: seq2seqPairs, tokenizer: loaded.config.tokenizer,
+                    maxLength: config.maxLength)
                 let data = Seq2SeqData(
-                    corpus: corpus, config: config, vocabularies: (loaded.config.sourceVocabulary, loaded.config.targetVocabulary))
+                    corpus: corpus, config: config,
+                    vocabularies: (loaded.config.sourceVocabulary, loaded.config.targetVocabulary))
                 loaded.model.train()
                 let trainer = try Seq2SeqTrainer(
-                    model: loaded.model, data: data, config: config, outputDirectory: out, dataPath: seq2seqPairs,
+                    model: loaded.model, data: data, config: config, outputDirectory: out,
+                    dataPath: seq2seqPairs,
                     dataPairs: corpus.pairs.count, resume: resume)
                 _ = try trainer.run()
             }
@@ -237,15 +276,19 @@ public final class FuzzHarness {
             case .safetensors: _ = try SafeTensors.read(path)
             case .word2vecText, .word2vecBinary:
                 let vectors = try KeyedVectors.load(path: path)
-                if let word = vectors.words.first { _ = try vectors.mostSimilar(to: word, count: 3) }
+                if let word = vectors.words.first {
+                    _ = try vectors.mostSimilar(to: word, count: 3)
+                }
             case .pairs:
-                _ = try ParallelCorpus.load(path: path, tokenizer: WordTokenizer(.unicode), maxLength: 50)
+                _ = try ParallelCorpus.load(
+                    path: path, tokenizer: WordTokenizer(.unicode), maxLength: 50)
             case .manifest: _ = try CorpusManifest(text: try TextFile.read(path), path: path)
             case .analogies: _ = try analogyVectors.evaluateAnalogies(path: path)
             case .wordPairs: _ = try analogyVectors.evaluatePairs(path: path)
             case .vocabulary: _ = try WordVocabulary.read(path: path, minCount: 1)
             case .text:
-                let corpus = try CharCorpus.load(path: path, unit: .grapheme, validationFraction: 0.1)
+                let corpus = try CharCorpus.load(
+                    path: path, unit: .grapheme, validationFraction: 0.1)
                 _ = corpus.vocabulary.count
             default: break
             }
@@ -261,22 +304,48 @@ public final class FuzzHarness {
         var rng = Xoshiro256(seed: 7)
         // Word vectors in both formats.
         let words = ["the", "cat", "dog", "sees", "a", "king", "queen", "man", "woman"]
-        let vectors = KeyedVectors(words: words, vectors: Tensor.uniform([words.count, 4], in: -1...1, using: &rng))
+        let vectors = KeyedVectors(
+            words: words, vectors: Tensor.uniform([words.count, 4], in: -1...1, using: &rng))
         analogyVectors = vectors
-        for (format, target) in [(VectorFormat.text, FuzzTarget.word2vecText), (.binary, .word2vecBinary)] {
+        for (format, target) in [
+            (VectorFormat.text, FuzzTarget.word2vecText), (.binary, .word2vecBinary),
+        ] {
             let path = workDirectory + "/seed-vectors-" + format.rawValue
             try vectors.write(to: path, format: format)
             seeds[target] = [("vectors", try SafeRead.readAll(path))]
         }
         seeds[.safetensors] = [
-            ("tensors", SafeTensors.encode(["a.weight": Tensor.uniform([3, 2], in: -1...1, using: &rng), "b": Tensor.zeros([4])], metadata: ["format": "pt"]))
+            (
+                "tensors",
+                SafeTensors.encode(
+                    [
+                        "a.weight": Tensor.uniform([3, 2], in: -1...1, using: &rng),
+                        "b": Tensor.zeros([4]),
+                    ], metadata: ["format": "pt"])
+            )
         ]
-        seeds[.pairs] = [("pairs", Array("1\t2\r\nThe cat sees the dog.\tLe chat voit le chien.\tCC-BY\r\nHello!\tBonjour !\n\n".utf8))]
+        seeds[.pairs] = [
+            (
+                "pairs",
+                Array(
+                    "1\t2\r\nThe cat sees the dog.\tLe chat voit le chien.\tCC-BY\r\nHello!\tBonjour !\n\n"
+                        .utf8)
+            )
+        ]
         seeds[.manifest] = [
-            ("manifest", Array("# name url sha256 bytes description\ntiny\tfile:///tmp/x\t\(String(repeating: "a", count: 64))\t12\ta corpus\nopen\thttps://example.org/x.zip\t-\t-\tno checksum\r\n".utf8))
+            (
+                "manifest",
+                Array(
+                    "# name url sha256 bytes description\ntiny\tfile:///tmp/x\t\(String(repeating: "a", count: 64))\t12\ta corpus\nopen\thttps://example.org/x.zip\t-\t-\tno checksum\r\n"
+                        .utf8)
+            )
         ]
-        seeds[.analogies] = [("analogies", Array(": family\nman king woman queen\r\nthe cat a dog\n".utf8))]
-        seeds[.wordPairs] = [("pairs", Array("# word1 word2 score\nking queen 8.5\ncat\tdog\t7\r\n".utf8))]
+        seeds[.analogies] = [
+            ("analogies", Array(": family\nman king woman queen\r\nthe cat a dog\n".utf8))
+        ]
+        seeds[.wordPairs] = [
+            ("pairs", Array("# word1 word2 score\nking queen 8.5\ncat\tdog\t7\r\n".utf8))
+        ]
         seeds[.vocabulary] = [("vocab", Array("the 10\ncat 3\r\ndog 2\n".utf8))]
         seeds[.text] = [("text", [0xEF, 0xBB, 0xBF] + Array(text.utf8))]
         try makeCharLMSeed(text: text)
@@ -288,7 +357,8 @@ public final class FuzzHarness {
         charLMText = corpusText
         let corpus = CharCorpus(text: corpusText, unit: .grapheme, validationFraction: 0.1)
         let architecture = CharLMArchitecture(
-            cell: .lstm, vocabularySize: corpus.vocabulary.count, embeddingSize: 4, hiddenSize: 6, layers: 1, dropout: 0)
+            cell: .lstm, vocabularySize: corpus.vocabulary.count, embeddingSize: 4, hiddenSize: 6,
+            layers: 1, dropout: 0)
         var config = CharLMTrainingConfig()
         config.batchSize = 2
         config.sequenceLength = 8
@@ -298,17 +368,20 @@ public final class FuzzHarness {
         var rng = Xoshiro256(seed: 1)
         let directory = workDirectory + "/seed-charlm"
         let trainer = try CharLMTrainer(
-            model: CharLanguageModel(architecture: architecture, rng: &rng), corpus: corpus, config: config, unit: .grapheme,
+            model: CharLanguageModel(architecture: architecture, rng: &rng), corpus: corpus,
+            config: config, unit: .grapheme,
             outputDirectory: directory, dataPath: "seed.txt")
         _ = try trainer.run()
         try collectCheckpoint(directory, target: .charlmCheckpoint)
     }
 
     private func makeSeq2SeqSeed() throws {
-        let lines = (0..<12).map { i in "the cat \(i) sees the dog .\tle chat \(i) voit le chien ." }.joined(separator: "\n")
+        let lines = (0..<12).map { i in "the cat \(i) sees the dog .\tle chat \(i) voit le chien ."
+        }.joined(separator: "\n")
         let path = workDirectory + "/seed-pairs.tsv"
         try AtomicFile.write(lines, to: path)
-        let corpus = try ParallelCorpus.load(path: path, tokenizer: WordTokenizer(.unicode), maxLength: 20)
+        let corpus = try ParallelCorpus.load(
+            path: path, tokenizer: WordTokenizer(.unicode), maxLength: 20)
         var config = Seq2SeqTrainingConfig()
         config.batchSize = 4
         config.epochs = 1
@@ -322,7 +395,8 @@ public final class FuzzHarness {
         var rng = Xoshiro256(seed: 1)
         let directory = workDirectory + "/seed-seq2seq"
         let trainer = try Seq2SeqTrainer(
-            model: Seq2SeqModel(architecture: architecture, rng: &rng), data: data, config: config, outputDirectory: directory,
+            model: Seq2SeqModel(architecture: architecture, rng: &rng), data: data, config: config,
+            outputDirectory: directory,
             dataPath: path, dataPairs: corpus.pairs.count)
         _ = try trainer.run()
         try collectCheckpoint(directory, target: .seq2seqCheckpoint)
@@ -330,11 +404,12 @@ public final class FuzzHarness {
 
     private func collectCheckpoint(_ directory: String, target: FuzzTarget) throws {
         var files: [String: [UInt8]] = [:]
-        for name in AtomicFile.entries(of: directory) where name == "checkpoint.json" || name.hasSuffix(".safetensors") {
+        for name in AtomicFile.entries(of: directory)
+        where name == "checkpoint.json" || name.hasSuffix(".safetensors") {
             files[name] = try SafeRead.readAll(directory + "/" + name)
         }
         checkpointFiles[target] = files
-        seeds[target] = files.keys.sorted().map { ($0, files[$0]!) }
+        seeds[target] = files.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
 }
@@ -356,7 +431,11 @@ extension JSONNode {
     var jsonText: String {
         switch self {
         case .object(let o):
-            return "{" + o.keys.sorted().map { JSONText.quoted($0) + ":" + o[$0]!.jsonText }.joined(separator: ",") + "}"
+            return "{"
+                + o.sorted { $0.key < $1.key }.map {
+                    JSONText.quoted($0.key) + ":" + $0.value.jsonText
+                }.joined(
+                    separator: ",") + "}"
         case .array(let a): return "[" + a.map(\.jsonText).joined(separator: ",") + "]"
         case .string(let s): return JSONText.quoted(s)
         case .number(let d):
@@ -367,4 +446,3 @@ extension JSONNode {
         }
     }
 }
-

@@ -22,7 +22,9 @@ while let flag = arguments.popFirst() {
     case "--seed": seed = UInt64(value) ?? seed
     case "--target":
         guard let t = FuzzTarget(rawValue: value) else {
-            print("unknown target \(value); targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+            print(
+                "unknown target \(value); targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
             exit(2)
         }
         only = t
@@ -35,7 +37,9 @@ let harness = try FuzzHarness(directory: "/tmp")
 let targets = only.map { [$0] } ?? FuzzTarget.allCases
 var total = 0
 for target in targets {
-    print("fuzzing \(target.rawValue) for \(seconds / Double(targets.count)) s (input: \(harness.inputPath(target)))")
+    print(
+        "fuzzing \(target.rawValue) for \(seconds / Double(targets.count)) s (input: \(harness.inputPath(target)))"
+    )
     let deadline = ContinuousClock.now + .milliseconds(Int(1000 * seconds) / targets.count)
     let report = harness.run(target, iterations: Int.max / 2, seed: seed, until: deadline)
     total += report.inputs

@@ -18,7 +18,10 @@ struct Recur: ParsableCommand {
               recur translate run --model DIR      translate lines from stdin
             """,
         version: version,
-        subcommands: [CharLMCommand.self, Word2VecCommand.self, TranslateCommand.self, CorpusCommand.self, BenchCommand.self]
+        subcommands: [
+            CharLMCommand.self, Word2VecCommand.self, TranslateCommand.self, CorpusCommand.self,
+            BenchCommand.self,
+        ]
     )
 
     /// Answers other tools' flag spellings (char-rnn's `--rnn_size`, word2vec's `-size`) with

@@ -16,16 +16,21 @@ public struct CharCorpus: Sendable {
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
     /// - Throws: `TextError` for missing, empty, binary or invalid files (and FIFOs or devices).
     public static func load(
-        path: String, unit: TextUnit, validationFraction: Double, vocabulary: CharVocabulary? = nil, lossy: Bool = false
+        path: String, unit: TextUnit, validationFraction: Double, vocabulary: CharVocabulary? = nil,
+        lossy: Bool = false
     ) throws -> CharCorpus {
         // Windows (CRLF) and old Mac (CR) line ends read as LF, so a text trains the same model
         // whichever system saved it (and "\r\n" does not become a symbol of its own).
         let text = TextLines.normalizingLineEnds(try TextFile.read(path, lossy: lossy))
-        return CharCorpus(text: Array(text.utf8), unit: unit, validationFraction: validationFraction, vocabulary: vocabulary)
+        return CharCorpus(
+            text: Array(text.utf8), unit: unit, validationFraction: validationFraction,
+            vocabulary: vocabulary)
     }
 
     /// Prepares UTF-8 `text`.
-    public init(text: [UInt8], unit: TextUnit, validationFraction: Double, vocabulary: CharVocabulary? = nil) {
+    public init(
+        text: [UInt8], unit: TextUnit, validationFraction: Double, vocabulary: CharVocabulary? = nil
+    ) {
         let prepared = unit.prepare(text)
         let vocabulary = vocabulary ?? CharVocabulary(text: prepared, unit: unit)
         let (ids, unknown) = vocabulary.encode(prepared)

@@ -48,13 +48,15 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
         self.weightNormalization = weightNormalization
     }
 
-    /// A one-line description, e.g. `LSTM 2×128, embedding 64, vocabulary 66`.
+    /// A one-line description, such as `LSTM 2×128, embedding 64, vocabulary 66`.
     public var summary: String {
         switch cell {
         case .tcn:
-            return "TCN \(layers) blocks × \(hiddenSize) channels, kernel \(kernelSize), embedding \(embeddingSize), vocabulary \(vocabularySize)"
+            return
+                "TCN \(layers) blocks × \(hiddenSize) channels, kernel \(kernelSize), embedding \(embeddingSize), vocabulary \(vocabularySize)"
         default:
-            return "\(cell.rawValue.uppercased()) \(layers)×\(hiddenSize), embedding \(embeddingSize), vocabulary \(vocabularySize)"
+            return
+                "\(cell.rawValue.uppercased()) \(layers)×\(hiddenSize), embedding \(embeddingSize), vocabulary \(vocabularySize)"
         }
     }
 }
@@ -89,10 +91,14 @@ public struct CharLMTrainingConfig: Codable, Equatable, Sendable {
     public var logEvery: Int = 50
     public var seed: UInt64 = 1
     /// How many model checkpoints (`model-<step>.safetensors`) the run directory keeps, newest
-    /// first (nil: 1). Optional so that checkpoints written before it existed still load.
+    /// first (nil: 1).
+    ///
+    /// Optional so that checkpoints written before it existed still load.
     public var keepCheckpoints: Int?
     /// Early stopping: end the run once this many validations in a row have not improved on the
-    /// best (nil: never). Optional so that checkpoints written before it existed still load.
+    /// best (nil: never).
+    ///
+    /// Optional so that checkpoints written before it existed still load.
     public var patience: Int?
 
     public init() {}
@@ -151,35 +157,47 @@ extension CharLMCheckpointConfig {
         let check = CheckpointFieldCheck(path: path)
         let a = architecture
         let w = CharLMCheckpointConfig.maximumWidth
-        try check.inRange(a.vocabularySize, 2...CharLMCheckpointConfig.maximumVocabulary, "architecture.vocabularySize")
+        try check.inRange(
+            a.vocabularySize, 2...CharLMCheckpointConfig.maximumVocabulary,
+            "architecture.vocabularySize")
         try check.require(
             a.vocabularySize == symbols.count + 1, "symbols",
             "\(symbols.count) symbols for a vocabulary of \(a.vocabularySize) (symbols + <unk>)")
-        try check.require(symbols.allSatisfy { !$0.isEmpty && $0.count <= 64 }, "symbols", "a symbol is empty or longer than 64 bytes")
+        try check.require(
+            symbols.allSatisfy { !$0.isEmpty && $0.count <= 64 }, "symbols",
+            "a symbol is empty or longer than 64 bytes")
         try check.require(Set(symbols).count == symbols.count, "symbols", "a symbol appears twice")
         try check.inRange(a.embeddingSize, 1...w, "architecture.embeddingSize")
         try check.inRange(a.hiddenSize, 1...w, "architecture.hiddenSize")
         try check.finite(a.dropout, 0..<1, "architecture.dropout")
         if let p = a.outputDropout { try check.finite(p, 0..<1, "architecture.outputDropout") }
         if let p = a.weightDrop { try check.finite(p, 0..<1, "architecture.weightDrop") }
-        let embedding = try check.product([a.vocabularySize, a.embeddingSize], limit: Int.max / 4, "architecture")
+        let embedding = try check.product(
+            [a.vocabularySize, a.embeddingSize], limit: Int.max / 4, "architecture")
         let body: Int
         if a.cell == .tcn {
             try check.inRange(a.layers, 1...24, "architecture.layers (TCN blocks)")
             try check.inRange(a.kernelSize, 1...64, "architecture.kernelSize")
-            body = try check.product([a.layers, a.hiddenSize, a.hiddenSize, a.kernelSize], limit: Int.max / 4, "architecture")
+            body = try check.product(
+                [a.layers, a.hiddenSize, a.hiddenSize, a.kernelSize], limit: Int.max / 4,
+                "architecture")
         } else {
             try check.inRange(a.layers, 1...64, "architecture.layers")
-            body = try check.product([a.layers, a.hiddenSize, a.hiddenSize], limit: Int.max / 4, "architecture")
+            body = try check.product(
+                [a.layers, a.hiddenSize, a.hiddenSize], limit: Int.max / 4, "architecture")
         }
         try check.parameters(atLeast: embedding + body, available: modelElements)
 
         let t = training
         try check.inRange(t.batchSize, 1...(1 << 20), "training.batchSize")
         try check.inRange(t.sequenceLength, 1...(1 << 20), "training.sequenceLength")
-        _ = try check.product([t.batchSize, t.sequenceLength + 1], limit: 1 << 32, "training.batchSize × sequenceLength")
+        _ = try check.product(
+            [t.batchSize, t.sequenceLength + 1], limit: 1 << 32,
+            "training.batchSize × sequenceLength")
         try check.inRange(t.steps, 0...(1 << 48), "training.steps")
-        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...Float.greatestFiniteMagnitude, "training.learningRate")
+        try check.finite(
+            t.learningRate, Float.leastNonzeroMagnitude...Float.greatestFiniteMagnitude,
+            "training.learningRate")
         try check.finite(t.weightDecay, 0...1e6, "training.weightDecay")
         try check.inRange(t.warmupSteps, 0...(1 << 48), "training.warmupSteps")
         try check.finite(t.clip, 0...Float.greatestFiniteMagnitude, "training.clip")
@@ -187,18 +205,28 @@ extension CharLMCheckpointConfig {
         try check.inRange(t.evaluateEvery, 0...(1 << 48), "training.evaluateEvery")
         try check.inRange(t.checkpointEvery, 0...(1 << 48), "training.checkpointEvery")
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
-        if let keep = t.keepCheckpoints { try check.inRange(keep, 1...100_000, "training.keepCheckpoints") }
-        if let patience = t.patience { try check.inRange(patience, 1...1_000_000, "training.patience") }
+        if let keep = t.keepCheckpoints {
+            try check.inRange(keep, 1...100_000, "training.keepCheckpoints")
+        }
+        if let patience = t.patience {
+            try check.inRange(patience, 1...1_000_000, "training.patience")
+        }
 
         let p = progress
-        try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)
+        try check.progress(
+            step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)
         try check.inRange(p.position, 0...(1 << 48), "progress.position")
         try check.inRange(p.epochs, 0...(1 << 48), "progress.epochs")
         try check.inRange(p.trainedSymbols, 0...(1 << 60), "progress.trainedSymbols")
         if let best = p.bestStep { try check.inRange(best, 0...p.step, "progress.bestStep") }
-        try check.finite([(p.bestValidationBPC, "progress.bestValidationBPC"), (p.lastValidationBPC, "progress.lastValidationBPC")], 0...1e6)
+        try check.finite(
+            [
+                (p.bestValidationBPC, "progress.bestValidationBPC"),
+                (p.lastValidationBPC, "progress.lastValidationBPC"),
+            ], 0...1e6)
         let rate = p.schedule.rate(base: t.learningRate, step: p.step)
-        try check.require(rate.isFinite && rate >= 0, "progress.schedule", "gives the learning rate \(rate)")
+        try check.require(
+            rate.isFinite && rate >= 0, "progress.schedule", "gives the learning rate \(rate)")
         try check.inRange(dataSymbols, 0...(1 << 48), "dataSymbols")
     }
 }

@@ -46,7 +46,8 @@ public final class CharLMSampler {
     /// - Returns: how many symbols of the prime were not in the vocabulary (fed as `<unk>`).
     @discardableResult
     public func generate(
-        length: Int, prime: String, options: SamplingOptions, rng: inout Xoshiro256, emit: ([UInt8]) -> Void
+        length: Int, prime: String, options: SamplingOptions, rng: inout Xoshiro256,
+        emit: ([UInt8]) -> Void
     ) -> Int {
         state = nil
         let prepared = vocabulary.unit.prepare(Array(prime.utf8))
@@ -63,25 +64,34 @@ public final class CharLMSampler {
             // A long prime is fed in chunks with the state carried over: the same result, with
             // activation memory bounded by the chunk instead of growing with the prime.
             let chunk = 4096
-            let fed = (pending.count - 1) / chunk * chunk  // the last chunk is fed by the loop below
+            // The last chunk is fed by the loop below.
+            let fed = (pending.count - 1) / chunk * chunk
             for start in stride(from: 0, to: fed, by: chunk) {
-                _ = model.nextLogits(context: Array(pending[start..<(start + chunk)]), state: &state)
+                _ = model.nextLogits(
+                    context: Array(pending[start..<(start + chunk)]), state: &state)
             }
             pending.removeFirst(fed)
         }
         for _ in 0..<length {
-            let logits = model.nextLogits(context: model.recurrent != nil ? pending : context, state: &state)
-            let next = CharLMSampler.choose(logits, options: options, excluding: CharVocabulary.unknownID, rng: &rng)
+            let logits = model.nextLogits(
+                context: model.recurrent != nil ? pending : context, state: &state)
+            let next = CharLMSampler.choose(
+                logits, options: options, excluding: CharVocabulary.unknownID, rng: &rng)
             emit(vocabulary.symbols[Int(next)])
             pending = [next]
             context.append(next)
-            if let field = model.receptiveField, context.count > 2 * field { context.removeFirst(context.count - field) }
+            if let field = model.receptiveField, context.count > 2 * field {
+                context.removeFirst(context.count - field)
+            }
         }
         return unknown
     }
 
     /// Draws an id from `logits` with temperature, top-k and top-p (nucleus) filtering.
-    public static func choose(_ logits: Tensor, options: SamplingOptions, excluding excluded: Int32? = nil, rng: inout Xoshiro256) -> Int32 {
+    public static func choose(
+        _ logits: Tensor, options: SamplingOptions, excluding excluded: Int32? = nil,
+        rng: inout Xoshiro256
+    ) -> Int32 {
         var z = logits.scalars
         if let excluded, Int(excluded) < z.count, z.count > 1 { z[Int(excluded)] = -.infinity }
         if options.argmax || options.temperature <= 0 {
@@ -93,10 +103,15 @@ public final class CharLMSampler {
         // infinity and the softmax of inf - inf is NaN (random text instead of the argmax);
         // (z - max)/T is 0 for the best symbol and -inf or finite for the others.
         let top = z.max() ?? 0
-        let scaled = z.map { top.isFinite ? ($0 - top) / options.temperature : $0 / options.temperature }
+        let scaled = z.map {
+            top.isFinite ? ($0 - top) / options.temperature : $0 / options.temperature
+        }
         let probabilities = Tensor(scaled).softmax().scalars
         var order = Array(0..<probabilities.count)
-        order.sort { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+        order.sort {
+            probabilities[$0] > probabilities[$1]
+                || (probabilities[$0] == probabilities[$1] && $0 < $1)
+        }
         var keep = order.count
         if options.topK > 0 { keep = min(keep, options.topK) }
         if options.topP < 1 {

@@ -1,4 +1,5 @@
 import RealModule
+import RecurBase
 import RecurNN
 import RecurReport
 import RecurTensor
@@ -61,10 +62,14 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFinite(let step, let last, let lr, let directory):
-            let kept = last.map { "the last good checkpoint (step \($0)) is in \(directory)" } ?? "no checkpoint was written yet"
-            return "training diverged: the loss or gradient became NaN, infinite or exploded at step \(step); \(kept); try a lower --lr than \(lr)"
+            let kept =
+                last.map { "the last good checkpoint (step \($0)) is in \(directory)" }
+                ?? "no checkpoint was written yet"
+            return
+                "training diverged: the loss or gradient became NaN, infinite or exploded at step \(step); \(kept); try a lower --lr than \(lr)"
         case .textTooShort(let symbols, let needed, let batch, let sequence):
-            return "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
+            return
+                "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
         case .resumeMismatch(let message): return message
         }
     }
@@ -104,26 +109,49 @@ public final class CharLMTrainer {
         self.dataPath = dataPath
         let needed = config.batchSize * (config.sequenceLength + 1)
         if model.architecture.cell == .tcn {
-            guard corpus.trainIDs.count >= config.sequenceLength + 2 && corpus.trainIDs.count >= config.batchSize else {
+            guard
+                corpus.trainIDs.count >= config.sequenceLength + 2
+                    && corpus.trainIDs.count >= config.batchSize
+            else {
                 throw CharLMTrainingError.textTooShort(
-                    symbols: corpus.trainIDs.count, needed: max(config.sequenceLength + 2, config.batchSize),
+                    symbols: corpus.trainIDs.count,
+                    needed: max(config.sequenceLength + 2, config.batchSize),
                     batch: config.batchSize, sequence: config.sequenceLength)
             }
             batcher = nil
         } else {
-            guard let b = ContiguousBatcher(ids: corpus.trainIDs, batch: config.batchSize, sequence: config.sequenceLength) else {
+            guard
+                let b = ContiguousBatcher(
+                    ids: corpus.trainIDs, batch: config.batchSize, sequence: config.sequenceLength)
+            else {
                 throw CharLMTrainingError.textTooShort(
-                    symbols: corpus.trainIDs.count, needed: needed, batch: config.batchSize, sequence: config.sequenceLength)
+                    symbols: corpus.trainIDs.count, needed: needed, batch: config.batchSize,
+                    sequence: config.sequenceLength)
             }
             batcher = b
         }
         let parameters = model.parameters()
         switch config.optimizer {
-        case .adam: optimizer = Adam(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
-        case .adamw: optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
-        case .sgd: optimizer = SGD(parameters: parameters, learningRate: config.learningRate, momentum: 0.9, weightDecay: config.weightDecay)
-        case .rmsprop: optimizer = RMSProp(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
-        case .adagrad: optimizer = Adagrad(parameters: parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
+        case .adam:
+            optimizer = Adam(
+                parameters: parameters, learningRate: config.learningRate,
+                weightDecay: config.weightDecay)
+        case .adamw:
+            optimizer = Adam.adamW(
+                parameters: parameters, learningRate: config.learningRate,
+                weightDecay: config.weightDecay)
+        case .sgd:
+            optimizer = SGD(
+                parameters: parameters, learningRate: config.learningRate, momentum: 0.9,
+                weightDecay: config.weightDecay)
+        case .rmsprop:
+            optimizer = RMSProp(
+                parameters: parameters, learningRate: config.learningRate,
+                weightDecay: config.weightDecay)
+        case .adagrad:
+            optimizer = Adagrad(
+                parameters: parameters, learningRate: config.learningRate,
+                weightDecay: config.weightDecay)
         }
         if let resume {
             progress = resume.progress
@@ -144,24 +172,34 @@ public final class CharLMTrainer {
         let total = max(c.steps, 1)
         switch c.schedule {
         case .constant: return LearningRateSchedule(.constant, warmupSteps: c.warmupSteps)
-        case .step: return LearningRateSchedule(.step(stepSize: max(total / 3, 1), gamma: 0.1), warmupSteps: c.warmupSteps)
+        case .step:
+            return LearningRateSchedule(
+                .step(stepSize: max(total / 3, 1), gamma: 0.1), warmupSteps: c.warmupSteps)
         case .exponential:
             // Decays to 1% of the base rate over the run.
-            return LearningRateSchedule(.exponential(gamma: Float.pow(0.01, 1 / Float(total))), warmupSteps: c.warmupSteps)
-        case .cosine: return LearningRateSchedule(.cosine(period: total, minimum: c.learningRate * 0.01), warmupSteps: c.warmupSteps)
+            return LearningRateSchedule(
+                .exponential(gamma: Float.pow(0.01, 1 / Float(total))), warmupSteps: c.warmupSteps)
+        case .cosine:
+            return LearningRateSchedule(
+                .cosine(period: total, minimum: c.learningRate * 0.01), warmupSteps: c.warmupSteps)
         case .plateau:
             return LearningRateSchedule(
-                .reduceOnPlateau(factor: 0.5, patience: 2, threshold: 1e-3, minimum: c.learningRate * 1e-3), warmupSteps: c.warmupSteps)
+                .reduceOnPlateau(
+                    factor: 0.5, patience: 2, threshold: 1e-3, minimum: c.learningRate * 1e-3),
+                warmupSteps: c.warmupSteps)
         }
     }
 
     /// Runs until `config.steps`, or until `shouldStop` returns true (then a checkpoint is
     /// written and the summary says `interrupted`).
-    public func run(shouldStop: () -> Bool = { false }, report: (CharLMEvent) -> Void = { _ in }) throws -> CharLMSummary {
+    public func run(shouldStop: () -> Bool = { false }, report: (CharLMEvent) -> Void = { _ in })
+        throws -> CharLMSummary
+    {
         do {
             try AtomicFile.createDirectory(outputDirectory)
             metrics = try MetricsLog(
-                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0, keepingStepsThrough: progress.step)
+                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
+                keepingStepsThrough: progress.step)
         } catch {
             throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
         }
@@ -199,13 +237,16 @@ public final class CharLMTrainer {
                 }
                 batcher.window(at: progress.position, inputs: &inputs, targets: &targets)
                 let (l, state) = model.trainingStep(
-                    inputs: inputs, targets: targets, timeSteps: t, batch: b, state: carried, rng: &rng)
+                    inputs: inputs, targets: targets, timeSteps: t, batch: b, state: carried,
+                    rng: &rng)
                 if carried == nil { carried = state.copied() } else { carried?.assign(state) }
                 loss = l
                 progress.position += t
             } else {
                 let n = corpus.trainIDs.count
-                if windows.count != b * (t + 1) { windows = Array(repeating: 0, count: b * (t + 1)) }
+                if windows.count != b * (t + 1) {
+                    windows = Array(repeating: 0, count: b * (t + 1))
+                }
                 for row in 0..<b {
                     let start = rng.nextInt(below: n - t - 1)
                     for k in 0...t { windows[row * (t + 1) + k] = corpus.trainIDs[start + k] }
@@ -214,12 +255,15 @@ public final class CharLMTrainer {
                 progress.epochs = (progress.trainedSymbols + b * t) / max(n, 1)
             }
             let norm =
-                config.clip > 0 ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip) : GradientClipping.globalNorm(parameters)
+                config.clip > 0
+                ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip)
+                : GradientClipping.globalNorm(parameters)
             // A loss above 10⁴ nats per symbol (probability e^-10000 for the right answer) has
             // exploded as surely as a NaN.
             guard loss.isFinite, loss < 1e4, norm.isFinite else {
                 throw CharLMTrainingError.notFinite(
-                    step: progress.step + 1, lastCheckpointStep: lastCheckpointStep, learningRate: config.learningRate,
+                    step: progress.step + 1, lastCheckpointStep: lastCheckpointStep,
+                    learningRate: config.learningRate,
                     directory: outputDirectory)
             }
             let clipped = config.clip > 0 && norm > config.clip
@@ -238,22 +282,32 @@ public final class CharLMTrainer {
             if recentLosses.count > 50 { recentLosses.removeFirst() }
             lossSinceEvaluation += loss
             stepsSinceEvaluation += 1
-            let speed = timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : Double(b * t) / max(elapsed, 1e-9)
+            let speed =
+                timedSeconds > 0
+                ? Double(timedSymbols) / timedSeconds : Double(b * t) / max(elapsed, 1e-9)
             let stepReport = CharLMStepReport(
-                step: progress.step, totalSteps: config.steps, loss: loss, learningRate: rate, gradientNorm: norm,
+                step: progress.step, totalSteps: config.steps, loss: loss, learningRate: rate,
+                gradientNorm: norm,
                 clipped: clipped, symbolsPerSecond: speed,
-                secondsRemaining: Double(config.steps - progress.step) * Double(b * t) / max(speed, 1e-9))
+                secondsRemaining: Double(config.steps - progress.step) * Double(b * t)
+                    / max(speed, 1e-9))
             report(.step(stepReport))
             if progress.step % max(config.logEvery, 1) == 0 || progress.step == config.steps {
                 metrics?.write([
-                    ("step", .number(Double(progress.step))), ("loss", .number(loss)), ("bpc", .number(stepReport.bitsPerSymbol)),
+                    ("step", .number(Double(progress.step))), ("loss", .number(loss)),
+                    ("bpc", .number(stepReport.bitsPerSymbol)),
                     ("lr", .number(Double(rate))), ("grad_norm", .number(Double(norm))),
-                    ("clipped_fraction", .number(Double(progress.clippedSteps) / Double(progress.step))),
+                    (
+                        "clipped_fraction",
+                        .number(Double(progress.clippedSteps) / Double(progress.step))
+                    ),
                     ("chars_per_s", .number(speed)), ("epoch", .number(Double(progress.epochs))),
                 ])
             }
             let isLast = progress.step == config.steps
-            if !corpus.validationIDs.isEmpty && config.evaluateEvery > 0 && progress.step % config.evaluateEvery == 0 && !isLast {
+            if !corpus.validationIDs.isEmpty && config.evaluateEvery > 0
+                && progress.step % config.evaluateEvery == 0 && !isLast
+            {
                 let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
                 try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
                 lossSinceEvaluation = 0
@@ -269,7 +323,8 @@ public final class CharLMTrainer {
                     break
                 }
             }
-            if config.checkpointEvery > 0 && progress.step % config.checkpointEvery == 0 && !isLast {
+            if config.checkpointEvery > 0 && progress.step % config.checkpointEvery == 0 && !isLast
+            {
                 try saveCheckpoint(report: report)
             }
         }
@@ -277,21 +332,27 @@ public final class CharLMTrainer {
         var validation = stoppedEarly ? progress.lastValidationBPC : nil
         if !interrupted && !stoppedEarly && !corpus.validationIDs.isEmpty {
             let trainMean = lossSinceEvaluation / Double(max(stepsSinceEvaluation, 1))
-            validation = try evaluate(report: report, trainLoss: trainMean, previous: &previousEvaluation)
+            validation = try evaluate(
+                report: report, trainLoss: trainMean, previous: &previousEvaluation)
         }
         try saveCheckpoint(report: report)
-        let trainLoss = recentLosses.isEmpty ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
+        let trainLoss =
+            recentLosses.isEmpty
+            ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
         return CharLMSummary(
             steps: progress.step, seconds: timedSeconds,
-            symbolsPerSecond: timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : 0, trainLoss: trainLoss,
-            validationBPC: validation, bestValidationBPC: progress.bestValidationBPC, interrupted: interrupted,
+            symbolsPerSecond: timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : 0,
+            trainLoss: trainLoss,
+            validationBPC: validation, bestValidationBPC: progress.bestValidationBPC,
+            interrupted: interrupted,
             clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly)
     }
 
     /// Scores the whole validation split; keeps the best model; warns about overfitting.
     @discardableResult
     private func evaluate(
-        report: (CharLMEvent) -> Void, trainLoss: Double, previous: inout (validation: Double, train: Double)?
+        report: (CharLMEvent) -> Void, trainLoss: Double,
+        previous: inout (validation: Double, train: Double)?
     ) throws -> Double {
         let bpc = model.evaluate(ids: corpus.validationIDs).bitsPerSymbol
         model.train()
@@ -304,7 +365,10 @@ public final class CharLMTrainer {
         if progress.schedule.observe(validationLoss: bpc) {
             report(.warning("validation bpc stopped improving; learning rate reduced"))
         }
-        metrics?.write([("step", .number(Double(progress.step))), ("val_bpc", .number(bpc)), ("best", .bool(isBest))])
+        metrics?.write([
+            ("step", .number(Double(progress.step))), ("val_bpc", .number(bpc)),
+            ("best", .bool(isBest)),
+        ])
         report(.evaluation(step: progress.step, validationBPC: bpc, best: isBest))
         if let previous, bpc > previous.validation, trainLoss < previous.train {
             report(
@@ -327,10 +391,12 @@ public final class CharLMTrainer {
 
     private func writeCheckpoint(directory: String, includeTraining: Bool) throws {
         let checkpointConfig = CharLMCheckpointConfig(
-            architecture: model.architecture, unit: unit, symbols: Array(corpus.vocabulary.symbols.dropFirst()),
+            architecture: model.architecture, unit: unit,
+            symbols: Array(corpus.vocabulary.symbols.dropFirst()),
             training: config, progress: progress, dataPath: dataPath, dataSymbols: corpus.count)
         var sidecar = CheckpointSidecar(
-            kind: CharLMCheckpoint.kind, config: checkpointConfig, step: progress.step, rngState: rng.stateWords)
+            kind: CharLMCheckpoint.kind, config: checkpointConfig, step: progress.step,
+            rngState: rng.stateWords)
         var training: [String: Tensor]?
         if includeTraining {
             let state = optimizer.state
@@ -344,7 +410,8 @@ public final class CharLMTrainer {
             training = t
         }
         try CheckpointDirectory.save(
-            directory: directory, model: model.stateDictionary(), training: training, sidecar: sidecar,
+            directory: directory, model: model.stateDictionary(), training: training,
+            sidecar: sidecar,
             keepModels: includeTraining ? config.keepCheckpoints ?? 1 : 1)
     }
 }
@@ -385,7 +452,8 @@ public enum CharLMStore {
         let (sidecar, tensors, optimizer, training) = try CheckpointDirectory.load(
             CharLMCheckpointConfig.self, directory: directory, modelFile: modelFile)
         guard sidecar.kind == CharLMCheckpoint.kind else {
-            throw CheckpointError.mismatch(what: "kind", expected: CharLMCheckpoint.kind, found: sidecar.kind)
+            throw CheckpointError.mismatch(
+                what: "kind", expected: CharLMCheckpoint.kind, found: sidecar.kind)
         }
         let config = sidecar.config
         let sidecarPath = directory + "/" + CheckpointDirectory.sidecarName
@@ -400,24 +468,35 @@ public enum CharLMStore {
         if let optimizer {
             let check = CheckpointFieldCheck(path: sidecarPath)
             guard let generator = Xoshiro256(state: sidecar.rngState) else {
-                throw CheckpointError.invalidField(path: sidecarPath, field: "rngState", reason: "not a valid generator state")
+                throw CheckpointError.invalidField(
+                    path: sidecarPath, field: "rngState", reason: "not a valid generator state")
             }
             try check.require(
                 optimizer.kind == config.training.optimizer.rawValue, "optimizerKind",
-                "\(optimizer.kind) does not match training.optimizer \(config.training.optimizer.rawValue)")
+                "\(optimizer.kind) does not match training.optimizer \(config.training.optimizer.rawValue)"
+            )
             var carried: RecurrentState?
             if let h = training["carry.hidden"] {
                 let a = config.architecture
                 let expected = [a.layers, config.training.batchSize, a.hiddenSize]
                 try check.require(a.cell != .tcn, "carry.hidden", "a TCN carries no state")
-                guard h.shape == expected else { throw CheckpointError.shapeMismatch(name: "carry.hidden", expected: expected, found: h.shape) }
+                guard h.shape == expected else {
+                    throw CheckpointError.shapeMismatch(
+                        name: "carry.hidden", expected: expected, found: h.shape)
+                }
                 let c = training["carry.cell"]
-                try check.require((c != nil) == (a.cell == .lstm), "carry.cell", "present for an LSTM only")
-                if let c, c.shape != expected { throw CheckpointError.shapeMismatch(name: "carry.cell", expected: expected, found: c.shape) }
-                try check.require(h.isFinite && (c?.isFinite ?? true), "carry", "contains NaN or infinity")
+                try check.require(
+                    (c != nil) == (a.cell == .lstm), "carry.cell", "present for an LSTM only")
+                if let c, c.shape != expected {
+                    throw CheckpointError.shapeMismatch(
+                        name: "carry.cell", expected: expected, found: c.shape)
+                }
+                try check.require(
+                    h.isFinite && (c?.isFinite ?? true), "carry", "contains NaN or infinity")
                 carried = RecurrentState(hidden: h, cell: c)
             }
-            resume = CharLMResumeState(progress: config.progress, rng: generator, optimizer: optimizer, carried: carried)
+            resume = CharLMResumeState(
+                progress: config.progress, rng: generator, optimizer: optimizer, carried: carried)
         }
         return Loaded(model: model, config: config, resume: resume)
     }

@@ -6,6 +6,7 @@
 // the TCN runs on the autodiff tape.
 
 import RealModule
+import RecurBase
 import RecurNN
 import RecurTensor
 
@@ -42,21 +43,29 @@ public final class CharLanguageModel: Module {
     /// A freshly initialized model (PyTorch's default initializations).
     public init(architecture a: CharLMArchitecture, rng: inout Xoshiro256) {
         architecture = a
-        embedding = Embedding(vocabularySize: a.vocabularySize, embeddingSize: a.embeddingSize, rng: &rng)
+        embedding = Embedding(
+            vocabularySize: a.vocabularySize, embeddingSize: a.embeddingSize, rng: &rng)
         switch a.cell {
         case .lstm:
-            recurrent = LSTM(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+            recurrent = LSTM(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                dropout: a.dropout, rng: &rng)
             tcn = nil
         case .gru:
-            recurrent = GRU(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+            recurrent = GRU(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                dropout: a.dropout, rng: &rng)
             tcn = nil
         case .rnn:
-            recurrent = RNN(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+            recurrent = RNN(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                dropout: a.dropout, rng: &rng)
             tcn = nil
         case .tcn:
             recurrent = nil
             tcn = TCN(
-                inputChannels: a.embeddingSize, channels: a.hiddenSize, blocks: a.layers, kernelSize: a.kernelSize,
+                inputChannels: a.embeddingSize, channels: a.hiddenSize, blocks: a.layers,
+                kernelSize: a.kernelSize,
                 dropout: a.dropout, weightNormalization: a.weightNormalization, rng: &rng)
         }
         decoder = Linear(inputSize: a.hiddenSize, outputSize: a.vocabularySize, rng: &rng)
@@ -92,13 +101,17 @@ public final class CharLanguageModel: Module {
         inputs: [Int32], targets: [Int32], timeSteps t: Int, batch b: Int, state: RecurrentState?,
         rng: inout Xoshiro256
     ) -> (loss: Double, state: RecurrentState) {
-        guard let recurrent else { preconditionFailure("trainingStep is for recurrent models; use tcnTrainingStep") }
+        guard let recurrent else {
+            preconditionFailure("trainingStep is for recurrent models; use tcnTrainingStep")
+        }
         let (v, h) = (architecture.vocabularySize, architecture.hiddenSize)
         let rows = t * b
         let weightDrop = isTraining ? (architecture.weightDrop ?? 0) : 0
-        let originals = weightDrop > 0 ? dropRecurrentWeights(probability: weightDrop, rng: &rng) : []
+        let originals =
+            weightDrop > 0 ? dropRecurrentWeights(probability: weightDrop, rng: &rng) : []
         let (output, finalState, cache) = recurrent.forward(
-            tokens: inputs, timeSteps: t, batch: b, embedding: embedding, initialState: state, lengths: nil, rng: &rng)
+            tokens: inputs, timeSteps: t, batch: b, embedding: embedding, initialState: state,
+            lengths: nil, rng: &rng)
         // Output dropout (char-rnn, Zaremba et al. 2014): the decoder sees the top layer's
         // output times a mask; the recurrent layer keeps its undropped output for its backward.
         let p = architecture.outputDropout ?? 0
@@ -115,11 +128,15 @@ public final class CharLanguageModel: Module {
         // Loss and d loss / d logits in place, rows split across the pool.
         let z = logits.unsafeMutableBase()
         let loss = targets.withUnsafeBufferPointer { y in
-            lossJob.run(logits: z, rows: rows, classes: v, targets: y.baseAddress!, gradientScale: 1 / Float(rows))
+            lossJob.run(
+                logits: z, rows: rows, classes: v, targets: y.start,
+                gradientScale: 1 / Float(rows))
         }
         // Decoder backward: dOut = dZ W, dW += dZᵀ out, db += Σ dZ.
         let dOut = outputGradient.resizedPointer(t, b, h)
-        BLAS.gemm(m: rows, n: h, k: v, a: z, lda: v, b: decoder.weight.value.unsafeBase, ldb: h, c: dOut, ldc: h)
+        BLAS.gemm(
+            m: rows, n: h, k: v, a: z, lda: v, b: decoder.weight.value.unsafeBase, ldb: h, c: dOut,
+            ldc: h)
         BLAS.gemm(
             transposeA: true, m: v, n: h, k: rows, a: z, lda: v, b: decoderInput, ldb: h, beta: 1,
             c: decoder.weight.gradient.unsafeMutableBase(), ldc: h)
@@ -127,9 +144,12 @@ public final class CharLanguageModel: Module {
         withExtendedLifetime(output) {}  // decoderInput may point into it
         if let bias = decoder.bias {
             if ones.count != rows { ones = Tensor.ones([rows]) }
-            BLAS.gemv(transpose: true, m: rows, n: v, a: z, lda: v, x: ones.unsafeBase, beta: 1, y: bias.gradient.unsafeMutableBase())
+            BLAS.gemv(
+                transpose: true, m: rows, n: v, a: z, lda: v, x: ones.unsafeBase, beta: 1,
+                y: bias.gradient.unsafeMutableBase())
         }
-        recurrent.backward(cache, outputGradient: outputGradient, stateGradient: nil, needsInputGradient: false)
+        recurrent.backward(
+            cache, outputGradient: outputGradient, stateGradient: nil, needsInputGradient: false)
         if !originals.isEmpty { restoreRecurrentWeights(originals) }
         return (loss / Double(rows), finalState)
     }
@@ -143,8 +163,9 @@ public final class CharLanguageModel: Module {
         return weights
     }
 
-    /// Weight drop (DropConnect on W_hh, Wan et al. 2013; Merity et al. 2017's AWD-LSTM): for
-    /// one training step every W_hh is replaced by `W ⊙ M` with a fresh mask M of zeros and
+    /// Weight drop: DropConnect on W_hh (Wan et al., 2013), as AWD-LSTM (Merity et al., 2017).
+    ///
+    /// For one training step every W_hh is replaced by `W ⊙ M` with a fresh mask M of zeros and
     /// 1/(1-p), the same mask at every time step, so the recurrence is regularized without
     /// touching the fused kernels. Returns the original weights for `restoreRecurrentWeights`.
     private func dropRecurrentWeights(probability p: Float, rng: inout Xoshiro256) -> [Tensor] {
@@ -163,7 +184,8 @@ public final class CharLanguageModel: Module {
             let dropped = droppedWeights[i].resizedPointer(rows, columns)
             let source = w.value.unsafeBase
             for j in 0..<count { dropped[j] = source[j] * mask[j] }
-            gradientsBefore[i].resizedPointer(rows, columns).update(from: w.gradient.unsafeBase, count: count)
+            gradientsBefore[i].resizedPointer(rows, columns).update(
+                from: w.gradient.unsafeBase, count: count)
             originals.append(w.value)
             w.value = droppedWeights[i]
         }
@@ -176,7 +198,10 @@ public final class CharLanguageModel: Module {
         for (i, w) in recurrentWeights.enumerated() {
             w.value = originals[i]
             let count = w.value.count
-            let (g, before, mask) = (w.gradient.unsafeMutableBase(), gradientsBefore[i].unsafeBase, weightMasks[i].unsafeBase)
+            let (g, before, mask) = (
+                w.gradient.unsafeMutableBase(), gradientsBefore[i].unsafeBase,
+                weightMasks[i].unsafeBase
+            )
             for j in 0..<count { g[j] = before[j] + (g[j] - before[j]) * mask[j] }
         }
     }
@@ -191,16 +216,22 @@ public final class CharLanguageModel: Module {
         } else {
             z.update(repeating: 0, count: rows * v)
         }
-        BLAS.gemm(transposeB: true, m: rows, n: v, k: h, a: out, lda: h, b: decoder.weight.value.unsafeBase, ldb: h, beta: 1, c: z, ldc: v)
+        BLAS.gemm(
+            transposeB: true, m: rows, n: v, k: h, a: out, lda: h,
+            b: decoder.weight.value.unsafeBase, ldb: h, beta: 1, c: z, ldc: v)
     }
 
     // MARK: - TCN training
 
     /// Forward and backward over `batch` windows of `T + 1` symbols (inputs are the first T,
     /// targets the last T), through the autodiff tape.
-    public func tcnTrainingStep(windows: [Int32], timeSteps t: Int, batch b: Int, rng: inout Xoshiro256) -> Double {
+    public func tcnTrainingStep(
+        windows: [Int32], timeSteps t: Int, batch b: Int, rng: inout Xoshiro256
+    ) -> Double {
         guard let tcn else { preconditionFailure("tcnTrainingStep is for TCN models") }
-        precondition(windows.count == b * (t + 1), "tcnTrainingStep: \(windows.count) ids for \(b) windows of \(t + 1)")
+        precondition(
+            windows.count == b * (t + 1),
+            "tcnTrainingStep: \(windows.count) ids for \(b) windows of \(t + 1)")
         var inputs = [Int32](repeating: 0, count: b * t)
         var targets = [Int32](repeating: 0, count: b * t)
         for row in 0..<b {
@@ -223,7 +254,9 @@ public final class CharLanguageModel: Module {
     /// across chunks of `chunk` symbols; a TCN sees its full receptive field of context).
     ///
     /// - Returns: bits per symbol, total nats and the number of symbols scored (`ids.count - 1`).
-    public func evaluate(ids: [Int32], chunk: Int = 1000) -> (bitsPerSymbol: Double, nats: Double, count: Int) {
+    public func evaluate(ids: [Int32], chunk: Int = 1000) -> (
+        bitsPerSymbol: Double, nats: Double, count: Int
+    ) {
         let wasTraining = isTraining
         eval()
         defer { train(wasTraining) }
@@ -238,15 +271,17 @@ public final class CharLanguageModel: Module {
                 let end = min(start + chunk, ids.count - 1)
                 let x = Array(ids[start..<end])
                 let (out, final, cache) = recurrent.forward(
-                    tokens: x, timeSteps: x.count, batch: 1, embedding: embedding, initialState: state, lengths: nil, rng: &rng)
+                    tokens: x, timeSteps: x.count, batch: 1, embedding: embedding,
+                    initialState: state, lengths: nil, rng: &rng)
                 recurrent.release(cache)
                 state = final.copied()
                 decode(out.unsafeBase, rows: x.count)
                 let y = Array(ids[(start + 1)...end])
                 total += y.withUnsafeBufferPointer { ys in
                     SoftmaxCrossEntropy.sumRows(
-                        logits: logits.unsafeBase, rows: 0..<x.count, classes: architecture.vocabularySize,
-                        targets: ys.baseAddress!, gradientScale: 0, gradient: nil)
+                        logits: logits.unsafeBase, rows: 0..<x.count,
+                        classes: architecture.vocabularySize,
+                        targets: ys.start, gradientScale: 0, gradient: nil)
                 }
                 scored += x.count
                 start = end
@@ -265,13 +300,15 @@ public final class CharLanguageModel: Module {
                 let e = embedding(x, tape: tape).reshaped([1, x.count, architecture.embeddingSize])
                 let hidden = tcn(e, rng: &rng).value
                 let keep = end - start
-                let last = hidden.reshaped([x.count, architecture.hiddenSize])[(x.count - keep)..<x.count]
+                let last = hidden.reshaped([x.count, architecture.hiddenSize])[
+                    (x.count - keep)..<x.count]
                 decode(last.unsafeBase, rows: keep)
                 let y = Array(ids[(start + 1)...end])
                 total += y.withUnsafeBufferPointer { ys in
                     SoftmaxCrossEntropy.sumRows(
-                        logits: logits.unsafeBase, rows: 0..<keep, classes: architecture.vocabularySize,
-                        targets: ys.baseAddress!, gradientScale: 0, gradient: nil)
+                        logits: logits.unsafeBase, rows: 0..<keep,
+                        classes: architecture.vocabularySize,
+                        targets: ys.start, gradientScale: 0, gradient: nil)
                 }
                 scored += keep
                 start = end
@@ -291,7 +328,8 @@ public final class CharLanguageModel: Module {
         let v = architecture.vocabularySize
         if let recurrent {
             let (out, final, cache) = recurrent.forward(
-                tokens: context, timeSteps: context.count, batch: 1, embedding: embedding, initialState: state,
+                tokens: context, timeSteps: context.count, batch: 1, embedding: embedding,
+                initialState: state,
                 lengths: nil, rng: &rng)
             recurrent.release(cache)
             state = final.copied()
@@ -304,7 +342,8 @@ public final class CharLanguageModel: Module {
             let hidden = tcn(e, rng: &rng).value
             decode(hidden.unsafeBase + (x.count - 1) * architecture.hiddenSize, rows: 1)
         }
-        return Tensor(shape: [v], scalars: Array(UnsafeBufferPointer(start: logits.unsafeBase, count: v)))
+        return Tensor(
+            shape: [v], scalars: Array(UnsafeBufferPointer(start: logits.unsafeBase, count: v)))
     }
 }
 
@@ -312,11 +351,15 @@ extension RecurrentState {
     /// A copy with its own storage (so that the layer's next run can reuse its buffers).
     public func copied() -> RecurrentState {
         var h = Tensor(uninitializedShape: hidden.shape)
-        h.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: hidden.unsafeBase, count: hidden.count) }
+        h.withUnsafeMutableBufferPointer {
+            $0.start.update(from: hidden.unsafeBase, count: hidden.count)
+        }
         var c: Tensor?
         if let cell {
             var t = Tensor(uninitializedShape: cell.shape)
-            t.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: cell.unsafeBase, count: cell.count) }
+            t.withUnsafeMutableBufferPointer {
+                $0.start.update(from: cell.unsafeBase, count: cell.count)
+            }
             c = t
         }
         return RecurrentState(hidden: h, cell: c)
@@ -341,8 +384,8 @@ extension RecurrentState {
 /// Softmax cross-entropy over the rows of a logits buffer, split across the thread pool; the
 /// partial sums are added in task order, so the loss does not depend on timing.
 final class CrossEntropyJob: ParallelJob {
-    private var logits = UnsafeMutablePointer<Float>(bitPattern: 64)!
-    private var targets = UnsafePointer<Int32>(bitPattern: 64)!
+    private var logits = UnsafeMutablePointer<Float>.unset
+    private var targets = UnsafePointer<Int32>.unset
     private var rows = 0
     private var classes = 0
     private var scale: Float = 1
@@ -353,12 +396,17 @@ final class CrossEntropyJob: ParallelJob {
     deinit { sums.deallocate() }
 
     func run(
-        logits: UnsafeMutablePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int32>, gradientScale: Float
+        logits: UnsafeMutablePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int32>,
+        gradientScale: Float
     ) -> Double {
         for r in 0..<rows {
-            precondition(targets[r] >= 0 && Int(targets[r]) < classes, "cross-entropy: target \(targets[r]) out of range")
+            precondition(
+                targets[r] >= 0 && Int(targets[r]) < classes,
+                "cross-entropy: target \(targets[r]) out of range")
         }
-        (self.logits, self.rows, self.classes, self.targets, self.scale) = (logits, rows, classes, targets, gradientScale)
+        (self.logits, self.rows, self.classes, self.targets, self.scale) = (
+            logits, rows, classes, targets, gradientScale
+        )
         parts = min(ThreadPool.shared.threadCount, 64, max(1, rows / 256))
         ThreadPool.shared.run(tasks: parts, job: self)
         var total = 0.0
@@ -369,6 +417,7 @@ final class CrossEntropyJob: ParallelJob {
     func run(task: Int) {
         let range = ThreadPool.chunk(task, of: parts, count: rows, granularity: 1)
         sums[task] = SoftmaxCrossEntropy.sumRows(
-            logits: logits, rows: range, classes: classes, targets: targets, gradientScale: scale, gradient: logits)
+            logits: logits, rows: range, classes: classes, targets: targets, gradientScale: scale,
+            gradient: logits)
     }
 }

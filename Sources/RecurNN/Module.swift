@@ -46,7 +46,9 @@ extension Module {
         let rows = parameters().map { ($0.name, "\($0.parameter.shape)", $0.parameter.value.count) }
         let nameWidth = max(9, rows.map(\.0.count).max() ?? 0)
         let shapeWidth = max(5, rows.map(\.1.count).max() ?? 0)
-        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        func pad(_ s: String, _ n: Int) -> String {
+            s + String(repeating: " ", count: max(0, n - s.count))
+        }
         var lines: [String] = []
         if let title { lines.append(title) }
         lines.append(pad("parameter", nameWidth) + "  " + pad("shape", shapeWidth) + "  count")

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import RecurTensor
+import RecurBase
 
 #if canImport(Glibc)
     import Glibc
@@ -22,7 +22,9 @@ public final class MetricsLog {
     ///
     /// The log is opened with `O_NOFOLLOW`: a symbolic link planted in the run directory is
     /// refused, never written through.
-    public init(path: String, truncate: Bool = false, keepingStepsThrough lastStep: Int? = nil) throws(FileWriteError) {
+    public init(path: String, truncate: Bool = false, keepingStepsThrough lastStep: Int? = nil)
+        throws(FileWriteError)
+    {
         if !truncate, let lastStep, let bytes = try? SafeRead.readAll(path, followLinks: false) {
             let lines = bytes.split(separator: UInt8(ascii: "\n"))
             let decoder = JSONDecoder()
@@ -36,7 +38,8 @@ public final class MetricsLog {
         let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND)
         let fd = open(path, flags, 0o644)
         guard fd >= 0 else {
-            let reason = errno == ELOOP ? "is a symbolic link (refused)" : String(cString: strerror(errno))
+            let reason =
+                errno == ELOOP ? "is a symbolic link (refused)" : String(cString: strerror(errno))
             throw FileWriteError(path: path, reason: reason)
         }
         guard let f = fdopen(fd, truncate ? "w" : "a") else {
@@ -71,7 +74,9 @@ public final class MetricsLog {
         var result: [(Double, Double)] = []
         let decoder = JSONDecoder()
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let object = try? decoder.decode([String: MetricValue].self, from: Data(Array(line))),
+            guard
+                let object = try? decoder.decode(
+                    [String: MetricValue].self, from: Data(Array(line))),
                 case .number(let xv)? = object[x], case .number(let yv)? = object[y]
             else { continue }
             result.append((xv, yv))
@@ -81,7 +86,8 @@ public final class MetricsLog {
 }
 
 /// A value in a metrics record.
-public enum MetricValue: Codable, Sendable, Equatable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral,
+public enum MetricValue: Codable, Sendable, Equatable, ExpressibleByFloatLiteral,
+    ExpressibleByIntegerLiteral,
     ExpressibleByStringLiteral, ExpressibleByBooleanLiteral
 {
     case number(Double)

@@ -1,6 +1,7 @@
 // Greedy and beam-search decoding, batched: B sentences × K beams run as B·K decoder rows per
 // step. Greedy decoding is beam search with K = 1 (same code path, same options).
 
+import RecurBase
 import RecurNN
 import RecurTensor
 
@@ -14,8 +15,9 @@ public struct DecodingOptions: Sendable, Equatable {
     public var maxLength = 0
     /// Shortest translation in tokens (`</s>` is not allowed before).
     public var minLength = 0
-    /// Wu et al. (2016) length penalty α: hypotheses are ranked by log P / ((5 + |Y|) / 6)^α.
-    /// 0 ranks by log-probability, which favours short outputs; 0.6–1 are common.
+    /// The length penalty α of Wu et al., 2016.
+    ///
+    /// Hypotheses are ranked by log P / ((5 + |Y|) / 6)^α. 0 ranks by log-probability, which favours short outputs; 0.6–1 are common.
     public var lengthPenalty: Float = 0
     /// Forbid repeating any n-gram of this size within a hypothesis (0: off).
     public var blockNgramRepeat = 0
@@ -52,15 +54,19 @@ extension Seq2SeqModel.Encoded {
         func expand(_ t: Tensor) -> Tensor {
             // [B, …] → [B·k, …]
             let inner = t.count / b
-            return t.reshaped([b, inner]).gathering(rows: rows).reshaped([b * k] + Array(t.shape.dropFirst()))
+            return t.reshaped([b, inner]).gathering(rows: rows).reshaped(
+                [b * k] + Array(t.shape.dropFirst()))
         }
         func expandState(_ t: Tensor) -> Tensor {
             // [L, B, H] → [L, B·k, H]
             let (l, h) = (t.shape[0], t.shape[2])
-            return t.reshaped([l * b, h]).gathering(rows: (0..<l).flatMap { layer in rows.map { layer * b + $0 } }).reshaped([l, b * k, h])
+            return t.reshaped([l * b, h]).gathering(
+                rows: (0..<l).flatMap { layer in rows.map { layer * b + $0 } }
+            ).reshaped([l, b * k, h])
         }
         return Seq2SeqModel.Encoded(
-            memory: tape.constant(expand(memory.value)), hidden: tape.constant(expandState(hidden.value)),
+            memory: tape.constant(expand(memory.value)),
+            hidden: tape.constant(expandState(hidden.value)),
             cell: cell.map { tape.constant(expandState($0.value)) }, mask: expand(mask),
             keys: keys.map { tape.constant(expand($0.value)) })
     }
@@ -69,7 +75,9 @@ extension Seq2SeqModel.Encoded {
 /// Gathers rows of a recurrent state `[L, R, H]` by `rows`.
 func gatherState(_ t: Tensor, rows: [Int]) -> Tensor {
     let (l, r, h) = (t.shape[0], t.shape[1], t.shape[2])
-    return t.reshaped([l * r, h]).gathering(rows: (0..<l).flatMap { layer in rows.map { layer * r + $0 } }).reshaped([l, rows.count, h])
+    return t.reshaped([l * r, h]).gathering(
+        rows: (0..<l).flatMap { layer in rows.map { layer * r + $0 } }
+    ).reshaped([l, rows.count, h])
 }
 
 /// A partial hypothesis on the beam.
@@ -81,10 +89,14 @@ private struct Beam {
 
 extension Seq2SeqModel {
     /// Translates id sequences (each non-empty), returning up to `options.nBest` hypotheses per
-    /// sentence, best first. Sentences are decoded in length-sorted batches; the result is in
+    /// sentence, best first.
+    ///
+    /// Sentences are decoded in length-sorted batches; the result is in
     /// input order. The model must be in evaluation mode.
     public func translate(_ sources: [[Int32]], options: DecodingOptions) -> [[Hypothesis]] {
-        precondition(options.beam >= 1 && options.nBest >= 1 && options.nBest <= options.beam, "translate: need 1 ≤ nBest ≤ beam")
+        precondition(
+            options.beam >= 1 && options.nBest >= 1 && options.nBest <= options.beam,
+            "translate: need 1 ≤ nBest ≤ beam")
         precondition(!isTraining, "translate: switch the model to evaluation mode first (eval())")
         var results = [[Hypothesis]](repeating: [], count: sources.count)
         let order = sources.indices.sorted { sources[$0].count < sources[$1].count }
@@ -110,7 +122,9 @@ extension Seq2SeqModel {
         let maxLengths = sources.map { o.maxLength > 0 ? o.maxLength : 2 * $0.count + 10 }
         // Row b·K + j holds beam j of sentence b; only beam 0 starts alive, so the first step
         // does not fill the beam with copies of one hypothesis.
-        var beams: [[Beam]] = (0..<b).map { _ in [Beam(tokens: [], logProbability: 0, attention: [])] }
+        var beams: [[Beam]] = (0..<b).map { _ in
+            [Beam(tokens: [], logProbability: 0, attention: [])]
+        }
         var finished: [[Hypothesis]] = Array(repeating: [], count: b)
         var done = [Bool](repeating: false, count: b)
         var inputs = [Int32](repeating: TranslationVocabulary.start, count: b * k)
@@ -126,7 +140,9 @@ extension Seq2SeqModel {
                 candidates.reserveCapacity(2 * k * k)
                 for (j, beam) in beams[sentence].enumerated() {
                     let row = sentence * k + j
-                    let blocked = o.blockNgramRepeat > 0 ? blockedTokens(beam.tokens, n: o.blockNgramRepeat) : []
+                    let blocked =
+                        o.blockNgramRepeat > 0
+                        ? blockedTokens(beam.tokens, n: o.blockNgramRepeat) : []
                     let mustEnd = beam.tokens.count >= maxLengths[sentence]
                     let mayEnd = beam.tokens.count >= o.minLength
                     logp.withUnsafeBufferPointer { p in
@@ -153,7 +169,11 @@ extension Seq2SeqModel {
                         } else {
                             for token in 0..<v {
                                 let id = Int32(token)
-                                if id == TranslationVocabulary.pad || id == TranslationVocabulary.start { continue }
+                                if id == TranslationVocabulary.pad
+                                    || id == TranslationVocabulary.start
+                                {
+                                    continue
+                                }
                                 if id == TranslationVocabulary.end && !mayEnd { continue }
                                 if !blocked.isEmpty && blocked.contains(id) { continue }
                                 offer(id)
@@ -162,7 +182,10 @@ extension Seq2SeqModel {
                         for (score, token) in best { candidates.append((score, j, token)) }
                     }
                 }
-                candidates.sort { $0.score != $1.score ? $0.score > $1.score : ($0.beam, $0.token) < ($1.beam, $1.token) }
+                candidates.sort {
+                    $0.score != $1.score
+                        ? $0.score > $1.score : ($0.beam, $0.token) < ($1.beam, $1.token)
+                }
                 var next: [Beam] = []
                 for (rank, c) in candidates.enumerated() {
                     let parent = beams[sentence][c.beam]
@@ -179,12 +202,16 @@ extension Seq2SeqModel {
                         let length = parent.tokens.count + 1
                         finished[sentence].append(
                             Hypothesis(
-                                tokens: parent.tokens, logProbability: c.score, score: c.score / lengthPenalty(length),
+                                tokens: parent.tokens, logProbability: c.score,
+                                score: c.score / lengthPenalty(length),
                                 attention: o.recordAttention ? attention : nil))
                     } else {
                         parents[sentence * k + next.count] = sentence * k + c.beam
                         inputs[sentence * k + next.count] = c.token
-                        next.append(Beam(tokens: parent.tokens + [c.token], logProbability: c.score, attention: attention))
+                        next.append(
+                            Beam(
+                                tokens: parent.tokens + [c.token], logProbability: c.score,
+                                attention: attention))
                     }
                 }
                 beams[sentence] = next
@@ -196,7 +223,11 @@ extension Seq2SeqModel {
                 } else if finished[sentence].count >= k {
                     finished[sentence].sort { $0.score > $1.score }
                     let worstKept = finished[sentence][k - 1].score
-                    let bestLive = next.map(\.logProbability).max()! / lengthPenalty(next[0].tokens.count + 1)
+                    let bestLive =
+                        next.map(\.logProbability).max().map {
+                            $0 / lengthPenalty(next[0].tokens.count + 1)
+                        }
+                        ?? -Float.infinity
                     if bestLive <= worstKept { done[sentence] = true }
                 }
             }
@@ -209,10 +240,16 @@ extension Seq2SeqModel {
                     inputs[sentence * k + j] = TranslationVocabulary.end
                 }
             }
-            state = RecurrentState(hidden: gatherState(out.state.hidden, rows: parents), cell: out.state.cell.map { gatherState($0, rows: parents) })
+            state = RecurrentState(
+                hidden: gatherState(out.state.hidden, rows: parents),
+                cell: out.state.cell.map { gatherState($0, rows: parents) })
         }
         return finished.map { hyps in
-            Array(hyps.sorted { $0.score != $1.score ? $0.score > $1.score : $0.tokens.lexicographicallyPrecedes($1.tokens) }.prefix(o.nBest))
+            Array(
+                hyps.sorted {
+                    $0.score != $1.score
+                        ? $0.score > $1.score : $0.tokens.lexicographicallyPrecedes($1.tokens)
+                }.prefix(o.nBest))
         }
     }
 

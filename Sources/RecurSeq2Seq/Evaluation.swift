@@ -1,3 +1,4 @@
+import RecurBase
 import RecurNN
 import RecurTensor
 
@@ -24,7 +25,8 @@ public enum TranslationEvaluation {
     ///   punctuation split), with `tok:none`: a score of the model's own task, as
     ///   pre-tokenized toolkits report it.
     public static func score(
-        model: Seq2SeqModel, pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary,
+        model: Seq2SeqModel, pairs: [SentencePair], source: TranslationVocabulary,
+        target: TranslationVocabulary,
         options: DecodingOptions, style: TargetStyle? = nil, progress: ((Int) -> Void)? = nil
     ) -> TranslationScores {
         let started = MonotonicClock.seconds()
@@ -34,24 +36,34 @@ public enum TranslationEvaluation {
         let group = max(options.batchSize * 8, 256)
         for start in stride(from: 0, to: pairs.count, by: group) {
             let part = pairs[start..<min(start + group, pairs.count)]
-            for best in model.translate(part.map { source.encode($0.source).ids }, options: options) {
+            for best in model.translate(part.map { source.encode($0.source).ids }, options: options)
+            {
                 let words = target.decode(best.first?.tokens ?? [])
                 hypotheses.append(style.map { $0.render(words) } ?? words.joined(separator: " "))
             }
             progress?(hypotheses.count)
         }
         let seconds = MonotonicClock.seconds() - started
-        let references = pairs.map { style == nil ? $0.target.joined(separator: " ") : String($0.targetText.trimmingWhitespace()) }
+        let references = pairs.map {
+            style == nil
+                ? $0.target.joined(separator: " ") : String($0.targetText.trimmingWhitespace())
+        }
         return TranslationScores(
-            bleu: BLEU.corpus(hypotheses: hypotheses, references: references, tokenizer: style == nil ? .none : .thirteenA),
-            chrF: ChrF.corpus(hypotheses: hypotheses, references: references), hypotheses: hypotheses, references: references,
+            bleu: BLEU.corpus(
+                hypotheses: hypotheses, references: references,
+                tokenizer: style == nil ? .none : .thirteenA),
+            chrF: ChrF.corpus(hypotheses: hypotheses, references: references),
+            hypotheses: hypotheses, references: references,
             seconds: seconds)
     }
 }
 
 extension Seq2SeqModel {
     /// Mean cross-entropy per target token over `pairs` (teacher-forced; evaluation mode).
-    public func meanLoss(pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary, batchSize: Int = 64) -> Double {
+    public func meanLoss(
+        pairs: [SentencePair], source: TranslationVocabulary, target: TranslationVocabulary,
+        batchSize: Int = 64
+    ) -> Double {
         let tape = Tape()
         tape.isRecording = false
         var total = 0.0
@@ -61,10 +73,13 @@ extension Seq2SeqModel {
         let order = pairs.indices.sorted { pairs[$0].source.count < pairs[$1].source.count }
         while start < order.count {
             let indices = Array(order[start..<min(start + batchSize, order.count)])
-            let batch = TranslationBatch(pairs: pairs, indices: indices, source: source, target: target)
+            let batch = TranslationBatch(
+                pairs: pairs, indices: indices, source: source, target: target)
             tape.reset()
             let loss = self.loss(batch, tape: tape, rng: &rng)
-            let count = batch.targetOutput.reduce(0) { $0 + ($1 == TranslationVocabulary.pad ? 0 : 1) }
+            let count = batch.targetOutput.reduce(0) {
+                $0 + ($1 == TranslationVocabulary.pad ? 0 : 1)
+            }
             total += Double(loss.value.scalar) * Double(count)
             tokens += count
             start += indices.count

@@ -18,16 +18,20 @@ public enum BLEUTokenizer: String, Sendable, CaseIterable {
     }
 
     static func thirteenA(_ input: String) -> String {
-        var line = input.replacing("<skipped>", with: "").replacing("-\n", with: "").replacing("\n", with: " ")
+        var line = input.replacing("<skipped>", with: "").replacing("-\n", with: "").replacing(
+            "\n", with: " ")
         if line.contains("&") {
-            line = line.replacing("&quot;", with: "\"").replacing("&amp;", with: "&").replacing("&lt;", with: "<")
-                .replacing("&gt;", with: ">")
+            line = line.replacing("&quot;", with: "\"").replacing("&amp;", with: "&").replacing(
+                "&lt;", with: "<"
+            )
+            .replacing("&gt;", with: ">")
         }
         var s = Array((" " + line + " ").unicodeScalars)
         // 1. ASCII punctuation and symbols in [{-~], [[-`], [ -&], [(-+], [:-@], [/] get spaces around.
         func isSymbol(_ c: Unicode.Scalar) -> Bool {
             let v = c.value
-            return (0x7B...0x7E).contains(v) || (0x5B...0x60).contains(v) || (0x20...0x26).contains(v)
+            return (0x7B...0x7E).contains(v) || (0x5B...0x60).contains(v)
+                || (0x20...0x26).contains(v)
                 || (0x28...0x2B).contains(v) || (0x3A...0x40).contains(v) || v == 0x2F
         }
         var out: [Unicode.Scalar] = []
@@ -42,7 +46,10 @@ public enum BLEUTokenizer: String, Sendable, CaseIterable {
         func isDigit(_ c: Unicode.Scalar) -> Bool { (0x30...0x39).contains(c.value) }
         func isPeriodComma(_ c: Unicode.Scalar) -> Bool { c == "." || c == "," }
         /// A Python `re.sub` of a two-character pattern: non-overlapping, left to right.
-        func substitute(_ matches: (Unicode.Scalar, Unicode.Scalar) -> Bool, _ replace: (Unicode.Scalar, Unicode.Scalar) -> [Unicode.Scalar]) {
+        func substitute(
+            _ matches: (Unicode.Scalar, Unicode.Scalar) -> Bool,
+            _ replace: (Unicode.Scalar, Unicode.Scalar) -> [Unicode.Scalar]
+        ) {
             var result: [Unicode.Scalar] = []
             var i = 0
             while i < s.count {
@@ -83,16 +90,19 @@ public struct MetricScore: Sendable, CustomStringConvertible {
     }
 }
 
-/// Corpus BLEU (Papineni et al. 2002) as sacreBLEU computes it: n-grams up to 4, one reference,
+/// Corpus BLEU (Papineni et al., 2002) as sacreBLEU computes it: n-grams up to 4, one reference,
 /// brevity penalty over the corpus, "exp" smoothing for orders without matches.
 public enum BLEU {
     public static let sacreBLEUVersion = "2.6.0"
 
     /// - Parameter lowercase: compare lower-cased text (sacreBLEU's `-lc`).
     public static func corpus(
-        hypotheses: [String], references: [String], tokenizer: BLEUTokenizer = .thirteenA, lowercase: Bool = false
+        hypotheses: [String], references: [String], tokenizer: BLEUTokenizer = .thirteenA,
+        lowercase: Bool = false
     ) -> MetricScore {
-        precondition(hypotheses.count == references.count, "BLEU: \(hypotheses.count) hypotheses for \(references.count) references")
+        precondition(
+            hypotheses.count == references.count,
+            "BLEU: \(hypotheses.count) hypotheses for \(references.count) references")
         var correct = [Int](repeating: 0, count: 4)
         var total = [Int](repeating: 0, count: 4)
         var systemLength = 0
@@ -100,8 +110,12 @@ public enum BLEU {
         for (h, r) in zip(hypotheses, references) {
             // sacreBLEU strips trailing whitespace before tokenizing.
             let (h, r) = lowercase ? (h.lowercased(), r.lowercased()) : (h, r)
-            let hyp = tokenizer.tokenize(String(h.trimmingTrailingWhitespace())).split(separator: " ").map(String.init)
-            let ref = tokenizer.tokenize(String(r.trimmingTrailingWhitespace())).split(separator: " ").map(String.init)
+            let hyp = tokenizer.tokenize(String(h.trimmingTrailingWhitespace())).split(
+                separator: " "
+            ).map(String.init)
+            let ref = tokenizer.tokenize(String(r.trimmingTrailingWhitespace())).split(
+                separator: " "
+            ).map(String.init)
             systemLength += hyp.count
             referenceLength += ref.count
             for n in 1...4 {
@@ -111,20 +125,29 @@ public enum BLEU {
                 total[n - 1] += max(0, hyp.count - n + 1)
             }
         }
-        let score = compute(correct: correct, total: total, systemLength: systemLength, referenceLength: referenceLength)
-        let precisions = (0..<4).map { total[$0] > 0 ? 100 * Double(correct[$0]) / Double(total[$0]) : 0 }
+        let score = compute(
+            correct: correct, total: total, systemLength: systemLength,
+            referenceLength: referenceLength)
+        let precisions = (0..<4).map {
+            total[$0] > 0 ? 100 * Double(correct[$0]) / Double(total[$0]) : 0
+        }
         let ratio = referenceLength > 0 ? Double(systemLength) / Double(referenceLength) : 0
-        let bp = systemLength < referenceLength ? (systemLength > 0 ? exp(1 - Double(referenceLength) / Double(systemLength)) : 0) : 1
+        let bp =
+            systemLength < referenceLength
+            ? (systemLength > 0 ? exp(1 - Double(referenceLength) / Double(systemLength)) : 0) : 1
         let detail =
             precisions.map { String(format1($0)) }.joined(separator: "/")
             + " (BP = \(String(format3(bp))) ratio = \(String(format3(ratio))) hyp_len = \(systemLength) ref_len = \(referenceLength))"
         return MetricScore(
             name: "BLEU", score: score,
-            signature: "nrefs:1|case:\(lowercase ? "lc" : "mixed")|eff:no|tok:\(tokenizer.rawValue)|smooth:exp|version:\(sacreBLEUVersion)",
+            signature:
+                "nrefs:1|case:\(lowercase ? "lc" : "mixed")|eff:no|tok:\(tokenizer.rawValue)|smooth:exp|version:\(sacreBLEUVersion)",
             detail: detail)
     }
 
-    static func compute(correct: [Int], total: [Int], systemLength: Int, referenceLength: Int) -> Double {
+    static func compute(correct: [Int], total: [Int], systemLength: Int, referenceLength: Int)
+        -> Double
+    {
         var bp = 1.0
         if systemLength < referenceLength {
             bp = systemLength > 0 ? exp(1 - Double(referenceLength) / Double(systemLength)) : 0
@@ -158,7 +181,9 @@ public enum BLEU {
 /// removed, β = 2, statistics summed over the corpus, averaged over the effective orders.
 public enum ChrF {
     public static func corpus(hypotheses: [String], references: [String]) -> MetricScore {
-        precondition(hypotheses.count == references.count, "chrF: \(hypotheses.count) hypotheses for \(references.count) references")
+        precondition(
+            hypotheses.count == references.count,
+            "chrF: \(hypotheses.count) hypotheses for \(references.count) references")
         let order = 6
         var stats = [Int](repeating: 0, count: 3 * order)
         for (h, r) in zip(hypotheses, references) {
@@ -178,7 +203,9 @@ public enum ChrF {
         }
         return MetricScore(
             name: "chrF2", score: score(stats, order: order),
-            signature: "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:\(BLEU.sacreBLEUVersion)", detail: "")
+            signature:
+                "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:\(BLEU.sacreBLEUVersion)",
+            detail: "")
     }
 
     static func grams(_ s: [Unicode.Scalar], _ n: Int) -> [String: Int] {
@@ -199,7 +226,9 @@ public enum ChrF {
         var averageRecall = 0.0
         var effective = 0
         for i in 0..<order {
-            let (hyp, ref, match) = (Double(stats[3 * i]), Double(stats[3 * i + 1]), Double(stats[3 * i + 2]))
+            let (hyp, ref, match) = (
+                Double(stats[3 * i]), Double(stats[3 * i + 1]), Double(stats[3 * i + 2])
+            )
             let precision = hyp > 0 ? match / hyp : 1e-16
             let recall = ref > 0 ? match / ref : 1e-16
             if hyp > 0 && ref > 0 {
@@ -212,7 +241,8 @@ public enum ChrF {
         averagePrecision /= Double(effective)
         averageRecall /= Double(effective)
         guard averagePrecision + averageRecall > 0 else { return 0 }
-        return 100 * (1 + factor) * averagePrecision * averageRecall / (factor * averagePrecision + averageRecall)
+        return 100 * (1 + factor) * averagePrecision * averageRecall
+            / (factor * averagePrecision + averageRecall)
     }
 }
 

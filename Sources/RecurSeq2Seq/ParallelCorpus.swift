@@ -1,6 +1,7 @@
-import Synchronization
+import RecurBase
 import RecurTensor
 import RecurText
+import Synchronization
 
 /// Errors in parallel corpora.
 public enum ParallelCorpusError: Error, Equatable, CustomStringConvertible {
@@ -11,9 +12,11 @@ public enum ParallelCorpusError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingTab(let path, let line):
-            return "\(path):\(line): no tab between source and target; use --skip-bad-lines to skip such lines"
+            return
+                "\(path):\(line): no tab between source and target; use --skip-bad-lines to skip such lines"
         case .emptySide(let path, let line, let side):
-            return "\(path):\(line): the \(side) side is empty; use --skip-bad-lines to skip such lines"
+            return
+                "\(path):\(line): the \(side) side is empty; use --skip-bad-lines to skip such lines"
         case .noPairs(let path, let reason): return "\(path): no usable sentence pairs (\(reason))"
         }
     }
@@ -27,7 +30,9 @@ public struct SentencePair: Sendable, Equatable {
     public var sourceText: String
     public var targetText: String
 
-    public init(source: [String], target: [String], sourceText: String? = nil, targetText: String? = nil) {
+    public init(
+        source: [String], target: [String], sourceText: String? = nil, targetText: String? = nil
+    ) {
         self.source = source
         self.target = target
         self.sourceText = sourceText ?? source.joined(separator: " ")
@@ -36,7 +41,9 @@ public struct SentencePair: Sendable, Equatable {
 }
 
 /// Vocabularies of a translation model: `<pad>` 0, `<s>` 1, `</s>` 2, `<unk>` 3, then the
-/// units with at least `minCount` occurrences, by decreasing frequency (ties by spelling). The
+/// units with at least `minCount` occurrences, by decreasing frequency (ties by spelling).
+///
+/// The
 /// units are words, or with `subwords` the byte-pair-encoded pieces of words (`zusammen@@`,
 /// `arbeit`): `encode` splits words into pieces and `decode` joins them again, so callers
 /// always see words.
@@ -63,7 +70,9 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(words: try c.decode([String].self, forKey: .words), subwords: try c.decodeIfPresent(BytePairEncoding.self, forKey: .subwords))
+        self.init(
+            words: try c.decode([String].self, forKey: .words),
+            subwords: try c.decodeIfPresent(BytePairEncoding.self, forKey: .subwords))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -72,7 +81,9 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
         try c.encodeIfPresent(subwords, forKey: .subwords)
     }
 
-    public static func == (a: TranslationVocabulary, b: TranslationVocabulary) -> Bool { a.words == b.words && a.subwords == b.subwords }
+    public static func == (a: TranslationVocabulary, b: TranslationVocabulary) -> Bool {
+        a.words == b.words && a.subwords == b.subwords
+    }
 
     /// Builds from sentences of words (split into pieces by `subwords` when given).
     public init(sentences: [[String]], minCount: Int, subwords: BytePairEncoding? = nil) {
@@ -80,10 +91,14 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
         for s in sentences { for w in s { counts[w, default: 0] += 1 } }
         if let subwords {
             var pieceCounts: [String: Int] = [:]
-            for (w, n) in counts { for piece in subwords.split(w) { pieceCounts[piece, default: 0] += n } }
+            for (w, n) in counts {
+                for piece in subwords.split(w) { pieceCounts[piece, default: 0] += n }
+            }
             counts = pieceCounts
         }
-        let kept = counts.filter { $0.value >= minCount }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let kept = counts.filter { $0.value >= minCount }.sorted {
+            $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key
+        }
         self.init(words: TranslationVocabulary.specials + kept.map(\.key), subwords: subwords)
     }
 
@@ -96,7 +111,11 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
         ids.reserveCapacity(sentence.count)
         for w in sentence {
             if let subwords {
-                let units = pieces.ids(of: w) { word in subwords.split(word) { index[$0] != nil }.map { index[$0] ?? TranslationVocabulary.unknown } }
+                let units = pieces.ids(of: w) { word in
+                    subwords.split(word) { index[$0] != nil }.map {
+                        index[$0] ?? TranslationVocabulary.unknown
+                    }
+                }
                 if units.contains(TranslationVocabulary.unknown) { unknown.append(w) }
                 ids += units
             } else if let id = index[w] {
@@ -149,7 +168,8 @@ public struct ParallelCorpus: Sendable {
     ///   - maxLength: keep pairs whose sides both have 1…maxLength tokens (0: no limit).
     ///   - skipBadLines: skip lines without a tab or with an empty side instead of failing.
     public static func load(
-        path: String, tokenizer: WordTokenizer, maxLength: Int = 0, skipBadLines: Bool = false, lossy: Bool = false
+        path: String, tokenizer: WordTokenizer, maxLength: Int = 0, skipBadLines: Bool = false,
+        lossy: Bool = false
     ) throws -> ParallelCorpus {
         let text = try TextFile.read(path, lossy: lossy)
         var pairs: [SentencePair] = []
@@ -172,26 +192,37 @@ public struct ParallelCorpus: Sendable {
                     skipped += 1
                     continue
                 }
-                throw ParallelCorpusError.emptySide(path: path, line: number + 1, side: source.isEmpty ? "source" : "target")
+                throw ParallelCorpusError.emptySide(
+                    path: path, line: number + 1, side: source.isEmpty ? "source" : "target")
             }
             if maxLength > 0 && (source.count > maxLength || target.count > maxLength) {
                 filtered += 1
                 continue
             }
-            pairs.append(SentencePair(source: source, target: target, sourceText: String(fields[0]), targetText: String(fields[1])))
+            pairs.append(
+                SentencePair(
+                    source: source, target: target, sourceText: String(fields[0]),
+                    targetText: String(fields[1])))
         }
         guard !pairs.isEmpty else {
             throw ParallelCorpusError.noPairs(
-                path: path, reason: filtered > 0 ? "all \(filtered) pairs are longer than --max-length \(maxLength)" : "the file has no pairs")
+                path: path,
+                reason: filtered > 0
+                    ? "all \(filtered) pairs are longer than --max-length \(maxLength)"
+                    : "the file has no pairs")
         }
         return ParallelCorpus(pairs: pairs, skippedLines: skipped, filteredPairs: filtered)
     }
 
     /// A seeded split into training, validation and test pairs (shuffled first).
-    public func split(validation: Double, test: Double, seed: UInt64) -> (train: [SentencePair], validation: [SentencePair], test: [SentencePair]) {
+    public func split(validation: Double, test: Double, seed: UInt64) -> (
+        train: [SentencePair], validation: [SentencePair], test: [SentencePair]
+    ) {
         var order = Array(pairs.indices)
         var rng = Xoshiro256(seed: seed)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, rng.nextInt(below: i + 1))
+        }
         let n = order.count
         let testCount = test > 0 ? max(1, Int(Double(n) * test)) : 0
         let validationCount = validation > 0 ? max(1, Int(Double(n) * validation)) : 0
@@ -218,7 +249,10 @@ public struct TranslationBatch: Sendable {
     public var indices: [Int]
 
     /// Encodes pairs `indices` of `pairs`.
-    public init(pairs: [SentencePair], indices: [Int], source sv: TranslationVocabulary, target tv: TranslationVocabulary) {
+    public init(
+        pairs: [SentencePair], indices: [Int], source sv: TranslationVocabulary,
+        target tv: TranslationVocabulary
+    ) {
         let sources = indices.map { sv.encode(pairs[$0].source).ids }
         let targets = indices.map { tv.encode(pairs[$0].target).ids }
         self.init(sources: sources, targets: targets, indices: indices)
@@ -250,12 +284,24 @@ public struct TranslationBatch: Sendable {
 
     /// Length-bucketed batches: pairs sorted by source then target length, cut into batches,
     /// batch order shuffled with `rng` (similar lengths waste little padding).
-    public static func buckets(pairs: [SentencePair], batchSize: Int, rng: inout Xoshiro256) -> [[Int]] {
+    public static func buckets(pairs: [SentencePair], batchSize: Int, rng: inout Xoshiro256)
+        -> [[Int]]
+    {
         var order = Array(pairs.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
-        order.sort { (pairs[$0].source.count, pairs[$0].target.count) < (pairs[$1].source.count, pairs[$1].target.count) }
-        var batches = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
-        for i in stride(from: batches.count - 1, to: 0, by: -1) { batches.swapAt(i, rng.nextInt(below: i + 1)) }
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, rng.nextInt(below: i + 1))
+        }
+        order.sort {
+            (pairs[$0].source.count, pairs[$0].target.count) < (
+                pairs[$1].source.count, pairs[$1].target.count
+            )
+        }
+        var batches = stride(from: 0, to: order.count, by: batchSize).map {
+            Array(order[$0..<min($0 + batchSize, order.count)])
+        }
+        for i in stride(from: batches.count - 1, to: 0, by: -1) {
+            batches.swapAt(i, rng.nextInt(below: i + 1))
+        }
         return batches
     }
 }
@@ -267,7 +313,8 @@ public enum Detokenizer {
         var out = ""
         var previousIsCJK = false
         for (i, token) in tokens.enumerated() {
-            let isCJK = token.unicodeScalars.count == 1 && token.unicodeScalars.first.map(isCJK) == true
+            let isCJK =
+                token.unicodeScalars.count == 1 && token.unicodeScalars.first.map(isCJK) == true
             if i > 0 && !(isCJK && previousIsCJK) { out += " " }
             out += token
             previousIsCJK = isCJK
@@ -278,6 +325,7 @@ public enum Detokenizer {
     /// CJK ideographs (as the tokenizer splits them) and CJK or full-width punctuation.
     static func isCJK(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
-        return WordTokenizer.isIdeograph(Int32(v)) || (0x3000...0x303F).contains(v) || (0xFF00...0xFFEF).contains(v)
+        return WordTokenizer.isIdeograph(Int32(v)) || (0x3000...0x303F).contains(v)
+            || (0xFF00...0xFFEF).contains(v)
     }
 }

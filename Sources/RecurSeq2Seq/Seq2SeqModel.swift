@@ -50,7 +50,7 @@ struct DecoderStep {
     var attention: Tensor?  // [R, S]
 }
 
-/// An encoder-decoder translation model (Sutskever et al. 2014) with Luong (2015) or Bahdanau
+/// An encoder-decoder translation model (Sutskever et al., 2014) with Luong (2015) or Bahdanau
 /// (2015) attention.
 ///
 /// The encoder's final state (directions summed) starts the decoder; a bidirectional encoder's
@@ -79,17 +79,31 @@ public final class Seq2SeqModel: Module {
     public var isTraining = true
 
     public init(architecture a: Seq2SeqArchitecture, rng: inout Xoshiro256) {
-        precondition(!a.tiedEmbeddings || a.embeddingSize == a.hiddenSize, "Seq2SeqModel: tied embeddings need embedding size = hidden size")
+        precondition(
+            !a.tiedEmbeddings || a.embeddingSize == a.hiddenSize,
+            "Seq2SeqModel: tied embeddings need embedding size = hidden size")
         architecture = a
-        sourceEmbedding = Embedding(vocabularySize: a.sourceVocabularySize, embeddingSize: a.embeddingSize, paddingIndex: 0, rng: &rng)
-        targetEmbedding = Embedding(vocabularySize: a.targetVocabularySize, embeddingSize: a.embeddingSize, paddingIndex: 0, rng: &rng)
+        sourceEmbedding = Embedding(
+            vocabularySize: a.sourceVocabularySize, embeddingSize: a.embeddingSize, paddingIndex: 0,
+            rng: &rng)
+        targetEmbedding = Embedding(
+            vocabularySize: a.targetVocabularySize, embeddingSize: a.embeddingSize, paddingIndex: 0,
+            rng: &rng)
         switch a.cell {
         case .gru:
-            encoder = GRU(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, bidirectional: a.bidirectional, dropout: a.dropout, rng: &rng)
-            decoder = GRU(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+            encoder = GRU(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                bidirectional: a.bidirectional, dropout: a.dropout, rng: &rng)
+            decoder = GRU(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                dropout: a.dropout, rng: &rng)
         case .lstm:
-            encoder = LSTM(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, bidirectional: a.bidirectional, dropout: a.dropout, rng: &rng)
-            decoder = LSTM(inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers, dropout: a.dropout, rng: &rng)
+            encoder = LSTM(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                bidirectional: a.bidirectional, dropout: a.dropout, rng: &rng)
+            decoder = LSTM(
+                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                dropout: a.dropout, rng: &rng)
         }
         let h = a.hiddenSize
         switch a.attention {
@@ -109,8 +123,13 @@ public final class Seq2SeqModel: Module {
         }
         combine = a.attention == .none ? nil : Linear(inputSize: 2 * h, outputSize: h, rng: &rng)
         let bound = 1 / Float(h).squareRoot()
-        outputWeight = a.tiedEmbeddings ? nil : Parameter(Tensor.uniform([a.targetVocabularySize, h], in: -bound...bound, using: &rng))
-        outputBias = Parameter(Tensor.uniform([a.targetVocabularySize], in: -bound...bound, using: &rng))
+        outputWeight =
+            a.tiedEmbeddings
+            ? nil
+            : Parameter(
+                Tensor.uniform([a.targetVocabularySize, h], in: -bound...bound, using: &rng))
+        outputBias = Parameter(
+            Tensor.uniform([a.targetVocabularySize], in: -bound...bound, using: &rng))
         dropout = Dropout(probability: a.dropout)
     }
 
@@ -155,22 +174,31 @@ public final class Seq2SeqModel: Module {
     }
 
     func encode(_ batch: TranslationBatch, tape: Tape, rng: inout Xoshiro256) -> Encoded {
-        let (s, b, h, l) = (batch.sourceSteps, batch.batch, architecture.hiddenSize, architecture.layers)
+        let (s, b, h, l) = (
+            batch.sourceSteps, batch.batch, architecture.hiddenSize, architecture.layers
+        )
         let lengths = batch.sourceLengths.map { max($0, 1) }
         let out: Variable
         let hidden: Variable
         let cell: Variable?
-        if !Seq2SeqModel.foldsEmbedding(vocabulary: architecture.sourceVocabularySize, tokens: s * b, training: isTraining, dropout: architecture.dropout) {
-            let x = dropout(sourceEmbedding(batch.source, tape: tape), rng: &rng).reshaped([s, b, architecture.embeddingSize])
+        if !Seq2SeqModel.foldsEmbedding(
+            vocabulary: architecture.sourceVocabularySize, tokens: s * b, training: isTraining,
+            dropout: architecture.dropout)
+        {
+            let x = dropout(sourceEmbedding(batch.source, tape: tape), rng: &rng).reshaped([
+                s, b, architecture.embeddingSize,
+            ])
             (out, hidden, cell) = runEncoder(x, lengths: lengths, rng: &rng)
         } else {
-            (out, hidden, cell) = runEncoderTokens(batch.source, steps: s, batch: b, lengths: lengths, tape: tape, rng: &rng)
+            (out, hidden, cell) = runEncoderTokens(
+                batch.source, steps: s, batch: b, lengths: lengths, tape: tape, rng: &rng)
         }
         var memory = out
         var finalHidden = hidden
         var finalCell = cell
         if architecture.bidirectional {
-            memory = out.narrow(axis: 2, start: 0, length: h) + out.narrow(axis: 2, start: h, length: h)
+            memory =
+                out.narrow(axis: 2, start: 0, length: h) + out.narrow(axis: 2, start: h, length: h)
             finalHidden = hidden.reshaped([l, 2, b, h]).sum(axis: 1)
             finalCell = cell.map { $0.reshaped([l, 2, b, h]).sum(axis: 1) }
         }
@@ -180,10 +208,13 @@ public final class Seq2SeqModel: Module {
         }
         let batchMajor = memory.permuted([1, 0, 2])
         let keys = attentionKey.map { $0(batchMajor) }
-        return Encoded(memory: batchMajor, hidden: finalHidden, cell: finalCell, mask: mask, keys: keys)
+        return Encoded(
+            memory: batchMajor, hidden: finalHidden, cell: finalCell, mask: mask, keys: keys)
     }
 
-    private func runEncoder(_ x: Variable, lengths: [Int], rng: inout Xoshiro256) -> (Variable, Variable, Variable?) {
+    private func runEncoder(_ x: Variable, lengths: [Int], rng: inout Xoshiro256) -> (
+        Variable, Variable, Variable?
+    ) {
         switch encoder {
         case let e as GRU: return e(x, lengths: lengths, rng: &rng)
         case let e as LSTM: return e(x, lengths: lengths, rng: &rng)
@@ -196,28 +227,41 @@ public final class Seq2SeqModel: Module {
     ) -> (Variable, Variable, Variable?) {
         switch encoder {
         case let e as GRU:
-            return e(tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding, tape: tape, lengths: lengths, rng: &rng)
+            return e(
+                tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding,
+                tape: tape, lengths: lengths, rng: &rng)
         case let e as LSTM:
-            return e(tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding, tape: tape, lengths: lengths, rng: &rng)
+            return e(
+                tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding,
+                tape: tape, lengths: lengths, rng: &rng)
         default: preconditionFailure("unknown encoder")
         }
     }
 
     /// Whether a recurrent layer should read token ids through its folded table `E W_ihᵀ`
-    /// rather than embedded vectors. In training the table is rebuilt (and back-propagated) per
+    /// rather than embedded vectors.
+    ///
+    /// In training the table is rebuilt (and back-propagated) per
     /// call, a `[V, E] × [E, G·H]` product, which pays off only when the call has more tokens
     /// than the vocabulary has words; in evaluation the table is cached across calls. Dropout on
     /// the embeddings needs the vectors.
-    static func foldsEmbedding(vocabulary: Int, tokens: Int, training: Bool, dropout: Float) -> Bool {
+    static func foldsEmbedding(vocabulary: Int, tokens: Int, training: Bool, dropout: Float) -> Bool
+    {
         guard training else { return true }
         return dropout == 0 && vocabulary <= tokens
     }
 
     func runDecoder(
-        tokens: [Int32], steps: Int, batch: Int, hidden: Variable, cell: Variable?, tape: Tape, rng: inout Xoshiro256
+        tokens: [Int32], steps: Int, batch: Int, hidden: Variable, cell: Variable?, tape: Tape,
+        rng: inout Xoshiro256
     ) -> (Variable, Variable, Variable?) {
-        if !Seq2SeqModel.foldsEmbedding(vocabulary: architecture.targetVocabularySize, tokens: steps * batch, training: isTraining, dropout: architecture.dropout) {
-            let x = dropout(targetEmbedding(tokens, tape: tape), rng: &rng).reshaped([steps, batch, architecture.embeddingSize])
+        if !Seq2SeqModel.foldsEmbedding(
+            vocabulary: architecture.targetVocabularySize, tokens: steps * batch,
+            training: isTraining, dropout: architecture.dropout)
+        {
+            let x = dropout(targetEmbedding(tokens, tape: tape), rng: &rng).reshaped([
+                steps, batch, architecture.embeddingSize,
+            ])
             switch decoder {
             case let d as GRU: return d(x, initialHidden: hidden, rng: &rng)
             case let d as LSTM: return d(x, initialHidden: hidden, initialCell: cell, rng: &rng)
@@ -226,10 +270,13 @@ public final class Seq2SeqModel: Module {
         }
         switch decoder {
         case let d as GRU:
-            return d(tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding, tape: tape, initialHidden: hidden, rng: &rng)
+            return d(
+                tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding,
+                tape: tape, initialHidden: hidden, rng: &rng)
         case let d as LSTM:
             return d(
-                tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding, tape: tape, initialHidden: hidden,
+                tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding,
+                tape: tape, initialHidden: hidden,
                 initialCell: cell, rng: &rng)
         default: preconditionFailure("unknown decoder")
         }
@@ -250,12 +297,15 @@ public final class Seq2SeqModel: Module {
             guard let wa = attentionQuery else { preconditionFailure() }
             scores = wa(query).matmul(encoded.memory, transposeOther: true)
         case .additive:
-            guard let w1 = attentionQuery, let keys = encoded.keys, let v = attentionVector else { preconditionFailure() }
+            guard let w1 = attentionQuery, let keys = encoded.keys, let v = attentionVector else {
+                preconditionFailure()
+            }
             let (b, t, h) = (query.shape[0], query.shape[1], query.shape[2])
             let s = keys.shape[1]
             let q = w1(query).reshaped([b, t, 1, h])
             let e = (q + keys.reshaped([b, 1, s, h])).tanh()
-            scores = e.reshaped([b * t * s, h]).matmul(tape.parameter(v).reshaped([h, 1])).reshaped([b, t, s])
+            scores = e.reshaped([b * t * s, h]).matmul(tape.parameter(v).reshaped([h, 1])).reshaped(
+                [b, t, s])
         }
         let weights = (scores + tape.constant(encoded.mask)).softmax()
         let context = weights.matmul(encoded.memory)
@@ -273,17 +323,21 @@ public final class Seq2SeqModel: Module {
     // MARK: - Training
 
     /// The mean cross-entropy per target token of a batch (padding ignored), recorded on `tape`
-    /// for backward. With `teacherForcing` < 1, each step feeds the gold previous word with that
+    /// for backward.
+    ///
+    /// With `teacherForcing` < 1, each step feeds the gold previous word with that
     /// probability and the model's own argmax otherwise.
     public func loss(
-        _ batch: TranslationBatch, tape: Tape, teacherForcing: Float = 1, labelSmoothing: Float = 0, rng: inout Xoshiro256
+        _ batch: TranslationBatch, tape: Tape, teacherForcing: Float = 1, labelSmoothing: Float = 0,
+        rng: inout Xoshiro256
     ) -> Variable {
         let (b, t, h) = (batch.batch, batch.targetSteps, architecture.hiddenSize)
         let encoded = encode(batch, tape: tape, rng: &rng)
         var logits: Variable
         if teacherForcing >= 1 || !isTraining {
             let (out, _, _) = runDecoder(
-                tokens: batch.targetInput, steps: t, batch: b, hidden: encoded.hidden, cell: encoded.cell, tape: tape, rng: &rng)
+                tokens: batch.targetInput, steps: t, batch: b, hidden: encoded.hidden,
+                cell: encoded.cell, tape: tape, rng: &rng)
             var (combined, _) = attend(out.permuted([1, 0, 2]), encoded)
             combined = dropout(combined, rng: &rng)
             logits = project(combined.reshaped([b * t, h]))
@@ -293,7 +347,9 @@ public final class Seq2SeqModel: Module {
             var input = Array(batch.targetInput[0..<b])
             var steps: [Variable] = []
             for step in 0..<t {
-                let (out, nh, nc) = runDecoder(tokens: input, steps: 1, batch: b, hidden: hidden, cell: cell, tape: tape, rng: &rng)
+                let (out, nh, nc) = runDecoder(
+                    tokens: input, steps: 1, batch: b, hidden: hidden, cell: cell, tape: tape,
+                    rng: &rng)
                 hidden = nh
                 cell = nc
                 var (combined, _) = attend(out.permuted([1, 0, 2]), encoded)
@@ -308,12 +364,18 @@ public final class Seq2SeqModel: Module {
                     }
                 }
             }
-            logits = Variable.concatenate(steps, axis: 1).reshaped([b * t, architecture.targetVocabularySize])
+            logits = Variable.concatenate(steps, axis: 1).reshaped([
+                b * t, architecture.targetVocabularySize,
+            ])
         }
         // Targets in the logits' batch-major row order.
         var targets = [Int32](repeating: 0, count: b * t)
-        for row in 0..<b { for step in 0..<t { targets[row * t + step] = batch.targetOutput[step * b + row] } }
-        return SoftmaxCrossEntropy.loss(logits, targets: targets, ignoreIndex: TranslationVocabulary.pad, labelSmoothing: labelSmoothing)
+        for row in 0..<b {
+            for step in 0..<t { targets[row * t + step] = batch.targetOutput[step * b + row] }
+        }
+        return SoftmaxCrossEntropy.loss(
+            logits, targets: targets, ignoreIndex: TranslationVocabulary.pad,
+            labelSmoothing: labelSmoothing)
     }
 
     // MARK: - Decoding
@@ -331,11 +393,14 @@ public final class Seq2SeqModel: Module {
         var rng = Xoshiro256(seed: 0)
         let hidden = tape.constant(state.hidden)
         let cell = state.cell.map { tape.constant($0) }
-        let (out, nh, nc) = runDecoder(tokens: tokens, steps: 1, batch: tokens.count, hidden: hidden, cell: cell, tape: tape, rng: &rng)
+        let (out, nh, nc) = runDecoder(
+            tokens: tokens, steps: 1, batch: tokens.count, hidden: hidden, cell: cell, tape: tape,
+            rng: &rng)
         let (combined, weights) = attend(out.permuted([1, 0, 2]), encoded)
         let logits = project(combined.reshaped([tokens.count, architecture.hiddenSize])).value
         return DecoderStep(
-            logProbabilities: logits.logSoftmax(), state: RecurrentState(hidden: nh.value, cell: nc?.value),
+            logProbabilities: logits.logSoftmax(),
+            state: RecurrentState(hidden: nh.value, cell: nc?.value),
             attention: weights?.value.reshaped([tokens.count, -1]))
     }
 }

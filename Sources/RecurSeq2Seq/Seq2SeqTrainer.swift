@@ -1,8 +1,8 @@
+import RecurBase
 import RecurNN
 import RecurReport
 import RecurTensor
 import RecurText
-import RecurWord2Vec
 
 #if canImport(Glibc)
     import Glibc
@@ -35,7 +35,7 @@ public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
     public var subwordMerges: Int?
     /// Learn one subword model per side instead of one for both (joint).
     public var separateSubwords: Bool?
-    /// Label smoothing ε (Szegedy et al. 2016) of the training loss (nil: 0).
+    /// Label smoothing ε (Szegedy et al., 2016) of the training loss (nil: 0).
     public var labelSmoothing: Float?
     /// Average the weights of the last N epochs into `average/` (checkpoint averaging, as
     /// fairseq's `average_checkpoints.py`; nil or < 2: off).
@@ -135,8 +135,11 @@ public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFinite(let step, let last, let lr, let directory):
-            let kept = last.map { "the last good checkpoint (step \($0)) is in \(directory)" } ?? "no checkpoint was written yet"
-            return "training diverged: the loss or gradient became NaN or infinite at step \(step); \(kept); try a lower --lr than \(lr)"
+            let kept =
+                last.map { "the last good checkpoint (step \($0)) is in \(directory)" }
+                ?? "no checkpoint was written yet"
+            return
+                "training diverged: the loss or gradient became NaN or infinite at step \(step); \(kept); try a lower --lr than \(lr)"
         case .vectors(let message): return message
         }
     }
@@ -154,8 +157,12 @@ public struct Seq2SeqData: Sendable {
 
     /// Splits `corpus` with the configuration's seed and builds vocabularies from the training
     /// part (or takes `vocabularies` from a checkpoint).
-    public init(corpus: ParallelCorpus, config: Seq2SeqTrainingConfig, vocabularies: (TranslationVocabulary, TranslationVocabulary)? = nil) {
-        let split = corpus.split(validation: config.validationFraction, test: config.testFraction, seed: config.seed)
+    public init(
+        corpus: ParallelCorpus, config: Seq2SeqTrainingConfig,
+        vocabularies: (TranslationVocabulary, TranslationVocabulary)? = nil
+    ) {
+        let split = corpus.split(
+            validation: config.validationFraction, test: config.testFraction, seed: config.seed)
         (train, validation, test) = (split.train, split.validation, split.test)
         if let vocabularies {
             (sourceVocabulary, targetVocabulary) = vocabularies
@@ -172,16 +179,23 @@ public struct Seq2SeqData: Sendable {
                 sourceModel = BytePairEncoding(learningFrom: counts(sources), merges: merges)
                 targetModel = BytePairEncoding(learningFrom: counts(targets), merges: merges)
             } else {
-                sourceModel = BytePairEncoding(learningFrom: counts(sources + targets), merges: merges)
+                sourceModel = BytePairEncoding(
+                    learningFrom: counts(sources + targets), merges: merges)
                 targetModel = sourceModel
             }
-            sourceVocabulary = TranslationVocabulary(sentences: sources, minCount: config.minCount, subwords: sourceModel)
-            targetVocabulary = TranslationVocabulary(sentences: targets, minCount: config.minCount, subwords: targetModel)
+            sourceVocabulary = TranslationVocabulary(
+                sentences: sources, minCount: config.minCount, subwords: sourceModel)
+            targetVocabulary = TranslationVocabulary(
+                sentences: targets, minCount: config.minCount, subwords: targetModel)
         } else {
-            sourceVocabulary = TranslationVocabulary(sentences: train.map(\.source), minCount: config.minCount)
-            targetVocabulary = TranslationVocabulary(sentences: train.map(\.target), minCount: config.minCount)
+            sourceVocabulary = TranslationVocabulary(
+                sentences: train.map(\.source), minCount: config.minCount)
+            targetVocabulary = TranslationVocabulary(
+                sentences: train.map(\.target), minCount: config.minCount)
         }
-        targetStyle = TargetStyle(learningFrom: train.lazy.map(\.targetText), tokenizer: WordTokenizer(config.tokenization))
+        targetStyle = TargetStyle(
+            learningFrom: train.lazy.map(\.targetText),
+            tokenizer: WordTokenizer(config.tokenization))
     }
 }
 
@@ -203,7 +217,8 @@ public final class Seq2SeqTrainer {
     private var metrics: MetricsLog?
 
     public init(
-        model: Seq2SeqModel, data: Seq2SeqData, config: Seq2SeqTrainingConfig, outputDirectory: String, dataPath: String,
+        model: Seq2SeqModel, data: Seq2SeqData, config: Seq2SeqTrainingConfig,
+        outputDirectory: String, dataPath: String,
         dataPairs: Int, resume: Seq2SeqResumeState? = nil
     ) throws {
         self.model = model
@@ -231,11 +246,14 @@ public final class Seq2SeqTrainer {
 
     /// Runs until `config.epochs` are done or `shouldStop` returns true (then a checkpoint is
     /// written and the summary says `interrupted`).
-    public func run(shouldStop: () -> Bool = { false }, report: (Seq2SeqEvent) -> Void = { _ in }) throws -> Seq2SeqSummary {
+    public func run(shouldStop: () -> Bool = { false }, report: (Seq2SeqEvent) -> Void = { _ in })
+        throws -> Seq2SeqSummary
+    {
         do {
             try AtomicFile.createDirectory(outputDirectory)
             metrics = try MetricsLog(
-                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0, keepingStepsThrough: progress.step)
+                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
+                keepingStepsThrough: progress.step)
         } catch {
             throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
         }
@@ -250,9 +268,12 @@ public final class Seq2SeqTrainer {
         model.train()
         epochs: while progress.epoch < config.epochs {
             guard var orderRNG = Xoshiro256(state: progress.epochOrderState) else {
-                throw CheckpointError.invalidField(path: outputDirectory, field: "progress.epochOrderState", reason: "not a valid generator state")
+                throw CheckpointError.invalidField(
+                    path: outputDirectory, field: "progress.epochOrderState",
+                    reason: "not a valid generator state")
             }
-            let batches = TranslationBatch.buckets(pairs: data.train, batchSize: config.batchSize, rng: &orderRNG)
+            let batches = TranslationBatch.buckets(
+                pairs: data.train, batchSize: config.batchSize, rng: &orderRNG)
             while progress.batchInEpoch < batches.count {
                 if shouldStop() {
                     interrupted = true
@@ -260,18 +281,22 @@ public final class Seq2SeqTrainer {
                 }
                 let started = MonotonicClock.seconds()
                 let batch = TranslationBatch(
-                    pairs: data.train, indices: batches[progress.batchInEpoch], source: data.sourceVocabulary, target: data.targetVocabulary)
+                    pairs: data.train, indices: batches[progress.batchInEpoch],
+                    source: data.sourceVocabulary, target: data.targetVocabulary)
                 tape.reset()
                 let loss = model.loss(
-                    batch, tape: tape, teacherForcing: config.teacherForcing, labelSmoothing: config.labelSmoothing ?? 0, rng: &rng)
+                    batch, tape: tape, teacherForcing: config.teacherForcing,
+                    labelSmoothing: config.labelSmoothing ?? 0, rng: &rng)
                 tape.backward(from: loss)
                 let lossValue = Double(loss.value.scalar)
                 let norm =
                     config.clip > 0
-                    ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip) : GradientClipping.globalNorm(parameters)
+                    ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip)
+                    : GradientClipping.globalNorm(parameters)
                 guard lossValue.isFinite, norm.isFinite else {
                     throw Seq2SeqTrainingError.notFinite(
-                        step: progress.step + 1, lastCheckpointStep: lastCheckpointStep, learningRate: config.learningRate,
+                        step: progress.step + 1, lastCheckpointStep: lastCheckpointStep,
+                        learningRate: config.learningRate,
                         directory: outputDirectory)
                 }
                 if config.clip > 0 && norm > config.clip { progress.clippedSteps += 1 }
@@ -288,17 +313,23 @@ public final class Seq2SeqTrainer {
                 }
                 recentLosses.append(lossValue)
                 if recentLosses.count > 50 { recentLosses.removeFirst() }
-                let speed = timedSeconds > 0 ? Double(timedPairs) / timedSeconds : Double(batch.batch) / max(elapsed, 1e-9)
+                let speed =
+                    timedSeconds > 0
+                    ? Double(timedPairs) / timedSeconds : Double(batch.batch) / max(elapsed, 1e-9)
                 let remainingPairs = Double(totalSteps - progress.step) * Double(config.batchSize)
                 report(
                     .step(
                         Seq2SeqStepReport(
-                            step: progress.step, totalSteps: totalSteps, epoch: progress.epoch + 1, loss: lossValue, gradientNorm: norm,
-                            pairsPerSecond: speed, secondsRemaining: remainingPairs / max(speed, 1e-9))))
+                            step: progress.step, totalSteps: totalSteps, epoch: progress.epoch + 1,
+                            loss: lossValue, gradientNorm: norm,
+                            pairsPerSecond: speed,
+                            secondsRemaining: remainingPairs / max(speed, 1e-9))))
                 if progress.step % max(config.logEvery, 1) == 0 {
                     metrics?.write([
-                        ("step", .number(Double(progress.step))), ("epoch", .number(Double(progress.epoch + 1))),
-                        ("loss", .number(lossValue)), ("grad_norm", .number(Double(norm))), ("pairs_per_s", .number(speed)),
+                        ("step", .number(Double(progress.step))),
+                        ("epoch", .number(Double(progress.epoch + 1))),
+                        ("loss", .number(lossValue)), ("grad_norm", .number(Double(norm))),
+                        ("pairs_per_s", .number(speed)),
                     ])
                 }
             }
@@ -310,11 +341,15 @@ public final class Seq2SeqTrainer {
             try saveCheckpoint(report: report)
         }
         if interrupted { try saveCheckpoint(report: report) }
-        let trainLoss = recentLosses.isEmpty ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
+        let trainLoss =
+            recentLosses.isEmpty
+            ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
         return Seq2SeqSummary(
             steps: progress.step, epochs: progress.epoch, seconds: timedSeconds,
-            pairsPerSecond: timedSeconds > 0 ? Double(timedPairs) / timedSeconds : 0, trainLoss: trainLoss,
-            validationBLEU: progress.lastValidationBLEU, bestValidationBLEU: progress.bestValidationBLEU, interrupted: interrupted,
+            pairsPerSecond: timedSeconds > 0 ? Double(timedPairs) / timedSeconds : 0,
+            trainLoss: trainLoss,
+            validationBLEU: progress.lastValidationBLEU,
+            bestValidationBLEU: progress.bestValidationBLEU, interrupted: interrupted,
             clippedSteps: progress.clippedSteps)
     }
 
@@ -323,14 +358,19 @@ public final class Seq2SeqTrainer {
         guard !data.validation.isEmpty else { return }
         model.eval()
         defer { model.train() }
-        let loss = model.meanLoss(pairs: data.validation, source: data.sourceVocabulary, target: data.targetVocabulary)
-        let pairs = config.validationBLEUPairs > 0 ? Array(data.validation.prefix(config.validationBLEUPairs)) : data.validation
+        let loss = model.meanLoss(
+            pairs: data.validation, source: data.sourceVocabulary, target: data.targetVocabulary)
+        let pairs =
+            config.validationBLEUPairs > 0
+            ? Array(data.validation.prefix(config.validationBLEUPairs)) : data.validation
         let scores = TranslationEvaluation.score(
-            model: model, pairs: pairs, source: data.sourceVocabulary, target: data.targetVocabulary, options: DecodingOptions())
+            model: model, pairs: pairs, source: data.sourceVocabulary,
+            target: data.targetVocabulary, options: DecodingOptions())
         let bleu = scores.bleu.score
         let isBest: Bool
         if let best = progress.bestValidationBLEU {
-            isBest = bleu > best || (bleu == best && loss < (progress.bestValidationLoss ?? .infinity))
+            isBest =
+                bleu > best || (bleu == best && loss < (progress.bestValidationLoss ?? .infinity))
         } else {
             isBest = true
         }
@@ -342,15 +382,21 @@ public final class Seq2SeqTrainer {
             progress.bestEpoch = progress.epoch
         }
         metrics?.write([
-            ("step", .number(Double(progress.step))), ("epoch", .number(Double(progress.epoch))), ("val_loss", .number(loss)),
-            ("val_bleu", .number(bleu)), ("val_chrf", .number(scores.chrF.score)), ("best", .bool(isBest)),
+            ("step", .number(Double(progress.step))), ("epoch", .number(Double(progress.epoch))),
+            ("val_loss", .number(loss)),
+            ("val_bleu", .number(bleu)), ("val_chrf", .number(scores.chrF.score)),
+            ("best", .bool(isBest)),
         ])
         report(.evaluation(epoch: progress.epoch, loss: loss, bleu: bleu, best: isBest))
-        if isBest { try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false) }
+        if isBest {
+            try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false)
+        }
     }
 
     /// Keeps this epoch's weights as `epoch-<n>.safetensors` (the last `averageEpochs` of them)
-    /// and writes their mean to `average/`. The files live in the run directory, so a resumed
+    /// and writes their mean to `average/`.
+    ///
+    /// The files live in the run directory, so a resumed
     /// run averages the same epochs as an uninterrupted one.
     private func saveEpochAverage() throws {
         guard let k = config.averageEpochs, k >= 2 else { return }
@@ -368,7 +414,9 @@ public final class Seq2SeqTrainer {
             count += 1
             for (key, t) in tensors {
                 let v = t.scalars
-                sum[key]!.withUnsafeMutableBufferPointer { s in VectorMath.axpy(1, v, s.baseAddress!, count: s.count) }
+                sum[key]?.withUnsafeMutableBufferPointer { s in
+                    VectorMath.axpy(1, v, s.start, count: s.count)
+                }
             }
         }
         guard count >= 2 else { return }
@@ -376,8 +424,13 @@ public final class Seq2SeqTrainer {
         var checkpointProgress = progress
         checkpointProgress.bestEpoch = nil
         var mean: [String: Tensor] = [:]
-        for (key, t) in current { mean[key] = Tensor(shape: t.shape, scalars: sum[key]!.map { $0 * scale }) }
-        try writeCheckpoint(directory: outputDirectory + "/average", tensors: mean, includeTraining: false, progress: checkpointProgress)
+        for (key, t) in current {
+            guard let total = sum[key] else { continue }
+            mean[key] = Tensor(shape: t.shape, scalars: total.map { $0 * scale })
+        }
+        try writeCheckpoint(
+            directory: outputDirectory + "/average", tensors: mean, includeTraining: false,
+            progress: checkpointProgress)
     }
 
     private func saveCheckpoint(report: (Seq2SeqEvent) -> Void) throws {
@@ -389,15 +442,21 @@ public final class Seq2SeqTrainer {
     /// Writes a checkpoint of the model's weights (or `tensors`, with `progress` in place of the
     /// run's, for the averaged copy).
     private func writeCheckpoint(
-        directory: String, tensors: [String: Tensor]? = nil, includeTraining: Bool, progress: Seq2SeqProgress? = nil
+        directory: String, tensors: [String: Tensor]? = nil, includeTraining: Bool,
+        progress: Seq2SeqProgress? = nil
     ) throws {
         let checkpointConfig = Seq2SeqCheckpointConfig(
-            architecture: model.architecture, sourceVocabulary: data.sourceVocabulary, targetVocabulary: data.targetVocabulary,
-            training: config, progress: progress ?? self.progress, dataPath: dataPath, dataPairs: dataPairs,
+            architecture: model.architecture, sourceVocabulary: data.sourceVocabulary,
+            targetVocabulary: data.targetVocabulary,
+            training: config, progress: progress ?? self.progress, dataPath: dataPath,
+            dataPairs: dataPairs,
             targetStyle: data.targetStyle)
-        let sidecar = CheckpointSidecar(kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: self.progress.step, rngState: rng.stateWords)
+        let sidecar = CheckpointSidecar(
+            kind: Seq2SeqCheckpoint.kind, config: checkpointConfig, step: self.progress.step,
+            rngState: rng.stateWords)
         try CheckpointDirectory.save(
-            directory: directory, tensors: tensors ?? model.stateDictionary(), optimizer: includeTraining ? optimizer.state : nil,
+            directory: directory, tensors: tensors ?? model.stateDictionary(),
+            optimizer: includeTraining ? optimizer.state : nil,
             sidecar: sidecar)
     }
 }
@@ -421,9 +480,11 @@ public enum Seq2SeqStore {
 
     /// Loads and validates the checkpoint in `directory`.
     public static func load(directory: String) throws -> Loaded {
-        let (sidecar, tensors, optimizer, _) = try CheckpointDirectory.load(Seq2SeqCheckpointConfig.self, directory: directory)
+        let (sidecar, tensors, optimizer, _) = try CheckpointDirectory.load(
+            Seq2SeqCheckpointConfig.self, directory: directory)
         guard sidecar.kind == Seq2SeqCheckpoint.kind else {
-            throw CheckpointError.mismatch(what: "kind", expected: Seq2SeqCheckpoint.kind, found: sidecar.kind)
+            throw CheckpointError.mismatch(
+                what: "kind", expected: Seq2SeqCheckpoint.kind, found: sidecar.kind)
         }
         let config = sidecar.config
         let a = config.architecture
@@ -438,38 +499,56 @@ public enum Seq2SeqStore {
         var resume: Seq2SeqResumeState?
         if let optimizer {
             guard let generator = Xoshiro256(state: sidecar.rngState) else {
-                throw CheckpointError.invalidField(path: sidecarPath, field: "rngState", reason: "not a valid generator state")
+                throw CheckpointError.invalidField(
+                    path: sidecarPath, field: "rngState", reason: "not a valid generator state")
             }
             guard Xoshiro256(state: config.progress.epochOrderState) != nil else {
-                throw CheckpointError.invalidField(path: sidecarPath, field: "progress.epochOrderState", reason: "not a valid generator state")
+                throw CheckpointError.invalidField(
+                    path: sidecarPath, field: "progress.epochOrderState",
+                    reason: "not a valid generator state")
             }
-            resume = Seq2SeqResumeState(progress: config.progress, rng: generator, optimizer: optimizer)
+            resume = Seq2SeqResumeState(
+                progress: config.progress, rng: generator, optimizer: optimizer)
         }
         return Loaded(model: model, config: config, resume: resume)
     }
 }
 
-/// Initializing embeddings from word vectors (Recur's word2vec export, text or binary).
+/// Initializing embeddings from pretrained word vectors.
 extension Embedding {
-    /// Copies the vector of every vocabulary word found in `vectors` into its row; returns how
-    /// many rows were set.
+    /// Copies the pretrained vector of every vocabulary word that `vector` knows into its row;
+    /// returns how many rows were set.
+    ///
+    /// Any source of vectors works; with Recur's word2vec export (text or binary):
+    ///
+    /// ```swift
+    /// let vectors = try KeyedVectors.load(path: "vectors.bin")
+    /// try embedding.initialize(
+    ///     vocabulary: vocabulary, dimensions: vectors.dimensions, vector: vectors.vector)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - dimensions: the vectors' size, which must equal `embeddingSize`.
+    ///   - vector: the vector of a word (`dimensions` values), or nil when the word is unknown.
     @discardableResult
-    public func initialize(from vectors: KeyedVectors, vocabulary: TranslationVocabulary) throws -> Int {
-        guard vectors.dimensions == embeddingSize else {
+    public func initialize(
+        vocabulary: TranslationVocabulary, dimensions: Int, vector: (String) -> Tensor?
+    ) throws -> Int {
+        guard dimensions == embeddingSize else {
             throw Seq2SeqTrainingError.vectors(
-                "the vectors have \(vectors.dimensions) dimensions but the embeddings have \(embeddingSize); pass --embed \(vectors.dimensions)")
+                "the vectors have \(dimensions) dimensions but the embeddings have \(embeddingSize); pass --embed \(dimensions)"
+            )
         }
         var found = 0
         let e = embeddingSize
-        let source = vectors.vectors
         var w = weight.value
         w.withUnsafeMutableBufferPointer { dst in
-            source.withUnsafeBufferPointer { src in
-                for (i, word) in vocabulary.words.enumerated() where i >= TranslationVocabulary.specials.count {
-                    guard let row = vectors.id(of: word) else { continue }
-                    for j in 0..<e { dst[i * e + j] = src[row * e + j] }
-                    found += 1
-                }
+            for (i, word) in vocabulary.words.enumerated()
+            where i >= TranslationVocabulary.specials.count {
+                guard let row = vector(word), row.count == e else { continue }
+                let values = row.scalars
+                for j in 0..<e { dst[i * e + j] = values[j] }
+                found += 1
             }
         }
         weight.value = w
@@ -485,17 +564,26 @@ extension Seq2SeqCheckpointConfig {
         let a = architecture
         let specials = TranslationVocabulary.specials
         for (vocabulary, size, side) in [
-            (sourceVocabulary, a.sourceVocabularySize, "source"), (targetVocabulary, a.targetVocabularySize, "target"),
+            (sourceVocabulary, a.sourceVocabularySize, "source"),
+            (targetVocabulary, a.targetVocabularySize, "target"),
         ] {
-            try check.inRange(size, (specials.count + 1)...(1 << 24), "architecture.\(side)VocabularySize")
+            try check.inRange(
+                size, (specials.count + 1)...(1 << 24), "architecture.\(side)VocabularySize")
             try check.require(
-                vocabulary.count == size, "\(side)Vocabulary", "\(vocabulary.count) words for a vocabulary of \(size)")
-            try check.require(Array(vocabulary.words.prefix(specials.count)) == specials, "\(side)Vocabulary", "must start with \(specials)")
-            try check.require(Set(vocabulary.words).count == vocabulary.count, "\(side)Vocabulary", "a word appears twice")
+                vocabulary.count == size, "\(side)Vocabulary",
+                "\(vocabulary.count) words for a vocabulary of \(size)")
+            try check.require(
+                Array(vocabulary.words.prefix(specials.count)) == specials, "\(side)Vocabulary",
+                "must start with \(specials)")
+            try check.require(
+                Set(vocabulary.words).count == vocabulary.count, "\(side)Vocabulary",
+                "a word appears twice")
             if let merges = vocabulary.subwords?.merges {
-                try check.require(merges.count <= 1 << 22, "\(side)Vocabulary.subwords", "\(merges.count) merges")
                 try check.require(
-                    merges.allSatisfy { $0.count == 2 && !$0[0].isEmpty && !$0[1].isEmpty }, "\(side)Vocabulary.subwords",
+                    merges.count <= 1 << 22, "\(side)Vocabulary.subwords", "\(merges.count) merges")
+                try check.require(
+                    merges.allSatisfy { $0.count == 2 && !$0[0].isEmpty && !$0[1].isEmpty },
+                    "\(side)Vocabulary.subwords",
                     "each merge must join two non-empty symbols")
             }
         }
@@ -503,43 +591,68 @@ extension Seq2SeqCheckpointConfig {
         try check.inRange(a.hiddenSize, 1...(1 << 16), "architecture.hiddenSize")
         try check.inRange(a.layers, 1...64, "architecture.layers")
         try check.finite(a.dropout, 0..<1, "architecture.dropout")
-        try check.require(!a.tiedEmbeddings || a.embeddingSize == a.hiddenSize, "architecture.tiedEmbeddings", "needs embeddingSize = hiddenSize")
+        try check.require(
+            !a.tiedEmbeddings || a.embeddingSize == a.hiddenSize, "architecture.tiedEmbeddings",
+            "needs embeddingSize = hiddenSize")
         let needed =
-            try check.product([a.sourceVocabularySize, a.embeddingSize], limit: Int.max / 8, "architecture")
-            + check.product([a.targetVocabularySize, a.hiddenSize], limit: Int.max / 8, "architecture")
-            + check.product([a.layers, a.hiddenSize, a.hiddenSize], limit: Int.max / 8, "architecture")
+            try check.product(
+                [a.sourceVocabularySize, a.embeddingSize], limit: Int.max / 8, "architecture")
+            + check.product(
+                [a.targetVocabularySize, a.hiddenSize], limit: Int.max / 8, "architecture")
+            + check.product(
+                [a.layers, a.hiddenSize, a.hiddenSize], limit: Int.max / 8, "architecture")
         try check.parameters(atLeast: needed, available: modelElements)
 
         let t = training
         try check.inRange(t.batchSize, 1...(1 << 20), "training.batchSize")
         try check.inRange(t.epochs, 0...(1 << 30), "training.epochs")
-        try check.finite(t.learningRate, Float.leastNonzeroMagnitude...Float.greatestFiniteMagnitude, "training.learningRate")
+        try check.finite(
+            t.learningRate, Float.leastNonzeroMagnitude...Float.greatestFiniteMagnitude,
+            "training.learningRate")
         try check.finite(t.clip, 0...Float.greatestFiniteMagnitude, "training.clip")
         try check.finite(t.teacherForcing, 0...1, "training.teacherForcing")
         try check.finite(t.validationFraction, 0..<1, "training.validationFraction")
         try check.finite(t.testFraction, 0..<1, "training.testFraction")
-        try check.require(t.validationFraction + t.testFraction < 1, "training.testFraction", "validation + test fractions must stay below 1")
+        try check.require(
+            t.validationFraction + t.testFraction < 1, "training.testFraction",
+            "validation + test fractions must stay below 1")
         try check.inRange(t.maxLength, 0...(1 << 20), "training.maxLength")
         try check.inRange(t.maxInputLength, 1...(1 << 20), "training.maxInputLength")
         try check.inRange(t.minCount, 1...Int.max, "training.minCount")
         try check.inRange(t.validationBLEUPairs, 0...(1 << 30), "training.validationBLEUPairs")
         try check.inRange(t.logEvery, 1...(1 << 48), "training.logEvery")
-        if let merges = t.subwordMerges { try check.inRange(merges, 0...(1 << 22), "training.subwordMerges") }
-        if let smoothing = t.labelSmoothing { try check.finite(smoothing, 0..<1, "training.labelSmoothing") }
+        if let merges = t.subwordMerges {
+            try check.inRange(merges, 0...(1 << 22), "training.subwordMerges")
+        }
+        if let smoothing = t.labelSmoothing {
+            try check.finite(smoothing, 0..<1, "training.labelSmoothing")
+        }
         if let k = t.averageEpochs { try check.inRange(k, 0...1000, "training.averageEpochs") }
 
         let p = progress
-        try check.progress(step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)
+        try check.progress(
+            step: p.step, clippedSteps: p.clippedSteps, trainingSeconds: p.trainingSeconds)
         try check.inRange(p.epoch, 0...(1 << 30), "progress.epoch")
         try check.inRange(p.batchInEpoch, 0...(1 << 40), "progress.batchInEpoch")
         try check.inRange(p.trainedPairs, 0...(1 << 60), "progress.trainedPairs")
         if let best = p.bestEpoch { try check.inRange(best, 0...p.epoch, "progress.bestEpoch") }
-        try check.finite([(p.bestValidationBLEU, "progress.bestValidationBLEU"), (p.lastValidationBLEU, "progress.lastValidationBLEU")], 0...100)
-        try check.finite([(p.bestValidationLoss, "progress.bestValidationLoss"), (p.lastValidationLoss, "progress.lastValidationLoss")], 0...1e9)
+        try check.finite(
+            [
+                (p.bestValidationBLEU, "progress.bestValidationBLEU"),
+                (p.lastValidationBLEU, "progress.lastValidationBLEU"),
+            ], 0...100)
+        try check.finite(
+            [
+                (p.bestValidationLoss, "progress.bestValidationLoss"),
+                (p.lastValidationLoss, "progress.lastValidationLoss"),
+            ], 0...1e9)
         try check.inRange(dataPairs, 0...(1 << 48), "dataPairs")
         if let style = targetStyle {
-            let strings = Array(style.casing.keys) + Array(style.casing.values) + Array(style.spacing.keys) + style.attachLeft + style.attachRight + style.paired
-            try check.require(!strings.contains(where: \.isEmpty), "targetStyle", "holds an empty token")
+            let strings =
+                Array(style.casing.keys) + Array(style.casing.values) + Array(style.spacing.keys)
+                + style.attachLeft + style.attachRight + style.paired
+            try check.require(
+                !strings.contains(where: \.isEmpty), "targetStyle", "holds an empty token")
         }
     }
 }

@@ -36,11 +36,14 @@ public struct TargetStyle: Codable, Sendable, Equatable {
 
     /// Moses' English rules: what a style falls back on for gaps it has not seen often.
     public static let moses = TargetStyle(
-        casing: [:], spacing: [:], attachLeft: [".", ",", "!", "?", ":", ";", "%", ")", "]", "}", "…", "”", "’", "»"],
-        attachRight: ["(", "[", "{", "¿", "¡", "“", "‘", "«", "„", "$", "£", "€", "#"], paired: ["\""], capitalizeSentences: true)
+        casing: [:], spacing: [:],
+        attachLeft: [".", ",", "!", "?", ":", ";", "%", ")", "]", "}", "…", "”", "’", "»"],
+        attachRight: ["(", "[", "{", "¿", "¡", "“", "‘", "«", "„", "$", "£", "€", "#"],
+        paired: ["\""], capitalizeSentences: true)
 
     public init(
-        casing: [String: String], spacing: [String: Bool], attachLeft: [String], attachRight: [String], paired: [String],
+        casing: [String: String], spacing: [String: Bool], attachLeft: [String],
+        attachRight: [String], paired: [String],
         capitalizeSentences: Bool
     ) {
         self.casing = casing
@@ -93,9 +96,14 @@ public struct TargetStyle: Codable, Sendable, Equatable {
                 guard i + 1 < tokens.count else { continue }
                 let next = tokens[i + 1]
                 let joined = !next.spaceBefore
-                let (aIsWord, bIsWord) = (TargetStyle.isWord(t.token), TargetStyle.isWord(next.token))
+                let (aIsWord, bIsWord) = (
+                    TargetStyle.isWord(t.token), TargetStyle.isWord(next.token)
+                )
                 if aIsWord && bIsWord { continue }  // two words: spaced (CJK aside)
-                gaps[TargetStyle.shape(t.token) + " " + TargetStyle.shape(next.token), default: Count()].add(joined)
+                gaps[
+                    TargetStyle.shape(t.token) + " " + TargetStyle.shape(next.token),
+                    default: Count()
+                ].add(joined)
                 // Per token, against words only: between two punctuation tokens (`".`, `...`)
                 // either could decide.
                 if bIsWord {
@@ -118,7 +126,8 @@ public struct TargetStyle: Codable, Sendable, Equatable {
         for (word, counts) in forms {
             // The most frequent form; ties go to the lower-cased one, then by spelling.
             let best = counts.max { a, b in
-                a.value != b.value ? a.value < b.value : (a.key == word ? false : b.key == word || a.key > b.key)
+                a.value != b.value
+                    ? a.value < b.value : (a.key == word ? false : b.key == word || a.key > b.key)
             }
             if let best, best.key != word { casing[word] = best.key }
         }
@@ -142,11 +151,17 @@ public struct TargetStyle: Codable, Sendable, Equatable {
         // Tokens Moses' tables do not name take the side their counts over all gaps give; the
         // gaps themselves (above) override the tables where they were seen often enough.
         let known = left.union(right).union(paired)
-        for (token, count) in before where !known.contains(token) && count.majority == true { left.insert(token) }
-        for (token, count) in after where !known.contains(token) && count.majority == true { right.insert(token) }
+        for (token, count) in before where !known.contains(token) && count.majority == true {
+            left.insert(token)
+        }
+        for (token, count) in after where !known.contains(token) && count.majority == true {
+            right.insert(token)
+        }
         self.init(
-            casing: casing, spacing: spacing, attachLeft: left.subtracting(paired).sorted(), attachRight: right.subtracting(paired).sorted(),
-            paired: paired.sorted(), capitalizeSentences: sentences == 0 || 2 * capitalized >= sentences)
+            casing: casing, spacing: spacing, attachLeft: left.subtracting(paired).sorted(),
+            attachRight: right.subtracting(paired).sorted(),
+            paired: paired.sorted(),
+            capitalizeSentences: sentences == 0 || 2 * capitalized >= sentences)
     }
 
     /// Text of model tokens (lower-cased, split) as the target language writes it.
@@ -182,7 +197,9 @@ public struct TargetStyle: Codable, Sendable, Equatable {
                     space = !right.contains(previous)
                 } else if pairedSet.contains(previous) {
                     space = !left.contains(token)  // after a closing quote
-                } else if let learned = spacing[TargetStyle.shape(previous) + " " + TargetStyle.shape(token)] {
+                } else if let learned = spacing[
+                    TargetStyle.shape(previous) + " " + TargetStyle.shape(token)]
+                {
                     space = learned
                 } else if TargetStyle.isCJK(previous) && TargetStyle.isCJK(token) {
                     space = false
@@ -201,7 +218,9 @@ public struct TargetStyle: Codable, Sendable, Equatable {
     /// A token as a gap sees it: `<num>` for numbers, `<word>` for other words, else itself.
     static func shape(_ token: String) -> String {
         guard isWord(token) else { return token }
-        return token.unicodeScalars.allSatisfy { UnicodeText.characterClass(Int32(bitPattern: $0.value)) == .number } ? "<num>" : "<word>"
+        return token.unicodeScalars.allSatisfy {
+            UnicodeText.characterClass(Int32(bitPattern: $0.value)) == .number
+        } ? "<num>" : "<word>"
     }
 
     /// Whether a token is a word (letters, digits, marks), not punctuation or a symbol.
@@ -217,7 +236,8 @@ public struct TargetStyle: Codable, Sendable, Equatable {
     }
 
     static func endsSentence(_ token: String) -> Bool {
-        token == "." || token == "!" || token == "?" || token == "…" || token == "。" || token == "！" || token == "？"
+        token == "." || token == "!" || token == "?" || token == "…" || token == "。" || token == "！"
+            || token == "？"
     }
 
     static func hasCase(_ word: String) -> Bool {

@@ -16,7 +16,8 @@ extension Tensor {
     /// Element-wise comparison against `other`: relative error uses max(|a|, |b|, floor).
     public func difference(from other: Tensor, floor: Double = 1e-6) -> TensorDifference {
         guard shape == other.shape else {
-            return TensorDifference(maxAbsolute: .infinity, maxRelative: .infinity, shapesMatch: false)
+            return TensorDifference(
+                maxAbsolute: .infinity, maxRelative: .infinity, shapesMatch: false)
         }
         var maxAbsolute = 0.0
         var maxRelative = 0.0
@@ -39,7 +40,8 @@ extension Tensor {
                 }
             }
         }
-        return TensorDifference(maxAbsolute: maxAbsolute, maxRelative: maxRelative, shapesMatch: true)
+        return TensorDifference(
+            maxAbsolute: maxAbsolute, maxRelative: maxRelative, shapesMatch: true)
     }
 
     /// Whether every element is within `relativeTolerance · max(|a|, |b|)` or `absoluteTolerance`

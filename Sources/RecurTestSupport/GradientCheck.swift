@@ -31,7 +31,8 @@ public struct GradientCheckReport: CustomStringConvertible, Sendable {
     public var worstError: Double { entries.map(\.error).max() ?? .nan }
 
     public var description: String {
-        var s = "gradient check: \(entries.count) coordinates, worst error \(worstError) (tolerance \(tolerance))"
+        var s =
+            "gradient check: \(entries.count) coordinates, worst error \(worstError) (tolerance \(tolerance))"
         for f in failures.prefix(8) {
             s += "\n  \(f.target)[\(f.index)]: analytic \(f.analytic), numeric \(f.numeric)"
         }
@@ -79,7 +80,9 @@ public enum GradientCheck {
             let t = Tape()
             t.isRecording = false
             let out = f(t, values.map { t.constant($0) }).value
-            precondition(out.shape == projection.shape, "GradientCheck: output shape changed from \(projection.shape) to \(out.shape)")
+            precondition(
+                out.shape == projection.shape,
+                "GradientCheck: output shape changed from \(projection.shape) to \(out.shape)")
             var total = 0.0
             out.withUnsafeBufferPointer { o in
                 projection.withUnsafeBufferPointer { r in
@@ -124,7 +127,9 @@ public enum GradientCheck {
         for (target, index, analytic, numeric) in all {
             let error = abs(analytic - numeric) / max(scale * 0.1, abs(analytic), abs(numeric))
             report.entries.append(
-                .init(target: target, index: index, analytic: analytic, numeric: numeric, error: error))
+                .init(
+                    target: target, index: index, analytic: analytic, numeric: numeric, error: error
+                ))
         }
         return report
     }

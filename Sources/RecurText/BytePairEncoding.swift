@@ -3,7 +3,9 @@ import HeapModule
 /// Byte-pair encoding of words into subword units (Sennrich, Haddow & Birch 2016, "Neural
 /// Machine Translation of Rare Words with Subword Units"), as subword-nmt does it: learned on
 /// word counts by merging the most frequent adjacent pair of symbols `merges` times, applied
-/// to a word by merging its characters in the order the merges were learned. Every unit but a
+/// to a word by merging its characters in the order the merges were learned.
+///
+/// Every unit but a
 /// word's last carries the continuation mark `@@` (`zusammenarbeit` →
 /// `zusammen@@ arbeit`), so that `join` puts words back together.
 ///
@@ -42,9 +44,12 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
         try c.encode(merges, forKey: .merges)
     }
 
-    public static func == (a: BytePairEncoding, b: BytePairEncoding) -> Bool { a.merges == b.merges }
+    public static func == (a: BytePairEncoding, b: BytePairEncoding) -> Bool {
+        a.merges == b.merges
+    }
 
     /// Learns `count` merges (fewer if the words run out of pairs) from word frequencies.
+    ///
     /// Deterministic: ties go to the pair whose symbols sort first.
     public init(learningFrom counts: [String: Int], merges count: Int) {
         // Symbols interned as integers; words as symbol sequences ending in `</w>`.
@@ -57,7 +62,9 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
             symbolID[s] = id
             return id
         }
-        let sortedWords = counts.filter { $0.value > 0 && !$0.key.isEmpty }.sorted { $0.key < $1.key }
+        let sortedWords = counts.filter { $0.value > 0 && !$0.key.isEmpty }.sorted {
+            $0.key < $1.key
+        }
         var words: [[Int32]] = []
         var frequency: [Int] = []
         for (word, n) in sortedWords {
@@ -66,7 +73,9 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
             words.append(units.map(intern))
             frequency.append(n)
         }
-        @inline(__always) func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
+        @inline(__always) func key(_ a: Int32, _ b: Int32) -> UInt64 {
+            UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
+        }
         var pairCount: [UInt64: Int] = [:]
         var pairWords: [UInt64: Set<Int>] = [:]
         for (i, w) in words.enumerated() {
@@ -86,18 +95,25 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
                 // Max-heap by count; ties: the pair that sorts last by code points wins, as
                 // subword-nmt's `max(stats, key=lambda x: (stats[x], x))`.
                 if a.count != b.count { return a.count < b.count }
-                if a.first != b.first { return a.first.unicodeScalars.lexicographicallyPrecedes(b.first.unicodeScalars) }
+                if a.first != b.first {
+                    return a.first.unicodeScalars.lexicographicallyPrecedes(b.first.unicodeScalars)
+                }
                 return a.second.unicodeScalars.lexicographicallyPrecedes(b.second.unicodeScalars)
             }
             static func == (a: Entry, b: Entry) -> Bool { a.key == b.key && a.count == b.count }
         }
         var heap = Heap<Entry>()
         for (k, n) in pairCount {
-            heap.insert(Entry(count: n, first: symbols[Int(k >> 32)], second: symbols[Int(k & 0xFFFF_FFFF)], key: k))
+            heap.insert(
+                Entry(
+                    count: n, first: symbols[Int(k >> 32)], second: symbols[Int(k & 0xFFFF_FFFF)],
+                    key: k))
         }
         var learned: [[String]] = []
         while learned.count < count, let top = heap.popMax() {
-            guard let current = pairCount[top.key], current == top.count, current > 0 else { continue }
+            guard let current = pairCount[top.key], current == top.count, current > 0 else {
+                continue
+            }
             if current < 2 { break }  // a pair seen once is not worth a unit (as subword-nmt)
             let (a, b) = (Int32(top.key >> 32), Int32(top.key & 0xFFFF_FFFF))
             learned.append([symbols[Int(a)], symbols[Int(b)]])
@@ -135,7 +151,12 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
             pairCount[top.key] = 0
             for k in changed where k != top.key {
                 let n = pairCount[k] ?? 0
-                if n > 0 { heap.insert(Entry(count: n, first: symbols[Int(k >> 32)], second: symbols[Int(k & 0xFFFF_FFFF)], key: k)) }
+                if n > 0 {
+                    heap.insert(
+                        Entry(
+                            count: n, first: symbols[Int(k >> 32)],
+                            second: symbols[Int(k & 0xFFFF_FFFF)], key: k))
+                }
             }
         }
         self.init(merges: learned)
@@ -177,7 +198,9 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
         }
         if let known {
             func surface(_ unit: String) -> String {
-                unit.hasSuffix(BytePairEncoding.endOfWord) ? String(unit.dropLast(BytePairEncoding.endOfWord.count)) : unit + BytePairEncoding.continuation
+                unit.hasSuffix(BytePairEncoding.endOfWord)
+                    ? String(unit.dropLast(BytePairEncoding.endOfWord.count))
+                    : unit + BytePairEncoding.continuation
             }
             func expand(_ unit: String) -> [String] {
                 if known(surface(unit)) { return [unit] }

@@ -1,4 +1,4 @@
-import RecurTensor
+import RecurBase
 
 /// One downloadable corpus.
 public struct CorpusEntry: Sendable, Equatable {
@@ -21,7 +21,9 @@ public struct CorpusEntry: Sendable, Equatable {
 
 /// `corpora/MANIFEST`: one corpus per line, tab-separated
 /// `name  url  sha256  bytes  description  [options]` (`-` for an unknown checksum or size);
-/// `#` starts a comment. Options, one per field: `unzip=MEMBER` (save that member of the zip
+/// `#` starts a comment.
+///
+/// Options, one per field: `unzip=MEMBER` (save that member of the zip
 /// archive instead of the archive), `unzipped-sha256=HEX`, `unzipped-bytes=N` (the member's).
 public struct CorpusManifest: Sendable {
     public var entries: [CorpusEntry]
@@ -32,32 +34,44 @@ public struct CorpusManifest: Sendable {
         for (number, raw) in TextLines.split(text).enumerated() {
             let line = raw.trimmingPrefixSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(
+                String.init)
             guard fields.count >= 5, !fields[0].isEmpty, !fields[1].isEmpty else {
-                throw .malformedLine(path: path, line: number + 1, reason: "expected name, url, sha256, bytes, description separated by tabs")
+                throw .malformedLine(
+                    path: path, line: number + 1,
+                    reason: "expected name, url, sha256, bytes, description separated by tabs")
             }
             guard SafeRead.isPlainFileName(fields[0]) else {
-                throw .malformedLine(path: path, line: number + 1, reason: "the name must be letters, digits, `.`, `-` or `_` (no `/`, no leading dot)")
+                throw .malformedLine(
+                    path: path, line: number + 1,
+                    reason:
+                        "the name must be letters, digits, `.`, `-` or `_` (no `/`, no leading dot)"
+                )
             }
             func checksum(_ value: String) throws(TextError) -> String? {
                 let sha = value == "-" ? nil : value.lowercased()
                 if let sha, sha.count != 64 || !sha.allSatisfy({ $0.isHexDigit }) {
-                    throw .malformedLine(path: path, line: number + 1, reason: "sha256 must be 64 hex digits or -")
+                    throw .malformedLine(
+                        path: path, line: number + 1, reason: "sha256 must be 64 hex digits or -")
                 }
                 return sha
             }
             var entry = CorpusEntry(
-                name: fields[0], url: fields[1], sha256: try checksum(fields[2]), bytes: Int(fields[3]), description: fields[4])
+                name: fields[0], url: fields[1], sha256: try checksum(fields[2]),
+                bytes: Int(fields[3]), description: fields[4])
             for option in fields.dropFirst(5) where !option.isEmpty {
                 let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
                 switch (parts.first, parts.count) {
                 case ("unzip", 2) where SafeRead.isPlainFileName(parts[1]): entry.unzip = parts[1]
                 case ("unzipped-sha256", 2): entry.unzippedSHA256 = try checksum(parts[1])
-                case ("unzipped-bytes", 2) where Int(parts[1]) != nil: entry.unzippedBytes = Int(parts[1])
+                case ("unzipped-bytes", 2) where Int(parts[1]) != nil:
+                    entry.unzippedBytes = Int(parts[1])
                 default:
                     throw .malformedLine(
                         path: path, line: number + 1,
-                        reason: "unknown option \(option) (known: unzip=MEMBER, unzipped-sha256=HEX, unzipped-bytes=N)")
+                        reason:
+                            "unknown option \(option) (known: unzip=MEMBER, unzipped-sha256=HEX, unzipped-bytes=N)"
+                    )
                 }
             }
             entries.append(entry)

@@ -1,4 +1,4 @@
-import RecurTensor
+import RecurBase
 
 /// Errors from reading and interpreting text supplied by the user.
 public enum TextError: Error, Equatable, CustomStringConvertible {
@@ -29,7 +29,8 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
             return "\(path): looks like a binary file (NUL byte at offset \(offset)), not text"
         case .invalidUTF8(let path, let offset, let byte):
             let hex = String(byte, radix: 16, uppercase: true)
-            return "\(path): invalid UTF-8 at byte offset \(offset) (byte 0x\(hex.count == 1 ? "0" + hex : hex)); "
+            return
+                "\(path): invalid UTF-8 at byte offset \(offset) (byte 0x\(hex.count == 1 ? "0" + hex : hex)); "
                 + "use --lossy to replace invalid bytes with U+FFFD"
         case .tooShort(let path, let symbols, let needed, let what):
             return "\(path): only \(symbols) symbols, but \(what) needs at least \(needed)"

@@ -1,4 +1,4 @@
-import RecurTensor
+import RecurBase
 
 #if canImport(Glibc)
     import Glibc
@@ -37,14 +37,17 @@ public enum TextFile {
     ///   - allowEmpty: accept an empty file.
     /// - Throws: `TextError` naming the path: missing file, directory, empty file, binary file
     ///   (a NUL byte), or the byte offset of the first invalid UTF-8 sequence.
-    public static func read(_ path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError)
+    public static func read(_ path: String, lossy: Bool = false, allowEmpty: Bool = false)
+        throws(TextError)
         -> String
     {
         try decode(readBytes(path), path: path, lossy: lossy, allowEmpty: allowEmpty)
     }
 
     /// Checks and decodes file bytes as `read` does; `path` labels errors.
-    public static func decode(_ bytes: [UInt8], path: String, lossy: Bool = false, allowEmpty: Bool = false) throws(TextError)
+    public static func decode(
+        _ bytes: [UInt8], path: String, lossy: Bool = false, allowEmpty: Bool = false
+    ) throws(TextError)
         -> String
     {
         // A byte-order mark is not text (skipped without copying); offsets in errors are file
@@ -52,8 +55,11 @@ public enum TextFile {
         let text = bytes[(bytes.starts(with: byteOrderMark) ? 3 : 0)...]
         if text.isEmpty && !allowEmpty { throw .empty(path: path) }
         if let nul = text.firstIndex(of: 0) { throw .binary(path: path, offset: nul) }
-        if !lossy, let offset = text.withUnsafeBufferPointer({ UTF8Validation.firstInvalidOffset($0) }) {
-            throw .invalidUTF8(path: path, offset: text.startIndex + offset, byte: text[text.startIndex + offset])
+        if !lossy,
+            let offset = text.withUnsafeBufferPointer({ UTF8Validation.firstInvalidOffset($0) })
+        {
+            throw .invalidUTF8(
+                path: path, offset: text.startIndex + offset, byte: text[text.startIndex + offset])
         }
         return String(decoding: text, as: UTF8.self)
     }
@@ -82,7 +88,7 @@ public enum UTF8Validation {
         while i < n {
             // ASCII run, eight bytes at a time.
             while i + 8 <= n {
-                let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                let word = UnsafeRawPointer(b.start + i).loadUnaligned(as: UInt64.self)
                 if word & 0x8080_8080_8080_8080 != 0 { break }
                 i += 8
             }
@@ -115,7 +121,9 @@ public enum UTF8Validation {
                 guard continuation(1), continuation(2), continuation(3) else { return i }
                 i += 4
             case 0xF4:
-                guard continuation(1, 0x80, 0x8F), continuation(2), continuation(3) else { return i }
+                guard continuation(1, 0x80, 0x8F), continuation(2), continuation(3) else {
+                    return i
+                }
                 i += 4
             default:
                 return i
@@ -127,7 +135,9 @@ public enum UTF8Validation {
 
 /// Line splitting that agrees on every platform's line ends.
 public enum TextLines {
-    /// Splits `text` at LF, CRLF and lone CR. Swift treats `"\r\n"` as one `Character`, so
+    /// Splits `text` at LF, CRLF and lone CR.
+    ///
+    /// Swift treats `"\r\n"` as one `Character`, so
     /// `split(separator: "\n")` sees a CRLF file as one line; this works on the UTF-8 bytes.
     /// A leading byte-order mark is dropped; a final line end adds no empty line.
     public static func split(_ text: String) -> [Substring] {
@@ -141,7 +151,9 @@ public enum TextLines {
             if c == 0x0A || c == 0x0D {
                 lines.append(text[start..<i])
                 var next = utf8.index(after: i)
-                if c == 0x0D && next != utf8.endIndex && utf8[next] == 0x0A { next = utf8.index(after: next) }
+                if c == 0x0D && next != utf8.endIndex && utf8[next] == 0x0A {
+                    next = utf8.index(after: next)
+                }
                 start = next
                 i = next
             } else {

@@ -37,18 +37,23 @@ public enum UnicodeText {
     /// Decodes one code point at `offset`; returns it and its length in bytes (U+FFFD, 1 for an
     /// invalid byte).
     @inline(__always)
-    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> (scalar: Int32, length: Int) {
-        let c = bytes[offset]
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> (
+        scalar: Int32, length: Int
+    ) {
+        let c = bytes[offset]  // also traps on an empty buffer, before baseAddress is read
         if c < 0x80 { return (Int32(c), 1) }
+        guard let base = bytes.baseAddress else { return (0xFFFD, 1) }
         var scalar: utf8proc_int32_t = 0
-        let n = utf8proc_iterate(bytes.baseAddress! + offset, bytes.count - offset, &scalar)
+        let n = utf8proc_iterate(base + offset, bytes.count - offset, &scalar)
         if n <= 0 { return (0xFFFD, 1) }
         return (scalar, n)
     }
 
     /// Calls `body` with the byte range of each extended grapheme cluster (UAX #29, as
     /// implemented by utf8proc) of valid UTF-8 `bytes`, in order.
-    public static func forEachGrapheme(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+    public static func forEachGrapheme(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void
+    ) {
         let n = bytes.count
         var start = 0
         var i = 0
@@ -77,7 +82,9 @@ public enum UnicodeText {
     }
 
     /// Calls `body` with the byte range of each code point of valid UTF-8 `bytes`.
-    public static func forEachCodePoint(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+    public static func forEachCodePoint(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void
+    ) {
         var i = 0
         while i < bytes.count {
             let length = decode(bytes, at: i).length
@@ -103,7 +110,9 @@ public enum UnicodeText {
     public static func lowercased(_ text: String) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars { encode(lowercase(Int32(bitPattern: scalar.value)), into: &bytes) }
+        for scalar in text.unicodeScalars {
+            encode(lowercase(Int32(bitPattern: scalar.value)), into: &bytes)
+        }
         return String(decoding: nfc(bytes), as: UTF8.self)
     }
 
@@ -112,7 +121,9 @@ public enum UnicodeText {
     public static func capitalizingFirst(_ text: String) -> String {
         guard let first = text.unicodeScalars.first else { return text }
         let upper = utf8proc_totitle(Int32(bitPattern: first.value))
-        guard upper != Int32(bitPattern: first.value), let scalar = Unicode.Scalar(UInt32(bitPattern: upper)) else { return text }
+        guard upper != Int32(bitPattern: first.value),
+            let scalar = Unicode.Scalar(UInt32(bitPattern: upper))
+        else { return text }
         var out = String(scalar)
         out.unicodeScalars.append(contentsOf: text.unicodeScalars.dropFirst())
         return out

@@ -1,4 +1,4 @@
-import RecurTensor
+import RecurBase
 
 /// How running text becomes words.
 public enum Tokenization: String, Sendable, Codable, CaseIterable {
@@ -24,15 +24,20 @@ public struct WordTokenizer: Sendable {
     /// Whether a byte is ASCII whitespace (the separators of whitespace mode; non-ASCII
     /// whitespace is handled in unicode mode).
     @inline(__always)
-    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
+    static func isSpace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C
+    }
 
-    /// Calls `body` with each token of `bytes` (valid UTF-8) in order. A `\n` in the text also
+    /// Calls `body` with each token of `bytes` (valid UTF-8) in order.
+    ///
+    /// A `\n` in the text also
     /// produces a call with an empty token (sentence boundary) when `reportNewlines` is set.
     ///
     /// In whitespace mode tokens are slices of `bytes` (no copies); in unicode mode they are
     /// lower-cased into a scratch buffer valid only during the call.
     public func forEachToken(
-        _ bytes: UnsafeBufferPointer<UInt8>, reportNewlines: Bool = false, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+        _ bytes: UnsafeBufferPointer<UInt8>, reportNewlines: Bool = false,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Void
     ) {
         let n = bytes.count
         guard let base = bytes.baseAddress else { return }
@@ -41,7 +46,9 @@ public struct WordTokenizer: Sendable {
             var i = 0
             while i < n {
                 while i < n && WordTokenizer.isSpace(base[i]) {
-                    if reportNewlines && base[i] == 0x0A { body(UnsafeBufferPointer(start: base, count: 0)) }
+                    if reportNewlines && base[i] == 0x0A {
+                        body(UnsafeBufferPointer(start: base, count: 0))
+                    }
                     i += 1
                 }
                 let start = i
@@ -49,7 +56,9 @@ public struct WordTokenizer: Sendable {
                 if i > start { body(UnsafeBufferPointer(start: base + start, count: i - start)) }
             }
         case .unicode:
-            WordTokenizer.scanUnicode(bytes, lowercase: true, reportNewlines: reportNewlines) { token, _ in body(token) }
+            WordTokenizer.scanUnicode(bytes, lowercase: true, reportNewlines: reportNewlines) {
+                token, _ in body(token)
+            }
         }
     }
 
@@ -91,7 +100,9 @@ public struct WordTokenizer: Sendable {
             case .space, .control:
                 flush()
                 spaceBefore = true
-                if reportNewlines && scalar == 0x0A { body(UnsafeBufferPointer(start: base, count: 0), true) }
+                if reportNewlines && scalar == 0x0A {
+                    body(UnsafeBufferPointer(start: base, count: 0), true)
+                }
             case .punctuation, .symbol, .other:
                 flush()
                 single.removeAll(keepingCapacity: true)
@@ -114,7 +125,9 @@ public struct WordTokenizer: Sendable {
     }
 
     /// The tokens of a string with their written case and spacing: what learning how a
-    /// language is written (case, space around punctuation) needs. In whitespace mode
+    /// language is written (case, space around punctuation) needs.
+    ///
+    /// In whitespace mode
     /// `written` equals `token` and every token but the first follows a space.
     public func writtenTokens(_ text: String) -> [WrittenToken] {
         var out: [WrittenToken] = []
@@ -127,9 +140,13 @@ public struct WordTokenizer: Sendable {
                     out.append(WrittenToken(token: t, written: t, spaceBefore: !out.isEmpty))
                 }
             case .unicode:
-                WordTokenizer.scanUnicode(buffer, lowercase: false, reportNewlines: false) { token, space in
+                WordTokenizer.scanUnicode(buffer, lowercase: false, reportNewlines: false) {
+                    token, space in
                     let written = String(decoding: token, as: UTF8.self)
-                    out.append(WrittenToken(token: UnicodeText.lowercased(written), written: written, spaceBefore: space))
+                    out.append(
+                        WrittenToken(
+                            token: UnicodeText.lowercased(written), written: written,
+                            spaceBefore: space))
                 }
             }
         }
@@ -140,8 +157,10 @@ public struct WordTokenizer: Sendable {
     /// unicode tokenization makes tokens of their own).
     @inline(__always)
     public static func isIdeograph(_ scalar: Int32) -> Bool {
-        (0x4E00...0x9FFF).contains(scalar) || (0x3400...0x4DBF).contains(scalar) || (0x20000...0x2EBEF).contains(scalar)
-            || (0xF900...0xFAFF).contains(scalar) || (0x2F800...0x2FA1F).contains(scalar) || (0x30000...0x3134F).contains(scalar)
+        (0x4E00...0x9FFF).contains(scalar) || (0x3400...0x4DBF).contains(scalar)
+            || (0x20000...0x2EBEF).contains(scalar)
+            || (0xF900...0xFAFF).contains(scalar) || (0x2F800...0x2FA1F).contains(scalar)
+            || (0x30000...0x3134F).contains(scalar)
     }
 
     /// The tokens of a string.
@@ -156,7 +175,9 @@ public struct WordTokenizer: Sendable {
 }
 
 /// Reads a byte range of a file in chunks and hands out whole tokens: a chunk boundary never
-/// splits a word. Used to stream corpora that need not fit in memory, one shard per thread.
+/// splits a word.
+///
+/// Used to stream corpora that need not fit in memory, one shard per thread.
 public struct TokenStream {
     private let file: UnsafeMutablePointer<FILE>
     private let path: String
@@ -168,7 +189,9 @@ public struct TokenStream {
 
     /// Opens `path` for the byte range `range`; a shard starts at the first token boundary at or
     /// after `range.lowerBound` and ends with the token that contains `range.upperBound - 1`.
-    public init(path: String, range: Range<Int>, tokenizer: WordTokenizer, chunkSize: Int = 1 << 20) throws(TextError) {
+    public init(path: String, range: Range<Int>, tokenizer: WordTokenizer, chunkSize: Int = 1 << 20)
+        throws(TextError)
+    {
         // Opened through SafeRead: a FIFO or device swapped in after the size check is refused.
         let descriptor: Int32
         do {
@@ -214,7 +237,9 @@ public struct TokenStream {
     /// false at the end of the shard.
     ///
     /// - Throws: `TextError.binary` or `.invalidUTF8` (with the file offset) for bad bytes.
-    public mutating func next(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TextError) -> Bool {
+    public mutating func next(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TextError)
+        -> Bool
+    {
         if position >= end && carry.isEmpty { return false }
         let dataStart = position - carry.count
         let want = min(chunk.count, max(0, end - position))

@@ -1,3 +1,5 @@
+import RecurBase
+import RecurTensor
 import RecurText
 
 /// Accuracy on an analogy file in the questions-words format.
@@ -15,7 +17,9 @@ public struct AnalogyReport: Sendable {
     public var sections: [Section]
 
     func total(_ filter: (Section) -> Bool) -> (correct: Int, answered: Int, skipped: Int) {
-        sections.filter(filter).reduce((0, 0, 0)) { ($0.0 + $1.correct, $0.1 + $1.answered, $0.2 + $1.skipped) }
+        sections.filter(filter).reduce((0, 0, 0)) {
+            ($0.0 + $1.correct, $0.1 + $1.answered, $0.2 + $1.skipped)
+        }
     }
 
     public var accuracy: Double {
@@ -63,7 +67,9 @@ extension KeyedVectors {
     /// `evaluate_word_analogies`: the vocabulary is restricted to the `restrict` most frequent
     /// words, words are compared case-insensitively, questions with an unknown word are skipped,
     /// and the answer is the best word other than a, b and c.
-    public func evaluateAnalogies(path: String, restrict: Int = 30_000, method: AnalogyMethod = .add) throws -> AnalogyReport {
+    public func evaluateAnalogies(
+        path: String, restrict: Int = 30_000, method: AnalogyMethod = .add
+    ) throws -> AnalogyReport {
         let text = try TextFile.read(path)
         let lookup = caseInsensitiveIndex(restrict: restrict)
         var sections: [AnalogyReport.Section] = []
@@ -72,14 +78,23 @@ extension KeyedVectors {
             let line = String(raw).trimmingCharacters()
             if line.isEmpty { continue }
             if line.hasPrefix(":") {
-                sections.append(.init(name: String(line.dropFirst()).trimmingCharacters(), correct: 0, answered: 0, skipped: 0))
+                sections.append(
+                    .init(
+                        name: String(line.dropFirst()).trimmingCharacters(), correct: 0,
+                        answered: 0, skipped: 0))
                 continue
             }
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String($0).uppercased() }
-            guard parts.count == 4 else {
-                throw TextError.malformedLine(path: path, line: number + 1, reason: "expected four words or a `: section` line")
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map {
+                String($0).uppercased()
             }
-            if sections.isEmpty { sections.append(.init(name: "analogies", correct: 0, answered: 0, skipped: 0)) }
+            guard parts.count == 4 else {
+                throw TextError.malformedLine(
+                    path: path, line: number + 1,
+                    reason: "expected four words or a `: section` line")
+            }
+            if sections.isEmpty {
+                sections.append(.init(name: "analogies", correct: 0, answered: 0, skipped: 0))
+            }
             let ids = parts.map { lookup[$0] }
             guard let a = ids[0], let b = ids[1], let c = ids[2], let d = ids[3] else {
                 sections[sections.count - 1].skipped += 1
@@ -108,26 +123,27 @@ extension KeyedVectors {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             guard parts.count >= 3, let score = Double(parts[2]) else {
-                throw TextError.malformedLine(path: path, line: number + 1, reason: "expected `word1 word2 score`")
+                throw TextError.malformedLine(
+                    path: path, line: number + 1, reason: "expected `word1 word2 score`")
             }
-            guard let i = lookup[parts[0].uppercased()], let j = lookup[parts[1].uppercased()] else {
+            guard let i = lookup[parts[0].uppercased()], let j = lookup[parts[1].uppercased()]
+            else {
                 skipped += 1
                 continue
             }
             let cosine = unit.withUnsafeBufferPointer {
-                RecurTensorDot.dot($0.baseAddress! + i * d, $0.baseAddress! + j * d, count: d)
+                RecurTensorDot.dot($0.start + i * d, $0.start + j * d, count: d)
             }
             human.append(score)
             model.append(Double(cosine))
         }
         let total = human.count + skipped
         return SimilarityReport(
-            pearson: Statistics.pearson(human, model), spearman: Statistics.spearman(human, model), pairs: human.count,
+            pearson: Statistics.pearson(human, model), spearman: Statistics.spearman(human, model),
+            pairs: human.count,
             outOfVocabularyFraction: total > 0 ? Double(skipped) / Double(total) : 0)
     }
 }
-
-import RecurTensor
 
 /// Indirection so `Evaluation.swift` reads clearly.
 enum RecurTensorDot {
@@ -170,7 +186,9 @@ public enum Statistics {
         return ranks
     }
 
-    public static func spearman(_ x: [Double], _ y: [Double]) -> Double { pearson(ranks(x), ranks(y)) }
+    public static func spearman(_ x: [Double], _ y: [Double]) -> Double {
+        pearson(ranks(x), ranks(y))
+    }
 }
 
 extension StringProtocol {

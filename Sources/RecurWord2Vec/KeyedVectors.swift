@@ -1,3 +1,4 @@
+import RecurBase
 import RecurTensor
 import Synchronization
 
@@ -25,7 +26,9 @@ public struct KeyedVectors: Sendable {
     private let lazy: LazyQueries
 
     public init(words: [String], vectors: Tensor) {
-        precondition(vectors.rank == 2 && vectors.shape[0] == words.count, "KeyedVectors: \(words.count) words for vectors \(vectors.shape)")
+        precondition(
+            vectors.rank == 2 && vectors.shape[0] == words.count,
+            "KeyedVectors: \(words.count) words for vectors \(vectors.shape)")
         self.words = words
         self.vectors = vectors
         lazy = LazyQueries()
@@ -51,7 +54,7 @@ public struct KeyedVectors: Sendable {
             var unit = vectors
             unit.withUnsafeMutableBufferPointer { p in
                 for r in 0..<words.count {
-                    let row = p.baseAddress! + r * d
+                    let row = p.start + r * d
                     let norm = VectorMath.dot(row, row, count: d).squareRoot()
                     if norm > 0 { for c in 0..<d { row[c] /= norm } }
                 }
@@ -81,7 +84,9 @@ public struct KeyedVectors: Sendable {
         try requireWords([a, b])
         let d = dimensions
         let (i, j) = (index[a] ?? 0, index[b] ?? 0)
-        return unitVectors.withUnsafeBufferPointer { VectorMath.dot($0.baseAddress! + i * d, $0.baseAddress! + j * d, count: d) }
+        return unitVectors.withUnsafeBufferPointer {
+            VectorMath.dot($0.start + i * d, $0.start + j * d, count: d)
+        }
     }
 
     /// Cosines of a unit-length query against the first `limit` unit vectors.
@@ -91,7 +96,9 @@ public struct KeyedVectors: Sendable {
         unitVectors.withUnsafeBufferPointer { m in
             query.withUnsafeBufferPointer { q in
                 out.withUnsafeMutableBufferPointer { o in
-                    BLAS.gemv(m: n, n: dimensions, a: m.baseAddress!, lda: dimensions, x: q.baseAddress!, y: o.baseAddress!)
+                    BLAS.gemv(
+                        m: n, n: dimensions, a: m.start, lda: dimensions, x: q.start,
+                        y: o.start)
                 }
             }
         }
@@ -123,7 +130,9 @@ public struct KeyedVectors: Sendable {
 
     /// The `count` words closest (by cosine) to the mean of `positive` minus `negative`
     /// (gensim's `most_similar`), excluding the query words.
-    public func mostSimilar(positive: [String], negative: [String] = [], count: Int = 10, restrict: Int? = nil) throws -> [(word: String, similarity: Float)] {
+    public func mostSimilar(
+        positive: [String], negative: [String] = [], count: Int = 10, restrict: Int? = nil
+    ) throws -> [(word: String, similarity: Float)] {
         try requireWords(positive + negative)
         var q = [Float](repeating: 0, count: dimensions)
         for w in positive { for (k, v) in unitRow(index[w] ?? 0).enumerated() { q[k] += v } }
@@ -132,11 +141,15 @@ public struct KeyedVectors: Sendable {
         if norm > 0 { q = q.map { $0 / norm } }
         let scores = cosines(q, limit: restrict ?? self.count)
         let excluded = Set((positive + negative).compactMap { index[$0] })
-        return KeyedVectors.top(scores, count: count, excluding: excluded).map { (words[$0.0], $0.1) }
+        return KeyedVectors.top(scores, count: count, excluding: excluded).map {
+            (words[$0.0], $0.1)
+        }
     }
 
     /// Nearest neighbours of one word.
-    public func mostSimilar(to word: String, count: Int = 10) throws -> [(word: String, similarity: Float)] {
+    public func mostSimilar(to word: String, count: Int = 10) throws -> [(
+        word: String, similarity: Float
+    )] {
         try mostSimilar(positive: [word], count: count)
     }
 
@@ -151,15 +164,22 @@ public struct KeyedVectors: Sendable {
 
     /// The best answers to "a is to b as c is to ?" (king − man + woman: a = man, b = king,
     /// c = woman), excluding a, b and c.
-    public func analogy(a: String, b: String, c: String, method: AnalogyMethod = .add, count: Int = 1, restrict: Int? = nil)
+    public func analogy(
+        a: String, b: String, c: String, method: AnalogyMethod = .add, count: Int = 1,
+        restrict: Int? = nil
+    )
         throws -> [(word: String, score: Float)]
     {
         try requireWords([a, b, c])
         let (ia, ib, ic) = (index[a] ?? 0, index[b] ?? 0, index[c] ?? 0)
-        return analogyScores(ia, ib, ic, method: method, count: count, limit: restrict ?? self.count).map { (words[$0.0], $0.1) }
+        return analogyScores(
+            ia, ib, ic, method: method, count: count, limit: restrict ?? self.count
+        ).map { (words[$0.0], $0.1) }
     }
 
-    func analogyScores(_ ia: Int, _ ib: Int, _ ic: Int, method: AnalogyMethod, count: Int, limit: Int) -> [(Int, Float)] {
+    func analogyScores(
+        _ ia: Int, _ ib: Int, _ ic: Int, method: AnalogyMethod, count: Int, limit: Int
+    ) -> [(Int, Float)] {
         let (va, vb, vc) = (unitRow(ia), unitRow(ib), unitRow(ic))
         let excluded: Set<Int> = [ia, ib, ic]
         switch method {
@@ -182,7 +202,8 @@ public struct KeyedVectors: Sendable {
     }
 
     /// The first two principal components of the given words' vectors (for `plot`).
-    public func projection2D(_ selection: [String]) throws -> [(word: String, x: Double, y: Double)] {
+    public func projection2D(_ selection: [String]) throws -> [(word: String, x: Double, y: Double)]
+    {
         try requireWords(selection)
         let d = dimensions
         let rows = selection.map { w in unitRow(index[w] ?? 0).map(Double.init) }
@@ -212,7 +233,10 @@ public struct KeyedVectors: Sendable {
         for i in 0..<d { for j in 0..<d { deflated[i * d + j] -= lambda * first[i] * first[j] } }
         let second = component(deflated)
         return zip(selection, centered).map { w, r in
-            (w, zip(r, first).reduce(0) { $0 + $1.0 * $1.1 }, zip(r, second).reduce(0) { $0 + $1.0 * $1.1 })
+            (
+                w, zip(r, first).reduce(0) { $0 + $1.0 * $1.1 },
+                zip(r, second).reduce(0) { $0 + $1.0 * $1.1 }
+            )
         }
     }
 }

@@ -1,6 +1,6 @@
 import RecurTensor
 
-/// Draws negative samples from the unigram distribution raised to 3/4 (Mikolov et al. 2013)
+/// Draws negative samples from the unigram distribution raised to 3/4 (Mikolov et al., 2013)
 /// with Walker's alias method: O(1) per draw from two arrays of V entries, instead of the C
 /// tool's 10⁸-entry table (400 MB), for the same distribution.
 public struct UnigramSampler: Sendable {

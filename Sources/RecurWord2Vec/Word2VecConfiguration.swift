@@ -33,16 +33,32 @@ public struct Word2VecConfiguration: Sendable, Equatable, Codable {
 
     /// A one-line description of a problem with the values, or nil when they are usable.
     public var problem: String? {
-        if dimensions <= 0 || dimensions > 1 << 16 { return "--dim must be between 1 and 65536, got \(dimensions)" }
-        if window <= 0 || window > 10_000 { return "--window must be between 1 and 10000, got \(window)" }
-        if negative < 0 || negative > 10_000 { return "--negative must be between 0 and 10000, got \(negative)" }
-        if negative == 0 && !hierarchicalSoftmax { return "--negative must be positive (or use --hs), got \(negative)" }
-        if !(sample >= 0 && sample.isFinite) { return "--sample must be a non-negative number, got \(sample)" }
+        if dimensions <= 0 || dimensions > 1 << 16 {
+            return "--dim must be between 1 and 65536, got \(dimensions)"
+        }
+        if window <= 0 || window > 10_000 {
+            return "--window must be between 1 and 10000, got \(window)"
+        }
+        if negative < 0 || negative > 10_000 {
+            return "--negative must be between 0 and 10000, got \(negative)"
+        }
+        if negative == 0 && !hierarchicalSoftmax {
+            return "--negative must be positive (or use --hs), got \(negative)"
+        }
+        if !(sample >= 0 && sample.isFinite) {
+            return "--sample must be a non-negative number, got \(sample)"
+        }
         if minCount < 1 { return "--min-count must be at least 1, got \(minCount)" }
         if maxVocabulary < 0 { return "--max-vocab must not be negative, got \(maxVocabulary)" }
-        if epochs <= 0 || epochs > 1_000_000 { return "--epochs must be between 1 and 1000000, got \(epochs)" }
-        if !(learningRate > 0 && learningRate <= 10) { return "--lr must be a positive number up to 10, got \(learningRate)" }
-        if threads < 1 || threads > 256 { return "--threads must be between 1 and 256, got \(threads)" }
+        if epochs <= 0 || epochs > 1_000_000 {
+            return "--epochs must be between 1 and 1000000, got \(epochs)"
+        }
+        if !(learningRate > 0 && learningRate <= 10) {
+            return "--lr must be a positive number up to 10, got \(learningRate)"
+        }
+        if threads < 1 || threads > 256 {
+            return "--threads must be between 1 and 256, got \(threads)"
+        }
         return nil
     }
 }
@@ -60,14 +76,16 @@ public enum Word2VecError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .emptyVocabulary(let path, let minCount, let distinct):
-            return "\(path): no word occurs at least \(minCount) times (\(distinct) distinct words); lower --min-count"
+            return
+                "\(path): no word occurs at least \(minCount) times (\(distinct) distinct words); lower --min-count"
         case .emptyCorpus(let path): return "\(path): the corpus has no words"
         case .malformedVectors(let path, let line, let reason): return "\(path):\(line): \(reason)"
         case .unknownWords(let words):
             return "not in the vocabulary: " + words.joined(separator: ", ")
         case .invalidConfiguration(let message): return message
         case .diverged(let lr):
-            return "training diverged: the vectors became NaN or infinite (learning rate \(lr)); nothing was written; try a lower --lr"
+            return
+                "training diverged: the vectors became NaN or infinite (learning rate \(lr)); nothing was written; try a lower --lr"
         }
     }
 }

@@ -6,6 +6,7 @@
 // Names: `inputVectors` is the C tool's syn0 (the word vectors you keep), `outputVectors` its
 // syn1neg (negative sampling) and `treeVectors` its syn1 (hierarchical softmax).
 
+import RecurBase
 import RecurTensor
 import RecurText
 import Synchronization
@@ -32,7 +33,8 @@ public final class HogwildMatrix: @unchecked Sendable {
         self.rows = rows
         self.columns = columns
         stride = (columns + 15) / 16 * 16
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(rows * stride, 1) * 4, alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(rows * stride, 1) * 4, alignment: 64)
         base = raw.bindMemory(to: Float.self, capacity: max(rows * stride, 1))
         base.initialize(repeating: 0, count: rows * stride)
     }
@@ -55,7 +57,9 @@ public final class HogwildMatrix: @unchecked Sendable {
     public func tensor() -> Tensor {
         var t = Tensor(uninitializedShape: [rows, columns])
         t.withUnsafeMutableBufferPointer { p in
-            for r in 0..<rows { (p.baseAddress! + r * columns).update(from: row(r), count: columns) }
+            for r in 0..<rows {
+                (p.start + r * columns).update(from: row(r), count: columns)
+            }
         }
         return t
     }
@@ -96,30 +100,44 @@ public final class Word2VecTrainer {
     public let vocabulary: WordVocabulary
 
     /// Builds (or takes) the vocabulary; fails for empty corpora and empty vocabularies.
-    public init(corpusPath: String, configuration: Word2VecConfiguration, vocabulary: WordVocabulary? = nil) throws {
+    public init(
+        corpusPath: String, configuration: Word2VecConfiguration, vocabulary: WordVocabulary? = nil
+    ) throws {
         if let problem = configuration.problem { throw Word2VecError.invalidConfiguration(problem) }
         self.corpusPath = corpusPath
         self.configuration = configuration
-        let v = try vocabulary ?? WordVocabulary.build(
-            path: corpusPath, tokenizer: WordTokenizer(configuration.tokenization), minCount: configuration.minCount,
-            maxWords: configuration.maxVocabulary)
-        if v.corpusWords == 0 && vocabulary == nil { throw Word2VecError.emptyCorpus(path: corpusPath) }
+        let v =
+            try vocabulary
+            ?? WordVocabulary.build(
+                path: corpusPath, tokenizer: WordTokenizer(configuration.tokenization),
+                minCount: configuration.minCount,
+                maxWords: configuration.maxVocabulary)
+        if v.corpusWords == 0 && vocabulary == nil {
+            throw Word2VecError.emptyCorpus(path: corpusPath)
+        }
         guard v.count > 0 else {
-            throw Word2VecError.emptyVocabulary(path: corpusPath, minCount: configuration.minCount, distinctWords: v.corpusWords)
+            throw Word2VecError.emptyVocabulary(
+                path: corpusPath, minCount: configuration.minCount, distinctWords: v.corpusWords)
         }
         self.vocabulary = v
     }
 
     /// Runs all epochs; `progress` is called from a worker thread about twice a second.
-    public func train(progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }) throws -> Word2VecResult {
+    public func train(progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }) throws
+        -> Word2VecResult
+    {
         let job = try TrainingJob(trainer: self, progress: progress)
         let start = MonotonicClock.seconds()
         ThreadPool.shared.run(tasks: configuration.threads, job: job)
         let seconds = MonotonicClock.seconds() - start
         if let error = job.firstError() { throw error }
         let losses = (0..<configuration.epochs).map { e in
-            let l = (0..<configuration.threads).reduce(0.0) { $0 + job.loss[$1 * configuration.epochs + e] }
-            let c = (0..<configuration.threads).reduce(0.0) { $0 + job.lossCount[$1 * configuration.epochs + e] }
+            let l = (0..<configuration.threads).reduce(0.0) {
+                $0 + job.loss[$1 * configuration.epochs + e]
+            }
+            let c = (0..<configuration.threads).reduce(0.0) {
+                $0 + job.lossCount[$1 * configuration.epochs + e]
+            }
             return c > 0 ? l / c : .nan
         }
         job.outputVectors.discard()
@@ -128,20 +146,26 @@ public final class Word2VecTrainer {
         let trained = job.inputVectors.tensor()
         job.inputVectors.discard()
         // A loss that is not finite where there were terms to average means the run diverged.
-        let diverged = (0..<configuration.threads * configuration.epochs).contains { job.lossCount[$0] > 0 && !job.loss[$0].isFinite }
+        let diverged = (0..<configuration.threads * configuration.epochs).contains {
+            job.lossCount[$0] > 0 && !job.loss[$0].isFinite
+        }
         guard trained.isFinite, !diverged else {
             throw Word2VecError.diverged(learningRate: configuration.learningRate)
         }
         let vectors = KeyedVectors(words: words, vectors: trained)
         let total = Double(vocabulary.trainingWords) * Double(configuration.epochs)
-        return Word2VecResult(vectors: vectors, seconds: seconds, wordsPerSecond: total / max(seconds, 1e-9), epochLosses: losses)
+        return Word2VecResult(
+            vectors: vectors, seconds: seconds, wordsPerSecond: total / max(seconds, 1e-9),
+            epochLosses: losses)
     }
 }
 
 /// The shared state of one training run and the per-thread loop.
-final class TrainingJob: ParallelJob, @unchecked Sendable {
-    // @unchecked Sendable: the vectors are HogwildMatrix (see there); every other shared field
-    // is written before the workers start, or is an Atomic, or is a per-thread slot.
+///
+/// Threads share it through the pool (a `ParallelJob` is not `Sendable`): the vectors are
+/// `HogwildMatrix` (see there); every other shared field is written before the workers start,
+/// or is an Atomic, or is a per-thread slot.
+final class TrainingJob: ParallelJob {
     let config: Word2VecConfiguration
     let path: String
     let table: WordTable
@@ -163,7 +187,8 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
     let lossCount: UnsafeMutablePointer<Double>
     private let errors = Mutex<[TextError]>([])
 
-    init(trainer: Word2VecTrainer, progress: @escaping @Sendable (Word2VecProgress) -> Void) throws {
+    init(trainer: Word2VecTrainer, progress: @escaping @Sendable (Word2VecProgress) -> Void) throws
+    {
         config = trainer.configuration
         path = trainer.corpusPath
         table = trainer.vocabulary.table
@@ -177,11 +202,13 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
         let physical = physicalMemoryBytes
         if overflow || (physical > 0 && elements / 1024 * 4 > physical / 1024) {
             throw Word2VecError.invalidConfiguration(
-                "\(v) words × --dim \(d) needs \(overflow ? "more" : "\(elements / (1 << 28)) GiB") of memory for the vectors, more than this machine has; lower --dim or raise --min-count / set --max-vocab")
+                "\(v) words × --dim \(d) needs \(overflow ? "more" : "\(elements / (1 << 28)) GiB") of memory for the vectors, more than this machine has; lower --dim or raise --min-count / set --max-vocab"
+            )
         }
         inputVectors = HogwildMatrix(rows: v, columns: d)
         outputVectors = HogwildMatrix(rows: config.negative > 0 ? v : 0, columns: d)
-        treeVectors = HogwildMatrix(rows: config.hierarchicalSoftmax ? max(v - 1, 1) : 0, columns: d)
+        treeVectors = HogwildMatrix(
+            rows: config.hierarchicalSoftmax ? max(v - 1, 1) : 0, columns: d)
         sampler = UnigramSampler(counts: counts)
         huffman = config.hierarchicalSoftmax ? HuffmanTree(counts: counts) : nil
         // Input vectors uniform in ±0.5/d (the C tool's initialization), from the seed.
@@ -270,7 +297,8 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                                     lastReport = now
                                     progress(
                                         Word2VecProgress(
-                                            wordsProcessed: done, totalWords: totalWords, learningRate: alpha,
+                                            wordsProcessed: done, totalWords: totalWords,
+                                            learningRate: alpha,
                                             seconds: now - started, epoch: epoch))
                                 }
                             }
@@ -281,12 +309,16 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                         }
                     }
                     if (id < 0 && length > 0) || length == 1000 {
-                        trainSentence(sentence, length: length, alpha: alpha, rng: &rng, work: work, slot: task * config.epochs + epoch)
+                        trainSentence(
+                            sentence, length: length, alpha: alpha, rng: &rng, work: work,
+                            slot: task * config.epochs + epoch)
                         length = 0
                     }
                 }
                 if length > 0 {
-                    trainSentence(sentence, length: length, alpha: alpha, rng: &rng, work: work, slot: task * config.epochs + epoch)
+                    trainSentence(
+                        sentence, length: length, alpha: alpha, rng: &rng, work: work,
+                        slot: task * config.epochs + epoch)
                 }
             }
         }
@@ -296,7 +328,8 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
     /// Skip-gram or CBOW updates for every position of one sentence.
     @inline(__always)
     func trainSentence(
-        _ sentence: [Int32], length: Int, alpha: Float, rng: inout Xoshiro256, work: UnsafeMutablePointer<Float>, slot: Int
+        _ sentence: [Int32], length: Int, alpha: Float, rng: inout Xoshiro256,
+        work: UnsafeMutablePointer<Float>, slot: Int
     ) {
         let window = config.window
         let lanes = inputVectors.stride / 16
@@ -320,7 +353,9 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                     if contexts == 0 { continue }
                     SIMD.scale(hidden, 1 / Float(contexts), lanes)
                     SIMD.zero(error, lanes)
-                    (lossSum, lossTerms) = update(input: hidden, target: word, alpha: alpha, error: error, lanes: lanes, rng: &rng, loss: (lossSum, lossTerms))
+                    (lossSum, lossTerms) = update(
+                        input: hidden, target: word, alpha: alpha, error: error, lanes: lanes,
+                        rng: &rng, loss: (lossSum, lossTerms))
                     for c in low...high where c != position {
                         SIMD.axpy(1, error, inputVectors.row(Int(s[c])), lanes)
                     }
@@ -330,7 +365,9 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                         // centre word.
                         let input = inputVectors.row(Int(s[c]))
                         SIMD.zero(error, lanes)
-                        (lossSum, lossTerms) = update(input: input, target: word, alpha: alpha, error: error, lanes: lanes, rng: &rng, loss: (lossSum, lossTerms))
+                        (lossSum, lossTerms) = update(
+                            input: input, target: word, alpha: alpha, error: error, lanes: lanes,
+                            rng: &rng, loss: (lossSum, lossTerms))
                         SIMD.axpy(1, error, input, lanes)
                     }
                 }
@@ -344,7 +381,8 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
     /// `input`, accumulating the input-side gradient in `error` (one dot and two axpy per term).
     @inline(__always)
     func update(
-        input: UnsafeMutablePointer<Float>, target: Int, alpha: Float, error: UnsafeMutablePointer<Float>, lanes: Int,
+        input: UnsafeMutablePointer<Float>, target: Int, alpha: Float,
+        error: UnsafeMutablePointer<Float>, lanes: Int,
         rng: inout Xoshiro256, loss: (Double, Double)
     ) -> (Double, Double) {
         var (lossSum, lossTerms) = loss
@@ -384,7 +422,9 @@ final class TrainingJob: ParallelJob, @unchecked Sendable {
                 if f >= -limit && f <= limit {
                     let i = SigmoidTable.index(f)
                     g = (label - sigmoid.sigmoid[i]) * alpha
-                    lossSum -= Double(label == 1 ? sigmoid.logSigmoid[i] : sigmoid.logSigmoid[SigmoidTable.index(-f)])
+                    lossSum -= Double(
+                        label == 1
+                            ? sigmoid.logSigmoid[i] : sigmoid.logSigmoid[SigmoidTable.index(-f)])
                 } else if f > limit {
                     g = (label - 1) * alpha
                     lossSum += label == 1 ? 0 : Double(f)
@@ -423,9 +463,13 @@ enum SIMD {
     }
 
     @inline(__always)
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lanes: Int) {
+    static func axpy(
+        _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lanes: Int
+    ) {
         let a = SIMD16<Float>(repeating: alpha)
-        for k in 0..<lanes { store(VectorMath.madd(a, load(x + 16 * k), load(y + 16 * k)), y + 16 * k) }
+        for k in 0..<lanes {
+            store(VectorMath.madd(a, load(x + 16 * k), load(y + 16 * k)), y + 16 * k)
+        }
     }
 
     @inline(__always)

@@ -1,3 +1,4 @@
+import RecurBase
 import RecurTensor
 import RecurText
 
@@ -45,7 +46,9 @@ public struct WordTable: Sendable {
         let s = starts[id]
         let n = starts[id + 1] - s
         guard n == w.count else { return false }
-        return arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + s, w.baseAddress!, n) == 0 }
+        return arena.withUnsafeBufferPointer { a in
+            memcmp(a.start + s, w.start, n) == 0
+        }
     }
 
     /// The id of `w`, or nil.
@@ -113,7 +116,9 @@ public struct WordVocabulary: Sendable {
 
     /// Counts the words of a corpus file (streamed) and keeps those with at least `minCount`
     /// occurrences (at most `maxWords` of them when positive).
-    public static func build(path: String, tokenizer: WordTokenizer, minCount: Int, maxWords: Int = 0) throws -> WordVocabulary {
+    public static func build(
+        path: String, tokenizer: WordTokenizer, minCount: Int, maxWords: Int = 0
+    ) throws -> WordVocabulary {
         let size = try fileSize(path)
         var all = WordTable(capacity: 1 << 17)
         var counts: [Int] = []
@@ -127,14 +132,19 @@ public struct WordVocabulary: Sendable {
             counts[id] += 1
             total += 1
         }) {}
-        return WordVocabulary(from: all, counts: counts, corpusWords: total, minCount: minCount, maxWords: maxWords)
+        return WordVocabulary(
+            from: all, counts: counts, corpusWords: total, minCount: minCount, maxWords: maxWords)
     }
 
     /// Keeps the words of `all` with at least `minCount` occurrences, sorted by count.
-    public init(from all: WordTable, counts allCounts: [Int], corpusWords: Int, minCount: Int, maxWords: Int = 0) {
+    public init(
+        from all: WordTable, counts allCounts: [Int], corpusWords: Int, minCount: Int,
+        maxWords: Int = 0
+    ) {
         var kept = (0..<allCounts.count).filter { allCounts[$0] >= minCount }
         kept.sort { a, b in
-            allCounts[a] != allCounts[b] ? allCounts[a] > allCounts[b] : all.word(a).lexicographicallyPrecedes(all.word(b))
+            allCounts[a] != allCounts[b]
+                ? allCounts[a] > allCounts[b] : all.word(a).lexicographicallyPrecedes(all.word(b))
         }
         if maxWords > 0 && kept.count > maxWords { kept.removeLast(kept.count - maxWords) }
         var table = WordTable(capacity: max(kept.count, 16))
@@ -164,21 +174,26 @@ public struct WordVocabulary: Sendable {
     }
 
     /// Reads a vocabulary saved with `--save-vocab` (the C tool's format).
-    public static func read(path: String, minCount: Int, maxWords: Int = 0) throws -> WordVocabulary {
+    public static func read(path: String, minCount: Int, maxWords: Int = 0) throws -> WordVocabulary
+    {
         let text = try TextFile.read(path)
         var all = WordTable()
         var counts: [Int] = []
-        for (number, line) in TextLines.split(text).enumerated() where !line.allSatisfy(\.isWhitespace) {
+        for (number, line) in TextLines.split(text).enumerated()
+        where !line.allSatisfy(\.isWhitespace) {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             // Counts are bounded so that sums over them cannot overflow (2^48 is far above any corpus).
             guard fields.count == 2, let c = Int(fields[1]), c >= 0, c <= 1 << 48 else {
-                throw TextError.malformedLine(path: path, line: number + 1, reason: "expected `word count` (count 0…2^48)")
+                throw TextError.malformedLine(
+                    path: path, line: number + 1, reason: "expected `word count` (count 0…2^48)")
             }
             let id = all.insert(String(fields[0]))
             if id == counts.count { counts.append(0) }
             counts[id] += c
         }
-        return WordVocabulary(from: all, counts: counts, corpusWords: counts.reduce(0, +), minCount: minCount, maxWords: maxWords)
+        return WordVocabulary(
+            from: all, counts: counts, corpusWords: counts.reduce(0, +), minCount: minCount,
+            maxWords: maxWords)
     }
 
     /// The size of a corpus file, which must be a regular file (a FIFO would hang, a device

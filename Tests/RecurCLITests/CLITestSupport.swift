@@ -8,11 +8,14 @@ struct RunResult {
     var stderr: String
 
     /// stderr's non-empty lines.
-    var errorLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty } }
+    var errorLines: [String] {
+        stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
 
     /// Whether the process trapped or printed a Swift backtrace.
     var crashed: Bool {
-        stderr.contains("Fatal error") || stderr.contains("Backtrace") || stderr.contains("Swift runtime failure")
+        stderr.contains("Fatal error") || stderr.contains("Backtrace")
+            || stderr.contains("Swift runtime failure")
             || status > 128 && status != 130
     }
 }
@@ -20,7 +23,8 @@ struct RunResult {
 /// Locates and runs the `recur` executable built next to the test bundle.
 enum Recur {
     static var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recur")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("recur")
     }
 
     /// Runs `recur` with `arguments`; `environment` adds or replaces variables, `unsetting`
@@ -95,9 +99,17 @@ func sampleText(sentences: Int = 600) -> String {
 }
 
 /// Expects a clean failure: non-zero status, no trap, one error line containing `phrase`.
-func expectCleanFailure(_ r: RunResult, _ phrase: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(r.status != 0, "expected failure, got status 0; stderr: \(r.stderr)", sourceLocation: sourceLocation)
+func expectCleanFailure(
+    _ r: RunResult, _ phrase: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        r.status != 0, "expected failure, got status 0; stderr: \(r.stderr)",
+        sourceLocation: sourceLocation)
     #expect(!r.crashed, "crashed: \(r.stderr)", sourceLocation: sourceLocation)
-    #expect(r.errorLines.count == 1, "expected one error line, got: \(r.stderr)", sourceLocation: sourceLocation)
-    #expect(r.stderr.contains(phrase), "missing \"\(phrase)\" in: \(r.stderr)", sourceLocation: sourceLocation)
+    #expect(
+        r.errorLines.count == 1, "expected one error line, got: \(r.stderr)",
+        sourceLocation: sourceLocation)
+    #expect(
+        r.stderr.contains(phrase), "missing \"\(phrase)\" in: \(r.stderr)",
+        sourceLocation: sourceLocation)
 }

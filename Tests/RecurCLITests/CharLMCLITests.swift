@@ -4,73 +4,111 @@ import ZIPFoundation
 
 @Suite("recur charlm (CLI)", .serialized)
 struct CharLMCLITests {
-    static let small = ["--embed", "8", "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "8", "--quiet", "--threads", "1"]
+    static let small = [
+        "--embed", "8", "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "8", "--quiet",
+        "--threads", "1",
+    ]
 
     @Test("help and version")
     func help() throws {
         let r = try Recur.run(["--help"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("charlm"))
-        #expect(try Recur.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        #expect(
+            try Recur.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                .split(separator: ".").count == 3)
         #expect(try Recur.run(["charlm", "train", "--help"]).stdout.contains("--resume"))
     }
 
     @Test("bad text files: one clear line, non-zero exit")
     func badFiles() throws {
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", "/nonexistent/file.txt"] + Self.small), "no such file")
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", NSTemporaryDirectory()] + Self.small), "is a directory")
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", "/nonexistent/file.txt"] + Self.small),
+            "no such file")
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", NSTemporaryDirectory()] + Self.small),
+            "is a directory")
         let empty = temporaryFile([])
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", empty] + Self.small), "empty")
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", empty] + Self.small), "empty")
         let binary = temporaryFile([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00])
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", binary] + Self.small), "binary")
-        let invalid = temporaryFile(Array(sampleText(sentences: 200).utf8) + [0xC3, 0x28] + Array("tail".utf8))
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", binary] + Self.small), "binary")
+        let invalid = temporaryFile(
+            Array(sampleText(sentences: 200).utf8) + [0xC3, 0x28] + Array("tail".utf8))
         let r = try Recur.run(["charlm", "train", "--data", invalid] + Self.small)
-        expectCleanFailure(r, "invalid UTF-8 at byte offset \(sampleText(sentences: 200).utf8.count)")
+        expectCleanFailure(
+            r, "invalid UTF-8 at byte offset \(sampleText(sentences: 200).utf8.count)")
         let out = temporaryPath("lossy")
-        let lossy = try Recur.run(["charlm", "train", "--data", invalid, "--out", out, "--lossy", "--steps", "3"] + Self.small)
+        let lossy = try Recur.run(
+            ["charlm", "train", "--data", invalid, "--out", out, "--lossy", "--steps", "3"]
+                + Self.small)
         #expect(lossy.status == 0, "\(lossy.stderr)")
         let short = temporaryFile(Array("tiny".utf8))
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", short] + Self.small), "needs at least")
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", short] + Self.small), "needs at least")
     }
 
-    @Test("nonsense hyperparameters are refused", arguments: [
-        (["--hidden", "0"], "--hidden must be between"), (["--lr=-1"], "--lr must be a positive"),
-        (["--batch", "0"], "--batch must be between"), (["--dropout", "1.5"], "--dropout must be in"),
-        (["--val-fraction", "2"], "--val-fraction"), (["--steps=-3"], "--steps must be between"),
-        (["--epochs", "1e300"], "--epochs must be between"), (["--cell", "tcn", "--blocks", "62"], "--blocks must be between"),
-        (["--hidden", "9223372036854775807"], "--hidden must be between"),
-        (["--threads", "0"], "--threads must be between"), (["--lr", "nan"], "--lr must be a positive"),
-    ])
+    @Test(
+        "nonsense hyperparameters are refused",
+        arguments: [
+            (["--hidden", "0"], "--hidden must be between"),
+            (["--lr=-1"], "--lr must be a positive"),
+            (["--batch", "0"], "--batch must be between"),
+            (["--dropout", "1.5"], "--dropout must be in"),
+            (["--val-fraction", "2"], "--val-fraction"),
+            (["--steps=-3"], "--steps must be between"),
+            (["--epochs", "1e300"], "--epochs must be between"),
+            (["--cell", "tcn", "--blocks", "62"], "--blocks must be between"),
+            (["--hidden", "9223372036854775807"], "--hidden must be between"),
+            (["--threads", "0"], "--threads must be between"),
+            (["--lr", "nan"], "--lr must be a positive"),
+        ])
     func badFlags(flags: [String], phrase: String) throws {
         let data = temporaryFile(Array(sampleText().utf8))
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", data] + Self.small + flags), phrase)
+        expectCleanFailure(
+            try Recur.run(["charlm", "train", "--data", data] + Self.small + flags), phrase)
     }
 
     @Test("unwritable --out is reported before training")
     func unwritable() throws {
         let data = temporaryFile(Array(sampleText().utf8))
         let file = temporaryFile([1])
-        expectCleanFailure(try Recur.run(["charlm", "train", "--data", data, "--out", file + "/sub"] + Self.small), "not writable")
+        expectCleanFailure(
+            try Recur.run(
+                ["charlm", "train", "--data", data, "--out", file + "/sub"] + Self.small),
+            "not writable")
     }
 
     @Test("resume refuses another architecture, vocabulary or a broken checkpoint")
     func resumeMismatch() throws {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("resume")
-        let first = try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "5"] + Self.small)
+        let first = try Recur.run(
+            ["charlm", "train", "--data", data, "--out", out, "--steps", "5"] + Self.small)
         #expect(first.status == 0, "\(first.stderr)")
         expectCleanFailure(
-            try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "10", "--hidden", "32", "--quiet"]),
+            try Recur.run([
+                "charlm", "train", "--data", data, "--resume", out, "--steps", "10", "--hidden",
+                "32", "--quiet",
+            ]),
             "architecture differs")
         // Either spelling of a training flag counts (`--batch=3` once slipped past the check).
         for batch in [["--batch", "3"], ["--batch=3"]] {
             expectCleanFailure(
-                try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "10", "--quiet"] + batch),
+                try Recur.run(
+                    [
+                        "charlm", "train", "--data", data, "--resume", out, "--steps", "10",
+                        "--quiet",
+                    ] + batch),
                 "cannot change")
         }
-        let other = temporaryFile(Array("Ünïcödé text with other symbols! 12345\n".utf8) + Array(sampleText().utf8))
+        let other = temporaryFile(
+            Array("Ünïcödé text with other symbols! 12345\n".utf8) + Array(sampleText().utf8))
         expectCleanFailure(
-            try Recur.run(["charlm", "train", "--data", other, "--resume", out, "--steps", "10", "--quiet"]), "vocabulary")
+            try Recur.run([
+                "charlm", "train", "--data", other, "--resume", out, "--steps", "10", "--quiet",
+            ]), "vocabulary")
         // Truncate the model file: loading reports it.
         let files = try FileManager.default.contentsOfDirectory(atPath: out)
         let model = try #require(files.first { $0.hasPrefix("model-") })
@@ -78,9 +116,12 @@ struct CharLMCLITests {
         try handle.truncate(atOffset: 100)
         try handle.close()
         expectCleanFailure(try Recur.run(["charlm", "sample", "--model", out]), "truncated")
-        FileManager.default.createFile(atPath: out + "/checkpoint.json", contents: Data("{garbage".utf8))
+        FileManager.default.createFile(
+            atPath: out + "/checkpoint.json", contents: Data("{garbage".utf8))
         expectCleanFailure(try Recur.run(["charlm", "sample", "--model", out]), "corrupt")
-        expectCleanFailure(try Recur.run(["charlm", "eval", "--model", temporaryPath("none"), "--data", data]), "no such")
+        expectCleanFailure(
+            try Recur.run(["charlm", "eval", "--model", temporaryPath("none"), "--data", data]),
+            "no such")
     }
 
     @Test("a diverging run stops with advice and keeps the last good checkpoint")
@@ -88,7 +129,10 @@ struct CharLMCLITests {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("nan")
         let r = try Recur.run(
-            ["charlm", "train", "--data", data, "--out", out, "--steps", "50", "--optimizer", "sgd", "--lr", "1e30", "--clip", "0"]
+            [
+                "charlm", "train", "--data", data, "--out", out, "--steps", "50", "--optimizer",
+                "sgd", "--lr", "1e30", "--clip", "0",
+            ]
                 + Self.small)
         expectCleanFailure(r, "lower --lr")
         #expect(r.stderr.contains("diverged"))
@@ -98,19 +142,34 @@ struct CharLMCLITests {
     func interruptAndResume() throws {
         let data = temporaryFile(Array(sampleText(sentences: 3000).utf8))
         let out = temporaryPath("sigint")
-        let flags = ["--embed", "8", "--hidden", "16", "--layers", "2", "--dropout", "0.2", "--batch", "4", "--seq", "8", "--threads", "1", "--eval-every", "0", "--checkpoint-every", "0"]
-        let interrupted = try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "100000000"] + flags, interruptAfter: 2)
+        let flags = [
+            "--embed", "8", "--hidden", "16", "--layers", "2", "--dropout", "0.2", "--batch", "4",
+            "--seq", "8", "--threads", "1", "--eval-every", "0", "--checkpoint-every", "0",
+        ]
+        let interrupted = try Recur.run(
+            ["charlm", "train", "--data", data, "--out", out, "--steps", "100000000"] + flags,
+            interruptAfter: 2)
         #expect(interrupted.status == 130, "\(interrupted.stderr)")
         #expect(interrupted.stderr.contains("interrupted at step"))
         let sidecar = try String(contentsOfFile: out + "/checkpoint.json", encoding: .utf8)
         // The top-level "step" of the sidecar (two-space indent).
         let line = sidecar.split(separator: "\n").first { $0.hasPrefix("  \"step\"") }
-        let step = try #require(Int(line?.split(separator: ":").last?.trimmingCharacters(in: CharacterSet(charactersIn: " ,")) ?? ""))
+        let step = try #require(
+            Int(
+                line?.split(separator: ":").last?.trimmingCharacters(
+                    in: CharacterSet(charactersIn: " ,")) ?? ""))
         #expect(step > 0)
-        let resumed = try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "\(step + 20)", "--quiet", "--threads", "1", "--eval-every", "0"])
+        let resumed = try Recur.run([
+            "charlm", "train", "--data", data, "--resume", out, "--steps", "\(step + 20)",
+            "--quiet", "--threads", "1", "--eval-every", "0",
+        ])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let straightOut = temporaryPath("straight")
-        let straight = try Recur.run(["charlm", "train", "--data", data, "--out", straightOut, "--steps", "\(step + 20)", "--quiet"] + flags)
+        let straight = try Recur.run(
+            [
+                "charlm", "train", "--data", data, "--out", straightOut, "--steps", "\(step + 20)",
+                "--quiet",
+            ] + flags)
         #expect(straight.status == 0, "\(straight.stderr)")
         let name = "model-" + String(format: "%08d", step + 20) + ".safetensors"
         let a = try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))
@@ -122,24 +181,41 @@ struct CharLMCLITests {
     func endToEnd() throws {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("e2e")
-        let train = try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "30", "--json", "--plot", "--eval-every", "10"] + Self.small)
+        let train = try Recur.run(
+            [
+                "charlm", "train", "--data", data, "--out", out, "--steps", "30", "--json",
+                "--plot", "--eval-every", "10",
+            ] + Self.small)
         #expect(train.status == 0, "\(train.stderr)")
         let summary = try #require(train.stdout.split(separator: "\n").last)
-        for field in ["\"steps\":30", "\"seconds\":", "\"chars_per_s\":", "\"train_loss\":", "\"val_bpc\":"] {
+        for field in [
+            "\"steps\":30", "\"seconds\":", "\"chars_per_s\":", "\"train_loss\":", "\"val_bpc\":",
+        ] {
             #expect(summary.contains(field), "missing \(field) in \(summary)")
         }
         #expect(FileManager.default.fileExists(atPath: out + "/training.svg"))
         #expect(FileManager.default.fileExists(atPath: out + "/best/checkpoint.json"))
         let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
-        #expect(metrics.contains("grad_norm") && metrics.contains("val_bpc") && metrics.contains("clipped_fraction"))
-        let a = try Recur.run(["charlm", "sample", "--model", out, "--length", "100", "--seed", "7", "--prime", "The"])
-        let b = try Recur.run(["charlm", "sample", "--model", out, "--length", "100", "--seed", "7", "--prime", "The"])
+        #expect(
+            metrics.contains("grad_norm") && metrics.contains("val_bpc")
+                && metrics.contains("clipped_fraction"))
+        let a = try Recur.run([
+            "charlm", "sample", "--model", out, "--length", "100", "--seed", "7", "--prime", "The",
+        ])
+        let b = try Recur.run([
+            "charlm", "sample", "--model", out, "--length", "100", "--seed", "7", "--prime", "The",
+        ])
         #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.hasPrefix("The"))
-        let eval = try Recur.run(["charlm", "eval", "--model", out, "--data", temporaryFile(Array("Cat sees §§ the dog.\n".utf8)), "--json"])
+        let eval = try Recur.run([
+            "charlm", "eval", "--model", out, "--data",
+            temporaryFile(Array("Cat sees §§ the dog.\n".utf8)), "--json",
+        ])
         #expect(eval.status == 0)
         #expect(eval.stdout.contains("\"unknown_symbols\":2"))
         let inspect = try Recur.run(["charlm", "inspect", "--model", out])
-        #expect(inspect.stdout.contains("parameters") && inspect.stdout.contains("vocabulary") && inspect.stdout.contains("30 of 30 steps"))
+        #expect(
+            inspect.stdout.contains("parameters") && inspect.stdout.contains("vocabulary")
+                && inspect.stdout.contains("30 of 30 steps"))
     }
 }
 
@@ -149,16 +225,21 @@ struct BenchCLITests {
     func kernelChoice() throws {
         // The automatic choice is only made when the environment does not force a core, and some
         // machines set OPENBLAS_CORETYPE for every process: test it with the variable removed.
-        let auto = try Recur.run(["bench", "gemm", "--quick"], unsetting: ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"])
+        let auto = try Recur.run(
+            ["bench", "gemm", "--quick"], unsetting: ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"])
         #expect(auto.status == 0, "\(auto.stderr)")
         let summary = try #require(auto.stdout.split(separator: "\n").last.map(String.init))
         #expect(summary.contains("\"kernel\":"))
         #expect(!summary.contains("user-forced"), "\(summary)")
         let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         if flags.contains("avx512f") && flags.contains("avx512bw") && flags.contains("avx512vl") {
-            #expect(summary.contains("\"kernel\":\"SkylakeX\"") || summary.contains("\"kernel\":\"Cooperlake\"") || summary.contains("SapphireRapids"))
+            #expect(
+                summary.contains("\"kernel\":\"SkylakeX\"")
+                    || summary.contains("\"kernel\":\"Cooperlake\"")
+                    || summary.contains("SapphireRapids"))
         }
-        let forced = try Recur.run(["bench", "gemm", "--quick"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        let forced = try Recur.run(
+            ["bench", "gemm", "--quick"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
         #expect(forced.stdout.contains("\"kernel\":\"Haswell\""))
         #expect(forced.stdout.contains("\"kernel_reason\":\"user-forced\""))
     }
@@ -171,74 +252,115 @@ struct CorpusCLITests {
         let content = Array(sampleText(sentences: 50).utf8)
         let source = temporaryFile(content, "source.txt")
         let digest = sha256Hex(content)
-        let manifest = temporaryFile(Array("""
-            # test manifest
-            good\tfile://\(source)\t\(digest)\t\(content.count)\ta local corpus
-            bad\tfile://\(source)\t\(String(repeating: "0", count: 64))\t-\twrong checksum
-            open\tfile://\(source)\t-\t-\tno checksum
+        let manifest = temporaryFile(
+            Array(
+                """
+                # test manifest
+                good\tfile://\(source)\t\(digest)\t\(content.count)\ta local corpus
+                bad\tfile://\(source)\t\(String(repeating: "0", count: 64))\t-\twrong checksum
+                open\tfile://\(source)\t-\t-\tno checksum
 
-            """.utf8))
+                """.utf8))
         let target = temporaryPath("downloads")
         let ok = try Recur.run(["corpus", "fetch", "good", "--manifest", manifest, "--to", target])
         #expect(ok.status == 0, "\(ok.stderr)")
         let saved = ok.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(FileManager.default.contents(atPath: saved) == Data(content))
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "bad", "--manifest", manifest, "--to", target]), "SHA-256 mismatch")
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "bad", "--manifest", manifest, "--to", target]),
+            "SHA-256 mismatch")
         #expect((try? FileManager.default.contentsOfDirectory(atPath: target))?.count == 1)
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "open", "--manifest", manifest, "--to", target]), "--allow-unverified")
-        #expect(try Recur.run(["corpus", "fetch", "open", "--manifest", manifest, "--to", target, "--allow-unverified"]).status == 0)
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "nothere", "--manifest", manifest]), "known: good, bad, open")
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "open", "--manifest", manifest, "--to", target]),
+            "--allow-unverified")
+        #expect(
+            try Recur.run([
+                "corpus", "fetch", "open", "--manifest", manifest, "--to", target,
+                "--allow-unverified",
+            ]).status == 0)
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "nothere", "--manifest", manifest]),
+            "known: good, bad, open")
         let list = try Recur.run(["corpus", "list", "--manifest", manifest])
         #expect(list.stdout.contains("good") && list.stdout.contains("no checksum recorded"))
     }
 
-    @Test("a zip archive is unpacked: its member verified (size, SHA-256) and saved; mismatches and missing members save nothing")
+    @Test(
+        "a zip archive is unpacked: its member verified (size, SHA-256) and saved; mismatches and missing members save nothing"
+    )
     func unzip() throws {
         let content = Array(sampleText(sentences: 400).utf8)
         let archive = try Archive(accessMode: .create)
         try archive.addEntry(
-            with: "text8", type: .file, uncompressedSize: Int64(content.count), compressionMethod: .deflate,
+            with: "text8", type: .file, uncompressedSize: Int64(content.count),
+            compressionMethod: .deflate,
             provider: { position, size in Data(content[Int(position)..<(Int(position) + size)]) })
         let zip = temporaryFile(Array(try #require(archive.data)), "text8.zip")
         let digest = sha256Hex(content)
-        let manifest = temporaryFile(Array("""
-            zipped\tfile://\(zip)\t-\t-\ta zipped corpus\tunzip=text8\tunzipped-sha256=\(digest)\tunzipped-bytes=\(content.count)
-            wrongsize\tfile://\(zip)\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(digest)\tunzipped-bytes=7
-            wronghash\tfile://\(zip)\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(String(repeating: "0", count: 64))
-            nomember\tfile://\(zip)\t-\t-\tx\tunzip=enwik8\tunzipped-sha256=\(digest)
-            notzip\tfile://\(temporaryFile(Array("plain".utf8)))\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(digest)
+        let manifest = temporaryFile(
+            Array(
+                """
+                zipped\tfile://\(zip)\t-\t-\ta zipped corpus\tunzip=text8\tunzipped-sha256=\(digest)\tunzipped-bytes=\(content.count)
+                wrongsize\tfile://\(zip)\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(digest)\tunzipped-bytes=7
+                wronghash\tfile://\(zip)\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(String(repeating: "0", count: 64))
+                nomember\tfile://\(zip)\t-\t-\tx\tunzip=enwik8\tunzipped-sha256=\(digest)
+                notzip\tfile://\(temporaryFile(Array("plain".utf8)))\t-\t-\tx\tunzip=text8\tunzipped-sha256=\(digest)
 
-            """.utf8))
+                """.utf8))
         let target = temporaryPath("unzipped")
-        let ok = try Recur.run(["corpus", "fetch", "zipped", "--manifest", manifest, "--to", target])
+        let ok = try Recur.run([
+            "corpus", "fetch", "zipped", "--manifest", manifest, "--to", target,
+        ])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == target + "/text8")
         #expect(FileManager.default.contents(atPath: target + "/text8") == Data(content))
         #expect(ok.stderr.contains("verified"), "\(ok.stderr)")
         let other = temporaryPath("unzipped-bad")
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "wrongsize", "--manifest", manifest, "--to", other]), "expected 7")
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "wronghash", "--manifest", manifest, "--to", other]), "SHA-256 mismatch")
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "nomember", "--manifest", manifest, "--to", other]), "no member enwik8")
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "notzip", "--manifest", manifest, "--to", other]), "not a readable zip")
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: other))?.isEmpty ?? true, "nothing left behind")
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "wrongsize", "--manifest", manifest, "--to", other]),
+            "expected 7")
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "wronghash", "--manifest", manifest, "--to", other]),
+            "SHA-256 mismatch")
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "nomember", "--manifest", manifest, "--to", other]),
+            "no member enwik8")
+        expectCleanFailure(
+            try Recur.run(["corpus", "fetch", "notzip", "--manifest", manifest, "--to", other]),
+            "not a readable zip")
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: other))?.isEmpty ?? true,
+            "nothing left behind")
         let unknownOption = temporaryFile(Array("x\tfile:///x\t-\t-\td\tunpack=x\n".utf8))
-        expectCleanFailure(try Recur.run(["corpus", "list", "--manifest", unknownOption]), "unknown option unpack=x")
+        expectCleanFailure(
+            try Recur.run(["corpus", "list", "--manifest", unknownOption]),
+            "unknown option unpack=x")
     }
 
     @Test("an unreachable host is named with the reason, in one line")
     func offline() throws {
-        let manifest = temporaryFile(Array("x\thttp://recur-no-such-host.invalid/x.txt\t-\t-\tx\n".utf8))
-        let r = try Recur.run(["corpus", "fetch", "x", "--manifest", manifest, "--allow-unverified", "--to", temporaryPath("offline")])
-        expectCleanFailure(r, "cannot download http://recur-no-such-host.invalid/x.txt from recur-no-such-host.invalid")
+        let manifest = temporaryFile(
+            Array("x\thttp://recur-no-such-host.invalid/x.txt\t-\t-\tx\n".utf8))
+        let r = try Recur.run([
+            "corpus", "fetch", "x", "--manifest", manifest, "--allow-unverified", "--to",
+            temporaryPath("offline"),
+        ])
+        expectCleanFailure(
+            r,
+            "cannot download http://recur-no-such-host.invalid/x.txt from recur-no-such-host.invalid"
+        )
         #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
     }
 
     @Test("the project's manifest parses and pins tinyshakespeare")
     func projectManifest() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
         let list = try Recur.run(["corpus", "list", "--manifest", root.path + "/corpora/MANIFEST"])
         #expect(list.status == 0)
-        #expect(list.stdout.contains("tinyshakespeare") && list.stdout.contains("enwik8") && list.stdout.contains("text8"))
+        #expect(
+            list.stdout.contains("tinyshakespeare") && list.stdout.contains("enwik8")
+                && list.stdout.contains("text8"))
     }
 }
 
@@ -248,7 +370,8 @@ struct ExampleTests {
     func charLMExample() throws {
         let text = temporaryFile(Array(sampleText(sentences: 2000).utf8))
         let process = Process()
-        process.executableURL = Recur.executable.deletingLastPathComponent().appendingPathComponent("CharLMExample")
+        process.executableURL = Recur.executable.deletingLastPathComponent().appendingPathComponent(
+            "CharLMExample")
         process.arguments = [text, "60"]
         let out = Pipe()
         process.standardOutput = out

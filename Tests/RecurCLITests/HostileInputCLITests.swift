@@ -7,10 +7,12 @@ struct HostileInputCLITests {
     static let small = CharLMCLITests.small
 
     static func train(_ data: String, _ out: String, _ extra: [String] = []) throws -> RunResult {
-        try Recur.run(["charlm", "train", "--data", data, "--out", out, "--steps", "4"] + small + extra)
+        try Recur.run(
+            ["charlm", "train", "--data", data, "--out", out, "--steps", "4"] + small + extra)
     }
 
-    @Test("a run directory is never replaced without --force; --force replaces only the run's files")
+    @Test(
+        "a run directory is never replaced without --force; --force replaces only the run's files")
     func runDirectoryKept() throws {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("kept")
@@ -33,7 +35,8 @@ struct HostileInputCLITests {
         let out = temporaryPath("busy")
         let first = Process()
         first.executableURL = Recur.executable
-        first.arguments = ["charlm", "train", "--data", data, "--out", out, "--steps", "100000"] + Self.small
+        first.arguments =
+            ["charlm", "train", "--data", data, "--out", out, "--steps", "100000"] + Self.small
         first.standardError = FileHandle.nullDevice
         try first.run()
         defer {
@@ -41,10 +44,15 @@ struct HostileInputCLITests {
             first.waitUntilExit()
         }
         // Wait until the first run holds the directory.
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: out + "/.recur.lock") { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: out + "/.recur.lock") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         Thread.sleep(forTimeInterval: 0.3)
         expectCleanFailure(
-            try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "100000000000", "--quiet"]), "another recur process")
+            try Recur.run([
+                "charlm", "train", "--data", data, "--resume", out, "--steps", "100000000000",
+                "--quiet",
+            ]), "another recur process")
         expectCleanFailure(try Self.train(data, out, ["--force"]), "another recur process")
     }
 
@@ -55,21 +63,28 @@ struct HostileInputCLITests {
         #expect(try Self.train(data, out, ["--log-every", "1"]).status == 0)
         // What a kill -9 after the checkpoint leaves: a temporary file and log lines of steps
         // the resumed run trains again.
-        FileManager.default.createFile(atPath: out + "/model-00000004.safetensors.tmp-4242", contents: Data([1, 2]))
-        FileManager.default.createFile(atPath: out + "/.checkpoint.json.recur-tmp.abc", contents: Data([1]))
+        FileManager.default.createFile(
+            atPath: out + "/model-00000004.safetensors.tmp-4242", contents: Data([1, 2]))
+        FileManager.default.createFile(
+            atPath: out + "/.checkpoint.json.recur-tmp.abc", contents: Data([1]))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: out + "/metrics.jsonl"))
         log.seekToEndOfFile()
         log.write(Data("{\"step\":5,\"loss\":1}\n{\"step\":6,\"loss\":1}\n".utf8))
         try log.close()
-        let resumed = try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "8", "--quiet", "--log-every", "1"])
+        let resumed = try Recur.run([
+            "charlm", "train", "--data", data, "--resume", out, "--steps", "8", "--quiet",
+            "--log-every", "1",
+        ])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: out)
         #expect(!names.contains { $0.contains(".tmp-") || $0.contains(".recur-tmp.") }, "\(names)")
-        let steps = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-            .filter { $0.contains("\"loss\"") }.compactMap { line -> Int? in
-                guard let r = line.range(of: "\"step\":") else { return nil }
-                return Int(line[r.upperBound...].prefix { $0.isNumber })
-            }
+        let steps = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(
+            separator: "\n"
+        )
+        .filter { $0.contains("\"loss\"") }.compactMap { line -> Int? in
+            guard let r = line.range(of: "\"step\":") else { return nil }
+            return Int(line[r.upperBound...].prefix { $0.isNumber })
+        }
         #expect(steps == Array(1...8), "\(steps)")
     }
 
@@ -79,7 +94,8 @@ struct HostileInputCLITests {
         let out = temporaryPath("planted")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let victim = temporaryFile(Array("precious".utf8))
-        try FileManager.default.createSymbolicLink(atPath: out + "/metrics.jsonl", withDestinationPath: victim)
+        try FileManager.default.createSymbolicLink(
+            atPath: out + "/metrics.jsonl", withDestinationPath: victim)
         let r = try Self.train(data, out, ["--force"])
         #expect(!r.crashed)
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
@@ -87,16 +103,32 @@ struct HostileInputCLITests {
 
     @Test("outputs never overwrite inputs")
     func outputOntoInput() throws {
-        let corpus = temporaryFile(Array(String(repeating: "the cat sees the dog . ", count: 50).utf8))
+        let corpus = temporaryFile(
+            Array(String(repeating: "the cat sees the dog . ", count: 50).utf8))
         let before = try Data(contentsOf: URL(fileURLWithPath: corpus))
-        expectCleanFailure(try Recur.run(["word2vec", "train", "--data", corpus, "--out", corpus, "--min-count", "1", "--quiet"]), "--data input")
+        expectCleanFailure(
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", corpus, "--min-count", "1",
+                "--quiet",
+            ]), "--data input")
         let vectors = temporaryPath("v") + ".txt"
         expectCleanFailure(
-            try Recur.run(["word2vec", "train", "--data", corpus, "--out", vectors, "--save-vocab", corpus, "--min-count", "1", "--quiet"]),
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", vectors, "--save-vocab", corpus,
+                "--min-count", "1", "--quiet",
+            ]),
             "--data input")
         #expect(try Data(contentsOf: URL(fileURLWithPath: corpus)) == before)
-        #expect(try Recur.run(["word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1", "--quiet"]).status == 0)
-        expectCleanFailure(try Recur.run(["word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1", "--quiet"]), "--force")
+        #expect(
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1",
+                "--quiet",
+            ]).status == 0)
+        expectCleanFailure(
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1",
+                "--quiet",
+            ]), "--force")
     }
 
     @Test("FIFOs and devices are refused, never read")
@@ -104,25 +136,36 @@ struct HostileInputCLITests {
         let fifo = temporaryPath("fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
         expectCleanFailure(try Self.train(fifo, temporaryPath("fifo-out")), "FIFO")
-        expectCleanFailure(try Self.train("/dev/zero", temporaryPath("zero-out")), "character device")
-        expectCleanFailure(try Recur.run(["word2vec", "train", "--data", fifo, "--out", temporaryPath("w"), "--quiet"]), "FIFO")
+        expectCleanFailure(
+            try Self.train("/dev/zero", temporaryPath("zero-out")), "character device")
+        expectCleanFailure(
+            try Recur.run([
+                "word2vec", "train", "--data", fifo, "--out", temporaryPath("w"), "--quiet",
+            ]), "FIFO")
     }
 
     @Test("CRLF and BOM files read like LF files")
     func windowsFiles() throws {
         let lines = (0..<60).map { "the cat \($0) sees the dog .\tle chat \($0) voit le chien ." }
-        let crlf = temporaryFile([0xEF, 0xBB, 0xBF] + Array(lines.joined(separator: "\r\n").utf8) + [0x0D, 0x0A])
+        let crlf = temporaryFile(
+            [0xEF, 0xBB, 0xBF] + Array(lines.joined(separator: "\r\n").utf8) + [0x0D, 0x0A])
         let out = temporaryPath("crlf")
         let r = try Recur.run([
-            "translate", "train", "--pairs", crlf, "--out", out, "--epochs", "1", "--hidden", "16", "--embed", "16", "--json", "--quiet",
+            "translate", "train", "--pairs", crlf, "--out", out, "--epochs", "1", "--hidden", "16",
+            "--embed", "16", "--json", "--quiet",
             "--valid-fraction", "0.1",
         ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"train_pairs\":54"), "\(r.stdout)")
-        let input = temporaryFile(Array("the cat sees the dog .\r\n\r\nthe dog .\r\nthe cat .\r\nthe .\r\n".utf8))
-        let run = try Recur.run(["translate", "run", "--model", out, "--input", input, "--beam", "1"])
+        let input = temporaryFile(
+            Array("the cat sees the dog .\r\n\r\nthe dog .\r\nthe cat .\r\nthe .\r\n".utf8))
+        let run = try Recur.run([
+            "translate", "run", "--model", out, "--input", input, "--beam", "1",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == 6, "\(run.stdout)")
+        #expect(
+            run.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == 6,
+            "\(run.stdout)")
     }
 
     @Test("hostile checkpoints are one clear error: escaping paths, bad fields, wrong state shapes")
@@ -135,14 +178,21 @@ struct HostileInputCLITests {
             let copy = temporaryPath("edited")
             try FileManager.default.copyItem(atPath: out, toPath: copy)
             try FileManager.default.removeItem(atPath: copy + "/checkpoint.json")
-            try json.replacingOccurrences(of: from, with: to).write(toFile: copy + "/checkpoint.json", atomically: true, encoding: .utf8)
+            try json.replacingOccurrences(of: from, with: to).write(
+                toFile: copy + "/checkpoint.json", atomically: true, encoding: .utf8)
             return copy
         }
-        let model = try #require(json.range(of: "model-[0-9]+\\.safetensors", options: .regularExpression).map { String(json[$0]) })
+        let model = try #require(
+            json.range(of: "model-[0-9]+\\.safetensors", options: .regularExpression).map {
+                String(json[$0])
+            })
         for (from, to, phrase) in [
-            (model, "../../../../etc/passwd", "modelFile"), ("\"hiddenSize\" : 16", "\"hiddenSize\" : 1000000000", "hiddenSize"),
-            ("\"hiddenSize\" : 16", "\"hiddenSize\" : -3", "hiddenSize"), ("\"dropout\" : 0", "\"dropout\" : 2", "dropout"),
-            ("\"batchSize\" : 4", "\"batchSize\" : 0", "batchSize"), ("\"position\" : ", "\"position\" : -1000", "position"),
+            (model, "../../../../etc/passwd", "modelFile"),
+            ("\"hiddenSize\" : 16", "\"hiddenSize\" : 1000000000", "hiddenSize"),
+            ("\"hiddenSize\" : 16", "\"hiddenSize\" : -3", "hiddenSize"),
+            ("\"dropout\" : 0", "\"dropout\" : 2", "dropout"),
+            ("\"batchSize\" : 4", "\"batchSize\" : 0", "batchSize"),
+            ("\"position\" : ", "\"position\" : -1000", "position"),
             ("\"validationFraction\" : 0.1", "\"validationFraction\" : 2", "validationFraction"),
             ("\"optimizerStep\" : 4", "\"optimizerStep\" : 9223372036854775807", "optimizerStep"),
             ("\"outputDropout\" : 0", "\"outputDropout\" : 5", "outputDropout"),
@@ -158,9 +208,13 @@ struct HostileInputCLITests {
 
     @Test("word2vec files whose headers overflow or exceed the file are refused")
     func hostileVectors() throws {
-        for header in ["288230376151711745 16", "1000000000000 16", "241 1000000000", "-5 3", "3 0"] {
-            let file = temporaryFile(Array((header + "\n").utf8) + [UInt8](repeating: 0x41, count: 6800))
-            expectCleanFailure(try Recur.run(["word2vec", "similar", "--vectors", file, "the"]), file)
+        for header in [
+            "288230376151711745 16", "1000000000000 16", "241 1000000000", "-5 3", "3 0",
+        ] {
+            let file = temporaryFile(
+                Array((header + "\n").utf8) + [UInt8](repeating: 0x41, count: 6800))
+            expectCleanFailure(
+                try Recur.run(["word2vec", "similar", "--vectors", file, "the"]), file)
         }
     }
 
@@ -169,19 +223,35 @@ struct HostileInputCLITests {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("absurd")
         #expect(try Self.train(data, out).status == 0)
-        let tiny = try Recur.run(["charlm", "sample", "--model", out, "--length", "40", "--temperature", "1e-45"])
-        let argmax = try Recur.run(["charlm", "sample", "--model", out, "--length", "40", "--argmax"])
+        let tiny = try Recur.run([
+            "charlm", "sample", "--model", out, "--length", "40", "--temperature", "1e-45",
+        ])
+        let argmax = try Recur.run([
+            "charlm", "sample", "--model", out, "--length", "40", "--argmax",
+        ])
         #expect(tiny.status == 0 && tiny.stdout == argmax.stdout)
         let vectors = temporaryPath("n0") + ".txt"
         let corpus = temporaryFile(Array(String(repeating: "a b c d e ", count: 40).utf8))
-        #expect(try Recur.run(["word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1", "--quiet"]).status == 0)
-        expectCleanFailure(try Recur.run(["word2vec", "similar", "--vectors", vectors, "a", "-n", "0"]), "-n must be")
+        #expect(
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1",
+                "--quiet",
+            ]).status == 0)
         expectCleanFailure(
-            try Recur.run(["word2vec", "train", "--data", corpus, "--out", temporaryPath("lr") + ".txt", "--min-count", "1", "--lr", "10", "--epochs", "20", "--quiet"]),
+            try Recur.run(["word2vec", "similar", "--vectors", vectors, "a", "-n", "0"]),
+            "-n must be")
+        expectCleanFailure(
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", temporaryPath("lr") + ".txt",
+                "--min-count", "1", "--lr", "10", "--epochs", "20", "--quiet",
+            ]),
             "diverged")
         let pairs = temporaryFile(Array((0..<40).map { "a b \($0)\tc d \($0)\n" }.joined().utf8))
         expectCleanFailure(
-            try Recur.run(["translate", "train", "--pairs", pairs, "--out", temporaryPath("mc"), "--min-count", "1000000000", "--quiet"]),
+            try Recur.run([
+                "translate", "train", "--pairs", pairs, "--out", temporaryPath("mc"), "--min-count",
+                "1000000000", "--quiet",
+            ]),
             "--min-count")
     }
 
@@ -193,13 +263,28 @@ struct HostileInputCLITests {
         #expect(mkfifo(fifo, 0o600) == 0)
         let traversal = temporaryFile(Array("../../x\tfile://\(source)\t-\t-\tescape\n".utf8))
         expectCleanFailure(
-            try Recur.run(["corpus", "fetch", "../../x", "--manifest", traversal, "--to", target, "--allow-unverified"]), "the name must be")
-        let encoded = temporaryFile(Array("ok\tfile://\(source)\t-\t-\tfine\nbad\tfile://\(fifo)\t-\t-\tfifo\r\n".utf8))
-        let ok = try Recur.run(["corpus", "fetch", "ok", "--manifest", encoded, "--to", target, "--allow-unverified"])
+            try Recur.run([
+                "corpus", "fetch", "../../x", "--manifest", traversal, "--to", target,
+                "--allow-unverified",
+            ]), "the name must be")
+        let encoded = temporaryFile(
+            Array("ok\tfile://\(source)\t-\t-\tfine\nbad\tfile://\(fifo)\t-\t-\tfifo\r\n".utf8))
+        let ok = try Recur.run([
+            "corpus", "fetch", "ok", "--manifest", encoded, "--to", target, "--allow-unverified",
+        ])
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target).allSatisfy { !$0.contains("/") && !$0.hasPrefix(".") })
-        expectCleanFailure(try Recur.run(["corpus", "fetch", "bad", "--manifest", encoded, "--to", target, "--allow-unverified"]), "FIFO")
-        #expect(try Recur.run(["corpus", "list", "--manifest", encoded]).stdout.split(separator: "\n").count == 2)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: target).allSatisfy {
+                !$0.contains("/") && !$0.hasPrefix(".")
+            })
+        expectCleanFailure(
+            try Recur.run([
+                "corpus", "fetch", "bad", "--manifest", encoded, "--to", target,
+                "--allow-unverified",
+            ]), "FIFO")
+        #expect(
+            try Recur.run(["corpus", "list", "--manifest", encoded]).stdout.split(separator: "\n")
+                .count == 2)
     }
 
     @Test("sizes that cannot fit in memory are refused before anything is allocated")
@@ -207,14 +292,25 @@ struct HostileInputCLITests {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("huge")
         expectCleanFailure(
-            try Recur.run(["charlm", "train", "--data", data, "--out", out, "--embed", "65536", "--hidden", "65536", "--quiet"]),
+            try Recur.run([
+                "charlm", "train", "--data", data, "--out", out, "--embed", "65536", "--hidden",
+                "65536", "--quiet",
+            ]),
             "of memory")
         #expect(!FileManager.default.fileExists(atPath: out + "/checkpoint.json"))
         let corpus = temporaryFile(Array(String(repeating: "a b c d e ", count: 40).utf8))
         let vectors = temporaryPath("plot") + ".txt"
-        #expect(try Recur.run(["word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1", "--quiet"]).status == 0)
-        expectCleanFailure(try Recur.run(["word2vec", "plot", "--vectors", vectors, "a", "b", "--out", vectors]), "--vectors input")
-        expectCleanFailure(try Recur.run(["word2vec", "convert", "--vectors", vectors, "--out", vectors]), "--vectors input")
+        #expect(
+            try Recur.run([
+                "word2vec", "train", "--data", corpus, "--out", vectors, "--min-count", "1",
+                "--quiet",
+            ]).status == 0)
+        expectCleanFailure(
+            try Recur.run(["word2vec", "plot", "--vectors", vectors, "a", "b", "--out", vectors]),
+            "--vectors input")
+        expectCleanFailure(
+            try Recur.run(["word2vec", "convert", "--vectors", vectors, "--out", vectors]),
+            "--vectors input")
     }
 
     @Test("--json after --resume reports the run's configuration, not the flags' defaults")
@@ -222,9 +318,13 @@ struct HostileInputCLITests {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("summary")
         #expect(try Self.train(data, out, ["--seed", "5"]).status == 0)
-        let resumed = try Recur.run(["charlm", "train", "--data", data, "--resume", out, "--steps", "6", "--quiet", "--json"])
+        let resumed = try Recur.run([
+            "charlm", "train", "--data", data, "--resume", out, "--steps", "6", "--quiet", "--json",
+        ])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let summary = resumed.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(summary.contains("\"batch\":4") && summary.contains("\"seq\":8") && summary.contains("\"seed\":5"), "\(summary)")
+        #expect(
+            summary.contains("\"batch\":4") && summary.contains("\"seq\":8")
+                && summary.contains("\"seed\":5"), "\(summary)")
     }
 }

@@ -15,7 +15,9 @@ func syntheticText(sentences: Int, seed: UInt64) -> String {
     var lines: [String] = []
     for _ in 0..<sentences {
         let s = subjects[rng.nextInt(below: subjects.count)]
-        lines.append(s.prefix(1).uppercased() + s.dropFirst() + " " + verbs[rng.nextInt(below: verbs.count)] + " " + objects[rng.nextInt(below: objects.count)])
+        lines.append(
+            s.prefix(1).uppercased() + s.dropFirst() + " " + verbs[rng.nextInt(below: verbs.count)]
+                + " " + objects[rng.nextInt(below: objects.count)])
     }
     return lines.joined(separator: "\n") + "\n"
 }
@@ -41,16 +43,21 @@ func smallConfig(steps: Int) -> CharLMTrainingConfig {
 func makeModel(_ cell: CharLMCell, vocabulary: Int, seed: UInt64 = 5) -> CharLanguageModel {
     var rng = Xoshiro256(seed: seed)
     let architecture = CharLMArchitecture(
-        cell: cell, vocabularySize: vocabulary, embeddingSize: 8, hiddenSize: cell == .tcn ? 16 : 24,
+        cell: cell, vocabularySize: vocabulary, embeddingSize: 8,
+        hiddenSize: cell == .tcn ? 16 : 24,
         layers: 2, dropout: 0.1, kernelSize: 2)
     return CharLanguageModel(architecture: architecture, rng: &rng)
 }
 
 @Suite("Character language models")
 struct CharLMTests {
-    static let corpus = CharCorpus(text: Array(syntheticText(sentences: 400, seed: 1).utf8), unit: .grapheme, validationFraction: 0.1)
+    static let corpus = CharCorpus(
+        text: Array(syntheticText(sentences: 400, seed: 1).utf8), unit: .grapheme,
+        validationFraction: 0.1)
 
-    @Test("resume is exact: 200 steps equal 100 + resume + 100", arguments: [CharLMCell.lstm, .gru, .tcn])
+    @Test(
+        "resume is exact: 200 steps equal 100 + resume + 100",
+        arguments: [CharLMCell.lstm, .gru, .tcn])
     func exactResume(cell: CharLMCell) throws {
         let corpus = Self.corpus
         let straightDirectory = temporaryDirectory("straight")
@@ -95,7 +102,8 @@ struct CharLMTests {
         config.evaluateEvery = 10
         config.patience = 2
         let summary = try CharLMTrainer(
-            model: makeModel(.lstm, vocabulary: corpus.vocabulary.count), corpus: corpus, config: config, unit: .grapheme,
+            model: makeModel(.lstm, vocabulary: corpus.vocabulary.count), corpus: corpus,
+            config: config, unit: .grapheme,
             outputDirectory: directory, dataPath: "memory"
         ).run()
         #expect(summary.stoppedEarly && summary.steps < 100)
@@ -108,13 +116,16 @@ struct CharLMTests {
         config.patience = nil
         try FileManager.default.removeItem(atPath: directory)
         let full = try CharLMTrainer(
-            model: makeModel(.lstm, vocabulary: corpus.vocabulary.count), corpus: corpus, config: config, unit: .grapheme,
+            model: makeModel(.lstm, vocabulary: corpus.vocabulary.count), corpus: corpus,
+            config: config, unit: .grapheme,
             outputDirectory: directory, dataPath: "memory"
         ).run()
         #expect(!full.stoppedEarly && full.steps == 100)
     }
 
-    @Test("training lowers validation bpc well below the unigram entropy", arguments: [CharLMCell.lstm, .gru, .rnn, .tcn])
+    @Test(
+        "training lowers validation bpc well below the unigram entropy",
+        arguments: [CharLMCell.lstm, .gru, .rnn, .tcn])
     func learns(cell: CharLMCell) throws {
         let corpus = Self.corpus
         let directory = temporaryDirectory("learn")
@@ -125,10 +136,12 @@ struct CharLMTests {
         var rng = Xoshiro256(seed: 3)
         let model = CharLanguageModel(
             architecture: CharLMArchitecture(
-                cell: cell, vocabularySize: corpus.vocabulary.count, embeddingSize: 16, hiddenSize: 64, layers: cell == .tcn ? 3 : 1,
+                cell: cell, vocabularySize: corpus.vocabulary.count, embeddingSize: 16,
+                hiddenSize: 64, layers: cell == .tcn ? 3 : 1,
                 dropout: 0, kernelSize: 3), rng: &rng)
         let summary = try CharLMTrainer(
-            model: model, corpus: corpus, config: config, unit: .grapheme, outputDirectory: directory, dataPath: "memory"
+            model: model, corpus: corpus, config: config, unit: .grapheme,
+            outputDirectory: directory, dataPath: "memory"
         ).run()
         // A unigram model of this text needs about 4 bits per character; the grammar makes most
         // characters predictable.
@@ -144,20 +157,28 @@ struct CharLMTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let model = makeModel(.lstm, vocabulary: corpus.vocabulary.count)
         _ = try CharLMTrainer(
-            model: model, corpus: corpus, config: smallConfig(steps: 50), unit: .grapheme, outputDirectory: directory,
+            model: model, corpus: corpus, config: smallConfig(steps: 50), unit: .grapheme,
+            outputDirectory: directory,
             dataPath: "memory"
         ).run()
-        func sample(seed: UInt64, _ options: SamplingOptions = SamplingOptions(temperature: 0.9, topK: 10, topP: 0.95)) throws -> [UInt8] {
+        func sample(
+            seed: UInt64,
+            _ options: SamplingOptions = SamplingOptions(temperature: 0.9, topK: 10, topP: 0.95)
+        ) throws -> [UInt8] {
             let loaded = try CharLMStore.load(directory: directory)
             let sampler = CharLMSampler(model: loaded.model, vocabulary: loaded.config.vocabulary)
             var rng = Xoshiro256(seed: seed)
             var out: [UInt8] = []
-            sampler.generate(length: 200, prime: "The cat", options: options, rng: &rng) { out += $0 }
+            sampler.generate(length: 200, prime: "The cat", options: options, rng: &rng) {
+                out += $0
+            }
             return out
         }
         #expect(try sample(seed: 1) == sample(seed: 1))
         #expect(try sample(seed: 1) != sample(seed: 2))
-        #expect(try sample(seed: 1, SamplingOptions(argmax: true)) == sample(seed: 9, SamplingOptions(argmax: true)))
+        #expect(
+            try sample(seed: 1, SamplingOptions(argmax: true))
+                == sample(seed: 9, SamplingOptions(argmax: true)))
     }
 
     @Test("top-k 1 and argmax agree; top-p keeps the nucleus")
@@ -169,8 +190,12 @@ struct CharLMTests {
             let p = CharLMSampler.choose(logits, options: SamplingOptions(topP: 0.6), rng: &rng)
             #expect(p == 1 || p == 3)
         }
-        #expect(CharLMSampler.choose(logits, options: SamplingOptions(argmax: true), rng: &rng) == 1)
-        #expect(CharLMSampler.choose(Tensor([5, 1]), options: SamplingOptions(argmax: true), excluding: 0, rng: &rng) == 1)
+        #expect(
+            CharLMSampler.choose(logits, options: SamplingOptions(argmax: true), rng: &rng) == 1)
+        #expect(
+            CharLMSampler.choose(
+                Tensor([5, 1]), options: SamplingOptions(argmax: true), excluding: 0, rng: &rng)
+                == 1)
     }
 
     @Test("a checkpoint round-trips weights and configuration")
@@ -180,13 +205,16 @@ struct CharLMTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let model = makeModel(.gru, vocabulary: corpus.vocabulary.count)
         _ = try CharLMTrainer(
-            model: model, corpus: corpus, config: smallConfig(steps: 20), unit: .grapheme, outputDirectory: directory,
+            model: model, corpus: corpus, config: smallConfig(steps: 20), unit: .grapheme,
+            outputDirectory: directory,
             dataPath: "memory"
         ).run()
         let loaded = try CharLMStore.load(directory: directory)
         #expect(loaded.config.vocabulary == corpus.vocabulary)
         #expect(loaded.config.architecture == model.architecture)
-        for ((_, a), (_, b)) in zip(model.parameters(), loaded.model.parameters()) { #expect(a.value.isBitIdentical(to: b.value)) }
+        for ((_, a), (_, b)) in zip(model.parameters(), loaded.model.parameters()) {
+            #expect(a.value.isBitIdentical(to: b.value))
+        }
         // The best model is kept next to the latest checkpoint.
         let best = try CharLMStore.load(directory: directory + "/best")
         #expect(best.resume == nil)
@@ -204,14 +232,20 @@ struct CharLMTests {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             var config = smallConfig(steps: 30)
             config.batchSize = 4
-            _ = try CharLMTrainer(model: model, corpus: corpus, config: config, unit: unit, outputDirectory: directory, dataPath: "memory").run()
+            _ = try CharLMTrainer(
+                model: model, corpus: corpus, config: config, unit: unit,
+                outputDirectory: directory, dataPath: "memory"
+            ).run()
             let loaded = try CharLMStore.load(directory: directory)
             var rng = Xoshiro256(seed: 1)
             var out: [UInt8] = []
             CharLMSampler(model: loaded.model, vocabulary: loaded.config.vocabulary).generate(
                 length: 50, prime: "Привет", options: SamplingOptions(), rng: &rng
             ) { out += $0 }
-            if unit != .byte { #expect(String(validating: out, as: UTF8.self) != nil, "\(unit): invalid UTF-8 sample") }
+            if unit != .byte {
+                #expect(
+                    String(validating: out, as: UTF8.self) != nil, "\(unit): invalid UTF-8 sample")
+            }
         }
         let graphemes = CharCorpus(text: Array(text.utf8), unit: .grapheme, validationFraction: 0)
         #expect(graphemes.vocabulary.id(of: Array("👍🏽".utf8)) != nil)
@@ -221,13 +255,16 @@ struct CharLMTests {
     @Test("evaluation counts symbols unseen in training as unknown")
     func unknownSymbols() {
         let vocabulary = CharVocabulary(text: Array("abc".utf8), unit: .grapheme)
-        let corpus = CharCorpus(text: Array("abxcy".utf8), unit: .grapheme, validationFraction: 0, vocabulary: vocabulary)
+        let corpus = CharCorpus(
+            text: Array("abxcy".utf8), unit: .grapheme, validationFraction: 0,
+            vocabulary: vocabulary)
         #expect(corpus.unknownSymbols == 2)
     }
 
     @Test("text shorter than one batch window is refused")
     func tooShort() {
-        let corpus = CharCorpus(text: Array("short text".utf8), unit: .grapheme, validationFraction: 0)
+        let corpus = CharCorpus(
+            text: Array("short text".utf8), unit: .grapheme, validationFraction: 0)
         let model = makeModel(.lstm, vocabulary: corpus.vocabulary.count)
         #expect(throws: CharLMTrainingError.self) {
             _ = try CharLMTrainer(
@@ -242,11 +279,14 @@ struct CharLMTrainingStepTests {
     /// The fused training step (embedding, recurrent stack, inter-layer and output dropout,
     /// decoder, loss) against central differences of its own loss, with the dropout masks held
     /// fixed by reseeding the generator for every evaluation.
-    @Test("training-step gradients match finite differences with output dropout and weight drop", arguments: [CharLMCell.lstm, .gru])
+    @Test(
+        "training-step gradients match finite differences with output dropout and weight drop",
+        arguments: [CharLMCell.lstm, .gru])
     func trainingStepGradient(cell: CharLMCell) {
         var rng = Xoshiro256(seed: 11)
         let architecture = CharLMArchitecture(
-            cell: cell, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0.3, outputDropout: 0.5,
+            cell: cell, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0.3,
+            outputDropout: 0.5,
             weightDrop: 0.4)
         let model = CharLanguageModel(architecture: architecture, rng: &rng)
         let (t, b) = (4, 3)
@@ -254,7 +294,9 @@ struct CharLMTrainingStepTests {
         let targets = (0..<(t * b)).map { Int32(($0 * 3 + 2) % 7) }
         func loss() -> Double {
             var masks = Xoshiro256(seed: 99)
-            return model.trainingStep(inputs: inputs, targets: targets, timeSteps: t, batch: b, state: nil, rng: &masks).loss
+            return model.trainingStep(
+                inputs: inputs, targets: targets, timeSteps: t, batch: b, state: nil, rng: &masks
+            ).loss
         }
         var parameters: [(String, Parameter)] = []
         model.visitParameters(prefix: "") { parameters.append(($0, $1)) }
@@ -273,7 +315,9 @@ struct CharLMTrainingStepTests {
                 let down = loss()
                 p.value.unsafeMutableBase()[i] = saved
                 let numeric = (up - down) / Double(2 * eps)
-                let error = abs(numeric - Double(analytic[index][i])) / max(1e-2, abs(numeric) + abs(Double(analytic[index][i])))
+                let error =
+                    abs(numeric - Double(analytic[index][i]))
+                    / max(1e-2, abs(numeric) + abs(Double(analytic[index][i])))
                 worst = max(worst, error)
             }
         }
@@ -286,15 +330,20 @@ struct CharLMTrainingStepTests {
             var rng = Xoshiro256(seed: 3)
             return CharLanguageModel(
                 architecture: CharLMArchitecture(
-                    cell: .lstm, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 1, dropout: 0, outputDropout: p),
+                    cell: .lstm, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 1,
+                    dropout: 0, outputDropout: p),
                 rng: &rng)
         }
         let (with, without) = (build(0.5), build(nil))
         let ids: [Int32] = (0..<40).map { Int32($0 % 7) }
         let inputs = Array(ids[0..<12]), targets = Array(ids[1..<13])
         var r1 = Xoshiro256(seed: 1), r2 = Xoshiro256(seed: 1)
-        let l1 = with.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1).loss
-        let l2 = without.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2).loss
+        let l1 = with.trainingStep(
+            inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1
+        ).loss
+        let l2 = without.trainingStep(
+            inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2
+        ).loss
         #expect(l1 != l2)
         #expect(with.evaluate(ids: ids).nats == without.evaluate(ids: ids).nats)
     }
@@ -305,7 +354,8 @@ struct CharLMTrainingStepTests {
             var rng = Xoshiro256(seed: 3)
             return CharLanguageModel(
                 architecture: CharLMArchitecture(
-                    cell: .gru, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2, dropout: 0, weightDrop: p),
+                    cell: .gru, vocabularySize: 7, embeddingSize: 5, hiddenSize: 6, layers: 2,
+                    dropout: 0, weightDrop: p),
                 rng: &rng)
         }
         let (with, without) = (build(0.5), build(nil))
@@ -313,8 +363,12 @@ struct CharLMTrainingStepTests {
         let ids: [Int32] = (0..<40).map { Int32($0 % 7) }
         let inputs = Array(ids[0..<12]), targets = Array(ids[1..<13])
         var r1 = Xoshiro256(seed: 1), r2 = Xoshiro256(seed: 1)
-        let l1 = with.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1).loss
-        let l2 = without.trainingStep(inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2).loss
+        let l1 = with.trainingStep(
+            inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r1
+        ).loss
+        let l2 = without.trainingStep(
+            inputs: inputs, targets: targets, timeSteps: 4, batch: 3, state: nil, rng: &r2
+        ).loss
         #expect(l1 != l2)
         #expect(with.parameters().map(\.parameter.value.scalars) == before)
         #expect(with.evaluate(ids: ids).nats == without.evaluate(ids: ids).nats)

@@ -11,9 +11,13 @@ struct LayerGradientTests {
         var rng = Xoshiro256(seed: 1)
         let layer = Linear(inputSize: 3, outputSize: 5, rng: &rng)
         let x = randomTensor(shape, seed: 2)
-        let report = GradientCheck.check(inputs: [x], parameters: layer.parameters().map(\.parameter)) { _, v in layer(v[0]) }
+        let report = GradientCheck.check(
+            inputs: [x], parameters: layer.parameters().map(\.parameter)
+        ) { _, v in layer(v[0]) }
         #expect(report.passed, "\(report)")
-        #expect(layer(x).isApproximatelyEqual(to: Tape().withoutRecording { layer(Tape().constant(x)).value }))
+        #expect(
+            layer(x).isApproximatelyEqual(
+                to: Tape().withoutRecording { layer(Tape().constant(x)).value }))
     }
 
     @Test("Embedding, with a padding row")
@@ -21,7 +25,9 @@ struct LayerGradientTests {
         var rng = Xoshiro256(seed: 3)
         let layer = Embedding(vocabularySize: 6, embeddingSize: 4, paddingIndex: 0, rng: &rng)
         let ids: [Int32] = [1, 0, 5, 1, 3]
-        let report = GradientCheck.check(inputs: [], parameters: [layer.weight]) { tape, _ in layer(ids, tape: tape) * 2 }
+        let report = GradientCheck.check(inputs: [], parameters: [layer.weight]) { tape, _ in
+            layer(ids, tape: tape) * 2
+        }
         #expect(report.entries.count > 0)
         // The padding row gets no gradient (PyTorch semantics), so the numeric check differs
         // there; compare the other rows.
@@ -36,7 +42,9 @@ struct LayerGradientTests {
         layer.weight.value = Tensor.uniform([5], in: 0.5...1.5, using: &rng)
         layer.bias.value = Tensor.uniform([5], in: -0.5...0.5, using: &rng)
         let x = randomTensor([3, 5], seed: 5, range: -2...2)
-        let report = GradientCheck.check(inputs: [x], parameters: [layer.weight, layer.bias], epsilon: 1e-3) { _, v in layer(v[0]) }
+        let report = GradientCheck.check(
+            inputs: [x], parameters: [layer.weight, layer.bias], epsilon: 1e-3
+        ) { _, v in layer(v[0]) }
         #expect(report.passed, "\(report)")
         let y = Tape().withoutRecording { layer(Tape().constant(Tensor([[1, 2, 3, 4, 5]]))).value }
         let normalized = Tensor([[1, 2, 3, 4, 5]]) - 3
@@ -72,7 +80,8 @@ struct LayerGradientTests {
         let logits = randomTensor([6, 5], seed: 9, range: -3...3)
         let targets: [Int32] = [0, 2, 4, 1, 2, 3]
         let report = GradientCheck.check(inputs: [logits], epsilon: 1e-3) { _, v in
-            SoftmaxCrossEntropy.loss(v[0], targets: targets, reduction: c.0, ignoreIndex: c.1, labelSmoothing: c.2)
+            SoftmaxCrossEntropy.loss(
+                v[0], targets: targets, reduction: c.0, ignoreIndex: c.1, labelSmoothing: c.2)
         }
         #expect(report.passed, "\(c): \(report)")
     }
@@ -91,23 +100,32 @@ struct LayerGradientTests {
     func mse() {
         let x = randomTensor([3, 4], seed: 10)
         let target = randomTensor([3, 4], seed: 11)
-        let report = GradientCheck.check(inputs: [x]) { _, v in meanSquaredError(v[0], target: target) }
+        let report = GradientCheck.check(inputs: [x]) { _, v in
+            meanSquaredError(v[0], target: target)
+        }
         #expect(report.passed, "\(report)")
     }
 
-    @Test("causal conv1d, plain and weight-normalized", arguments: [(3, 1, false), (3, 2, true), (2, 4, false), (1, 1, true)])
+    @Test(
+        "causal conv1d, plain and weight-normalized",
+        arguments: [(3, 1, false), (3, 2, true), (2, 4, false), (1, 1, true)])
     func conv(c: (Int, Int, Bool)) {
         var rng = Xoshiro256(seed: 12)
-        let conv = CausalConv1d(inChannels: 3, outChannels: 4, kernelSize: c.0, dilation: c.1, weightNormalization: c.2, rng: &rng)
+        let conv = CausalConv1d(
+            inChannels: 3, outChannels: 4, kernelSize: c.0, dilation: c.1, weightNormalization: c.2,
+            rng: &rng)
         let x = randomTensor([2, 7, 3], seed: 13)
-        let report = GradientCheck.check(inputs: [x], parameters: conv.parameters().map(\.parameter)) { _, v in conv(v[0]) }
+        let report = GradientCheck.check(
+            inputs: [x], parameters: conv.parameters().map(\.parameter)
+        ) { _, v in conv(v[0]) }
         #expect(report.passed, "\(c): \(report)")
     }
 
     @Test("conv1d output at t depends only on inputs up to t")
     func causality() {
         var rng = Xoshiro256(seed: 14)
-        let conv = CausalConv1d(inChannels: 2, outChannels: 2, kernelSize: 3, dilation: 2, rng: &rng)
+        let conv = CausalConv1d(
+            inChannels: 2, outChannels: 2, kernelSize: 3, dilation: 2, rng: &rng)
         let x = randomTensor([1, 10, 2], seed: 15)
         var changed = x
         changed[at: 0, 6, 1] += 1
@@ -124,13 +142,17 @@ struct LayerGradientTests {
     @Test("TCN with dilations 1, 2, 4 and its receptive field")
     func tcn() {
         var rng = Xoshiro256(seed: 16)
-        let tcn = TCN(inputChannels: 3, channels: 4, blocks: 3, kernelSize: 2, dropout: 0.2, weightNormalization: true, rng: &rng)
+        let tcn = TCN(
+            inputChannels: 3, channels: 4, blocks: 3, kernelSize: 2, dropout: 0.2,
+            weightNormalization: true, rng: &rng)
         #expect(tcn.blocks.map(\.conv1.dilation) == [1, 2, 4])
         #expect(tcn.receptiveField == 1 + 2 * 1 * (1 + 2 + 4))
         let x = randomTensor([2, 9, 3], seed: 17)
         // ReLUs have kinks: a step of 1e-3 put one pre-activation across zero (analytic -0.17,
         // numeric -0.07 on a bias); 2e-4 keeps every difference on one side.
-        let report = GradientCheck.check(inputs: [x], parameters: tcn.parameters().map(\.parameter), epsilon: 2e-4, samples: 10) { _, v in
+        let report = GradientCheck.check(
+            inputs: [x], parameters: tcn.parameters().map(\.parameter), epsilon: 2e-4, samples: 10
+        ) { _, v in
             var r = Xoshiro256(seed: 18)
             return tcn(v[0], rng: &r)
         }
@@ -144,7 +166,9 @@ struct LayerGradientTests {
         changed[at: 0, 5, 0] += 1
         let a = tcn(tape.constant(long), rng: &r).value
         let b = tcn(tape.constant(changed), rng: &r).value
-        let affected = (0..<30).filter { t in (0..<4).contains { a[at: 0, t, $0] != b[at: 0, t, $0] } }
+        let affected = (0..<30).filter { t in
+            (0..<4).contains { a[at: 0, t, $0] != b[at: 0, t, $0] }
+        }
         #expect(affected.first == 5)
         #expect((affected.last ?? 0) <= 5 + tcn.receptiveField - 1)
     }
@@ -156,7 +180,9 @@ struct LayerGradientTests {
         let f = try fixture(name)
         let config = try #require(f["config"]).scalars.map { Int($0) }
         var rng = Xoshiro256(seed: 0)
-        let conv = CausalConv1d(inChannels: config[0], outChannels: config[1], kernelSize: config[2], dilation: config[3], rng: &rng)
+        let conv = CausalConv1d(
+            inChannels: config[0], outChannels: config[1], kernelSize: config[2],
+            dilation: config[3], rng: &rng)
         try conv.loadStateDictionary(f.stripping("param."))
         conv.zeroGradients()
         // PyTorch is [B, C, T]; Recur is [B, T, C].
@@ -165,7 +191,8 @@ struct LayerGradientTests {
         let xv = tape.variable(x)
         let y = conv(xv)
         expectMatches(y.value.permuted([0, 2, 1]), f["output"], "\(name) output")
-        tape.backward(from: (y * tape.constant(try #require(f["r_output"]).permuted([0, 2, 1]))).sum())
+        tape.backward(
+            from: (y * tape.constant(try #require(f["r_output"]).permuted([0, 2, 1]))).sum())
         expectMatches(tape.gradient(of: xv)?.permuted([0, 2, 1]), f["grad.x"], "\(name) dx")
         expectMatches(conv.weight?.gradient, f["grad.weight"], "\(name) dweight")
         expectMatches(conv.bias.gradient, f["grad.bias"], "\(name) dbias")
@@ -178,23 +205,29 @@ struct ModuleTests {
     func names() {
         var rng = Xoshiro256(seed: 1)
         let lstm = LSTM(inputSize: 3, hiddenSize: 4, layers: 2, bidirectional: true, rng: &rng)
-        #expect(lstm.parameters().map(\.name) == [
-            "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-            "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
-            "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
-            "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse",
-        ])
+        #expect(
+            lstm.parameters().map(\.name) == [
+                "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
+                "bias_hh_l0_reverse",
+                "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+                "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse",
+                "bias_hh_l1_reverse",
+            ])
         #expect(lstm.weightIH[1][0].shape == [16, 8])
         let gru = GRU(inputSize: 3, hiddenSize: 4, rng: &rng)
         #expect(gru.parameters().map(\.parameter.shape) == [[12, 3], [12, 4], [12], [12]])
-        let tcn = TCN(inputChannels: 2, channels: 3, blocks: 2, kernelSize: 2, dropout: 0, weightNormalization: true, rng: &rng)
-        #expect(tcn.parameters().map(\.name) == [
-            "blocks.0.conv1.weight_g", "blocks.0.conv1.weight_v", "blocks.0.conv1.bias",
-            "blocks.0.conv2.weight_g", "blocks.0.conv2.weight_v", "blocks.0.conv2.bias",
-            "blocks.0.downsample.weight", "blocks.0.downsample.bias",
-            "blocks.1.conv1.weight_g", "blocks.1.conv1.weight_v", "blocks.1.conv1.bias",
-            "blocks.1.conv2.weight_g", "blocks.1.conv2.weight_v", "blocks.1.conv2.bias",
-        ])
+        let tcn = TCN(
+            inputChannels: 2, channels: 3, blocks: 2, kernelSize: 2, dropout: 0,
+            weightNormalization: true, rng: &rng)
+        #expect(
+            tcn.parameters().map(\.name) == [
+                "blocks.0.conv1.weight_g", "blocks.0.conv1.weight_v", "blocks.0.conv1.bias",
+                "blocks.0.conv2.weight_g", "blocks.0.conv2.weight_v", "blocks.0.conv2.bias",
+                "blocks.0.downsample.weight", "blocks.0.downsample.bias",
+                "blocks.1.conv1.weight_g", "blocks.1.conv1.weight_v", "blocks.1.conv1.bias",
+                "blocks.1.conv2.weight_g", "blocks.1.conv2.weight_v", "blocks.1.conv2.bias",
+            ])
     }
 
     @Test("summary lists shapes and the total count")
@@ -210,7 +243,8 @@ struct ModuleTests {
     @Test("train and eval propagate to children")
     func modes() {
         var rng = Xoshiro256(seed: 1)
-        let tcn = TCN(inputChannels: 2, channels: 2, blocks: 2, kernelSize: 2, dropout: 0.5, rng: &rng)
+        let tcn = TCN(
+            inputChannels: 2, channels: 2, blocks: 2, kernelSize: 2, dropout: 0.5, rng: &rng)
         tcn.eval()
         #expect(tcn.blocks.allSatisfy { !$0.dropout.isTraining && !$0.conv1.isTraining })
         tcn.train()

@@ -59,11 +59,15 @@ struct LearningTests {
             step += 1
             if step % 250 == 0 {
                 tape.reset()
-                validation = tape.withoutRecording { meanSquaredError(predict(vx), target: vy).value.scalar }
+                validation = tape.withoutRecording {
+                    meanSquaredError(predict(vx), target: vy).value.scalar
+                }
                 if validation < 0.005 { break }
             }
         }
-        #expect(validation < 0.01, "held-out MSE \(validation) after \(step) steps (predicting the mean gives ≈ 0.167)")
+        #expect(
+            validation < 0.01,
+            "held-out MSE \(validation) after \(step) steps (predicting the mean gives ≈ 0.167)")
     }
 
     @Test("a GRU learns to copy a sequence")
@@ -76,7 +80,9 @@ struct LearningTests {
         let embedding = Embedding(vocabularySize: alphabet + 2, embeddingSize: 16, rng: &rng)
         let gru = GRU(inputSize: 16, hiddenSize: hidden, rng: &rng)
         let head = Linear(inputSize: hidden, outputSize: alphabet + 1, rng: &rng)
-        let parameters = embedding.parameters(prefix: "e.") + gru.parameters(prefix: "g.") + head.parameters(prefix: "h.")
+        let parameters =
+            embedding.parameters(prefix: "e.") + gru.parameters(prefix: "g.")
+            + head.parameters(prefix: "h.")
         let optimizer = Adam(parameters: parameters, learningRate: 5e-3)
         var data = Xoshiro256(seed: 11)
         func makeBatch(_ n: Int) -> (tokens: [Int32], targets: [Int32]) {
@@ -94,14 +100,17 @@ struct LearningTests {
         }
         let tape = Tape()
         func logits(_ tokens: [Int32], _ n: Int) -> Variable {
-            let (out, _, _) = gru(tokens: tokens, timeSteps: steps, batch: n, embedding: embedding, tape: tape, rng: &rng)
+            let (out, _, _) = gru(
+                tokens: tokens, timeSteps: steps, batch: n, embedding: embedding, tape: tape,
+                rng: &rng)
             return head(out.reshaped([steps * n, hidden]))
         }
         var accuracy = 0.0
         for step in 1...6000 {
             tape.reset()
             let (tokens, targets) = makeBatch(batch)
-            let loss = SoftmaxCrossEntropy.loss(logits(tokens, batch), targets: targets, ignoreIndex: -1)
+            let loss = SoftmaxCrossEntropy.loss(
+                logits(tokens, batch), targets: targets, ignoreIndex: -1)
             tape.backward(from: loss)
             GradientClipping.clipByNorm(parameters, maxNorm: 1)
             optimizer.step()
@@ -110,7 +119,9 @@ struct LearningTests {
                 let (vt, vy) = makeBatch(256)
                 let predicted = tape.withoutRecording { logits(vt, 256).value.argmax(axis: 1) }
                 let scored = vy.indices.filter { vy[$0] >= 0 }
-                accuracy = Double(scored.filter { predicted[$0] == Int(vy[$0]) }.count) / Double(scored.count)
+                accuracy =
+                    Double(scored.filter { predicted[$0] == Int(vy[$0]) }.count)
+                    / Double(scored.count)
                 if accuracy > 0.995 { break }
             }
         }
@@ -142,7 +153,9 @@ struct LearningTests {
                 let loss = meanSquaredError(head(out[99]), target: y)
                 losses.append(loss.value.scalar)
                 tape.backward(from: loss)
-                let norm = clip.map { GradientClipping.clipByNorm(parameters, maxNorm: $0) } ?? GradientClipping.globalNorm(parameters)
+                let norm =
+                    clip.map { GradientClipping.clipByNorm(parameters, maxNorm: $0) }
+                    ?? GradientClipping.globalNorm(parameters)
                 norms.append(norm)
                 if let clip { #expect(GradientClipping.globalNorm(parameters) <= clip * 1.001) }
                 optimizer.step()
@@ -152,10 +165,16 @@ struct LearningTests {
         let unclipped = run(clip: nil)
         let clipped = run(clip: 1)
         // Unclipped: the first update is huge, after which loss and gradients explode.
-        #expect(unclipped.norms.contains { !$0.isFinite || $0 > 1e6 }, "unclipped norms \(unclipped.norms)")
-        #expect(unclipped.losses.contains { !$0.isFinite || $0 > 1e6 }, "unclipped losses \(unclipped.losses)")
+        #expect(
+            unclipped.norms.contains { !$0.isFinite || $0 > 1e6 },
+            "unclipped norms \(unclipped.norms)")
+        #expect(
+            unclipped.losses.contains { !$0.isFinite || $0 > 1e6 },
+            "unclipped losses \(unclipped.losses)")
         // Clipped: every loss stays finite and the last is below the first.
-        #expect(clipped.losses.allSatisfy { $0.isFinite && $0 < 1e3 }, "clipped losses \(clipped.losses)")
+        #expect(
+            clipped.losses.allSatisfy { $0.isFinite && $0 < 1e3 },
+            "clipped losses \(clipped.losses)")
         #expect((clipped.losses.last ?? .infinity) < clipped.losses[0])
     }
 }

@@ -6,19 +6,26 @@ import Testing
 
 /// Loads a fixture written by `Scripts/make_fixtures.py`.
 func fixture(_ name: String) throws -> [String: Tensor] {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Fixtures") else {
+    guard
+        let url = Bundle.module.url(
+            forResource: name, withExtension: "safetensors", subdirectory: "Fixtures")
+    else {
         throw CheckpointError.fileNotFound(path: "Fixtures/\(name).safetensors")
     }
     return try SafeTensors.read(url.path).tensors
 }
 
 /// |a - b| ≤ 1e-5 · max(|a|, |b|) + 1e-6 element-wise (the issue's "1e-5 relative").
-func expectMatches(_ a: Tensor?, _ b: Tensor?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectMatches(
+    _ a: Tensor?, _ b: Tensor?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
     guard let a, let b else {
         Issue.record("\(what): missing tensor", sourceLocation: sourceLocation)
         return
     }
-    #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6), "\(what): \(a.difference(from: b))", sourceLocation: sourceLocation)
+    #expect(
+        a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
+        "\(what): \(a.difference(from: b))", sourceLocation: sourceLocation)
 }
 
 extension Dictionary where Key == String, Value == Tensor {
@@ -44,7 +51,10 @@ struct PyTorchParityTests {
         let x = try #require(f["x"])
         let (t, b, i) = (x.shape[0], x.shape[1], x.shape[2])
         let h = try #require(f["h0"]).shape[2]
-        let layer = makeLayer(RecurrentCase(cell: cell, layers: 2, bidirectional: bidirectional, lengths: nil, withInitialState: true), input: i, hidden: h)
+        let layer = makeLayer(
+            RecurrentCase(
+                cell: cell, layers: 2, bidirectional: bidirectional, lengths: nil,
+                withInitialState: true), input: i, hidden: h)
         try layer.loadStateDictionary(f.stripping("param."))
         layer.zeroGradients()
         let lengths = f["lengths"].map { $0.scalars.map { Int($0) } }
@@ -57,7 +67,9 @@ struct PyTorchParityTests {
         expectMatches(out.value, f["output"], "\(name) output")
         expectMatches(hn.value, f["hn"], "\(name) h_n")
         if let cn { expectMatches(cn.value, f["cn"], "\(name) c_n") }
-        var loss = (out * tape.constant(try #require(f["r_output"]))).sum() + (hn * tape.constant(try #require(f["r_hn"]))).sum()
+        var loss =
+            (out * tape.constant(try #require(f["r_output"]))).sum()
+            + (hn * tape.constant(try #require(f["r_hn"]))).sum()
         if let cn { loss = loss + (cn * tape.constant(try #require(f["r_cn"]))).sum() }
         tape.backward(from: loss)
         expectMatches(tape.gradient(of: xv), f["grad.x"], "\(name) dx")
@@ -101,14 +113,24 @@ struct PyTorchParityTests {
         let optimizer: any Optimizer
         switch name {
         case "opt_sgd_momentum_nesterov_wd":
-            optimizer = SGD(parameters: named, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01)
-        case "opt_sgd_momentum_dampening": optimizer = SGD(parameters: named, learningRate: 0.05, momentum: 0.8, dampening: 0.1)
-        case "opt_adam": optimizer = Adam(parameters: named, learningRate: 0.01, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1)
-        case "opt_adamw": optimizer = Adam.adamW(parameters: named, learningRate: 0.01, weightDecay: 0.05)
+            optimizer = SGD(
+                parameters: named, learningRate: 0.1, momentum: 0.9, nesterov: true,
+                weightDecay: 0.01)
+        case "opt_sgd_momentum_dampening":
+            optimizer = SGD(parameters: named, learningRate: 0.05, momentum: 0.8, dampening: 0.1)
+        case "opt_adam":
+            optimizer = Adam(
+                parameters: named, learningRate: 0.01, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1)
+        case "opt_adamw":
+            optimizer = Adam.adamW(parameters: named, learningRate: 0.01, weightDecay: 0.05)
         case "opt_rmsprop_momentum_centered":
-            optimizer = RMSProp(parameters: named, learningRate: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.01)
+            optimizer = RMSProp(
+                parameters: named, learningRate: 0.01, alpha: 0.9, momentum: 0.5, centered: true,
+                weightDecay: 0.01)
         case "opt_rmsprop": optimizer = RMSProp(parameters: named, learningRate: 0.01)
-        default: optimizer = Adagrad(parameters: named, learningRate: 0.1, learningRateDecay: 0.01, weightDecay: 0.01)
+        default:
+            optimizer = Adagrad(
+                parameters: named, learningRate: 0.1, learningRateDecay: 0.01, weightDecay: 0.01)
         }
         for step in 0..<3 {
             p.gradient = try #require(f["grad\(step).p"])

@@ -26,17 +26,29 @@ struct RecurrentCase: CustomTestStringConvertible, Sendable {
 func makeLayer(_ c: RecurrentCase, input: Int, hidden: Int, seed: UInt64 = 3) -> any Module {
     var rng = Xoshiro256(seed: seed)
     switch c.cell {
-    case .lstm: return LSTM(inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
-    case .gru: return GRU(inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
-    case .rnnTanh: return RNN(inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
+    case .lstm:
+        return LSTM(
+            inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional,
+            dropout: c.dropout, rng: &rng)
+    case .gru:
+        return GRU(
+            inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional,
+            dropout: c.dropout, rng: &rng)
+    case .rnnTanh:
+        return RNN(
+            inputSize: input, hiddenSize: hidden, layers: c.layers, bidirectional: c.bidirectional,
+            dropout: c.dropout, rng: &rng)
     case .rnnReLU:
-        return RNN(inputSize: input, hiddenSize: hidden, layers: c.layers, nonlinearity: .relu, bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
+        return RNN(
+            inputSize: input, hiddenSize: hidden, layers: c.layers, nonlinearity: .relu,
+            bidirectional: c.bidirectional, dropout: c.dropout, rng: &rng)
     }
 }
 
 /// Runs any of the layer kinds through the tape API.
 func apply(
-    _ layer: any Module, _ x: Variable, h0: Variable?, c0: Variable?, lengths: [Int]?, rng: inout Xoshiro256
+    _ layer: any Module, _ x: Variable, h0: Variable?, c0: Variable?, lengths: [Int]?,
+    rng: inout Xoshiro256
 ) -> (Variable, Variable, Variable?) {
     switch layer {
     case let l as LSTM: return l(x, initialHidden: h0, initialCell: c0, lengths: lengths, rng: &rng)
@@ -50,13 +62,23 @@ func apply(
 struct RecurrentGradientTests {
     static let cases: [RecurrentCase] = [
         .init(cell: .lstm, layers: 1, bidirectional: false, lengths: nil, withInitialState: false),
-        .init(cell: .lstm, layers: 2, bidirectional: true, lengths: [5, 3, 1], withInitialState: true),
+        .init(
+            cell: .lstm, layers: 2, bidirectional: true, lengths: [5, 3, 1], withInitialState: true),
         .init(cell: .gru, layers: 1, bidirectional: false, lengths: nil, withInitialState: true),
-        .init(cell: .gru, layers: 2, bidirectional: true, lengths: [2, 5, 4], withInitialState: true),
-        .init(cell: .rnnTanh, layers: 2, bidirectional: true, lengths: [5, 1, 3], withInitialState: true),
-        .init(cell: .rnnReLU, layers: 2, bidirectional: false, lengths: [4, 5, 2], withInitialState: false),
-        .init(cell: .lstm, layers: 3, bidirectional: false, lengths: nil, withInitialState: false, dropout: 0.3),
-        .init(cell: .gru, layers: 2, bidirectional: true, lengths: [5, 3, 4], withInitialState: false, dropout: 0.25),
+        .init(
+            cell: .gru, layers: 2, bidirectional: true, lengths: [2, 5, 4], withInitialState: true),
+        .init(
+            cell: .rnnTanh, layers: 2, bidirectional: true, lengths: [5, 1, 3],
+            withInitialState: true),
+        .init(
+            cell: .rnnReLU, layers: 2, bidirectional: false, lengths: [4, 5, 2],
+            withInitialState: false),
+        .init(
+            cell: .lstm, layers: 3, bidirectional: false, lengths: nil, withInitialState: false,
+            dropout: 0.3),
+        .init(
+            cell: .gru, layers: 2, bidirectional: true, lengths: [5, 3, 4], withInitialState: false,
+            dropout: 0.25),
     ]
 
     @Test("output, final state and every parameter match central differences", arguments: cases)
@@ -72,11 +94,14 @@ struct RecurrentGradientTests {
         let parameters = layer.parameters().map(\.parameter)
         // ReLU has kinks: a smaller step keeps the finite differences on one side.
         let epsilon: Float = c.cell == .rnnReLU ? 1e-3 : 1e-2
-        let report = GradientCheck.check(inputs: inputs, parameters: parameters, epsilon: epsilon, samples: 12) { tape, v in
+        let report = GradientCheck.check(
+            inputs: inputs, parameters: parameters, epsilon: epsilon, samples: 12
+        ) { tape, v in
             var rng = Xoshiro256(seed: 99)  // same dropout masks on every evaluation
             let (out, hn, cn) = apply(
                 layer, v[0], h0: c.withInitialState ? v[1] : nil,
-                c0: c.withInitialState && c.cell == .lstm ? v[2] : nil, lengths: c.lengths, rng: &rng)
+                c0: c.withInitialState && c.cell == .lstm ? v[2] : nil, lengths: c.lengths,
+                rng: &rng)
             var pieces = [out.reshaped([-1]), hn.reshaped([-1])]
             if let cn { pieces.append(cn.reshaped([-1])) }
             return Variable.concatenate(pieces)
@@ -89,12 +114,16 @@ struct RecurrentGradientTests {
         var rng = Xoshiro256(seed: 5)
         let embedding = Embedding(vocabularySize: 7, embeddingSize: 4, rng: &rng)
         for bidirectional in [false, true] {
-            let lstm = LSTM(inputSize: 4, hiddenSize: 5, layers: 2, bidirectional: bidirectional, rng: &rng)
+            let lstm = LSTM(
+                inputSize: 4, hiddenSize: 5, layers: 2, bidirectional: bidirectional, rng: &rng)
             let tokens: [Int32] = [1, 3, 6, 0, 2, 2, 5, 1, 3, 4, 6, 0]  // T=4, B=3
             let parameters = (lstm.parameters() + embedding.parameters()).map(\.parameter)
-            let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 12) { tape, _ in
+            let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 12) {
+                tape, _ in
                 var r = Xoshiro256(seed: 1)
-                let (out, hn, _) = lstm(tokens: tokens, timeSteps: 4, batch: 3, embedding: embedding, tape: tape, lengths: [4, 2, 3], rng: &r)
+                let (out, hn, _) = lstm(
+                    tokens: tokens, timeSteps: 4, batch: 3, embedding: embedding, tape: tape,
+                    lengths: [4, 2, 3], rng: &r)
                 return Variable.concatenate([out.reshaped([-1]), hn.reshaped([-1])])
             }
             #expect(report.passed, "bidirectional=\(bidirectional): \(report)")
@@ -109,7 +138,8 @@ struct RecurrentGradientTests {
         let tokens: [Int32] = (0..<24).map { Int32(($0 * 7) % 9) }
         let x = embedding(tokens).reshaped([6, 4, 5])
         let a = lstm(x).output
-        let (b, _, cache) = lstm.forward(tokens: tokens, timeSteps: 6, batch: 4, embedding: embedding, rng: &rng)
+        let (b, _, cache) = lstm.forward(
+            tokens: tokens, timeSteps: 6, batch: 4, embedding: embedding, rng: &rng)
         lstm.release(cache)
         #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
     }
@@ -118,27 +148,42 @@ struct RecurrentGradientTests {
 @Suite("Recurrent layers: thread splits")
 struct RecurrenceSplitTests {
     /// Output, final state, input gradient and every parameter gradient of one forward/backward.
-    static func run<K>(_ layer: RecurrentLayer<K>, split: RecurrenceSplit, pool: ThreadPool, lengths: [Int]) -> [Tensor] {
+    static func run<K>(
+        _ layer: RecurrentLayer<K>, split: RecurrenceSplit, pool: ThreadPool, lengths: [Int]
+    ) -> [Tensor] {
         layer.recurrenceSplit = split
         layer.threadPool = pool
         for (_, p) in layer.parameters() { p.zeroGradient() }
         let (t, b) = (7, lengths.count)
         let d = layer.isBidirectional ? 2 : 1
         let x = randomTensor([t, b, layer.inputSize], seed: 11)
-        let h0 = randomTensor([layer.layerCount * d, b, layer.hiddenSize], seed: 12, range: -0.5...0.5)
-        let c0 = layer.kernel.hasCellState ? randomTensor([layer.layerCount * d, b, layer.hiddenSize], seed: 13, range: -0.5...0.5) : nil
+        let h0 = randomTensor(
+            [layer.layerCount * d, b, layer.hiddenSize], seed: 12, range: -0.5...0.5)
+        let c0 =
+            layer.kernel.hasCellState
+            ? randomTensor(
+                [layer.layerCount * d, b, layer.hiddenSize], seed: 13, range: -0.5...0.5) : nil
         let dy = randomTensor([t, b, d * layer.hiddenSize], seed: 14)
         var rng = Xoshiro256(seed: 15)
-        let (output, state, cache) = layer.forward(x, initialState: RecurrentState(hidden: h0, cell: c0), lengths: lengths, rng: &rng)
-        let (dx, d0) = layer.backward(cache, outputGradient: dy, stateGradient: RecurrentState(hidden: h0, cell: c0))
-        var result = [output, state.hidden, dx!, d0.hidden]
+        let (output, state, cache) = layer.forward(
+            x, initialState: RecurrentState(hidden: h0, cell: c0), lengths: lengths, rng: &rng)
+        let (dx, d0) = layer.backward(
+            cache, outputGradient: dy, stateGradient: RecurrentState(hidden: h0, cell: c0))
+        guard let dx else {
+            Issue.record("backward returned no input gradient")
+            return []
+        }
+        var result = [output, state.hidden, dx, d0.hidden]
         if let c = state.cell { result.append(c) }
         return result + layer.parameters().map(\.parameter.gradient)
     }
 
-    @Test("a pool busy with other work gives the same numbers, bit for bit", arguments: [RecurrenceSplit.automatic, .batchRows, .hiddenUnits])
+    @Test(
+        "a pool busy with other work gives the same numbers, bit for bit",
+        arguments: [RecurrenceSplit.automatic, .batchRows, .hiddenUnits])
     func busyPool(split: RecurrenceSplit) {
-        let c = RecurrentCase(cell: .lstm, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
+        let c = RecurrentCase(
+            cell: .lstm, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
         let lengths = (0..<32).map { 1 + ($0 * 5) % 7 }
         let pool = ThreadPool(threadCount: 4)
         func run(busy: Bool) -> [Tensor] {
@@ -151,20 +196,28 @@ struct RecurrenceSplitTests {
         let free = run(busy: false)
         let busy = run(busy: true)
         #expect(free.count == busy.count && !free.isEmpty)
-        for (i, (a, b)) in zip(free, busy).enumerated() { #expect(a.isBitIdentical(to: b), "\(split) tensor \(i)") }
+        for (i, (a, b)) in zip(free, busy).enumerated() {
+            #expect(a.isBitIdentical(to: b), "\(split) tensor \(i)")
+        }
     }
 
-    @Test("splitting by batch rows, by hidden units or not at all gives the same numbers", arguments: [RecurrentCase.Cell.lstm, .gru, .rnnTanh])
+    @Test(
+        "splitting by batch rows, by hidden units or not at all gives the same numbers",
+        arguments: [RecurrentCase.Cell.lstm, .gru, .rnnTanh])
     func splitsAgree(cell: RecurrentCase.Cell) {
         // H = 40: unit slices 0..<16 and 16..<40 (a partial panel); 19 rows: 9 + 10.
-        let c = RecurrentCase(cell: cell, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
+        let c = RecurrentCase(
+            cell: cell, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
         let lengths = (0..<19).map { 1 + ($0 * 5) % 7 }
         let reference: [Tensor]
         let serial = ThreadPool(threadCount: 1)
         switch makeLayer(c, input: 5, hidden: 40) {
-        case let l as LSTM: reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
-        case let l as GRU: reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
-        case let l as RNN: reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
+        case let l as LSTM:
+            reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
+        case let l as GRU:
+            reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
+        case let l as RNN:
+            reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
         default: fatalError()
         }
         // Four threads: two per direction.
@@ -179,7 +232,9 @@ struct RecurrenceSplitTests {
             }
             #expect(result.count == reference.count)
             for (a, b) in zip(result, reference) {
-                #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6), "\(cell) \(split)")
+                #expect(
+                    a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
+                    "\(cell) \(split)")
             }
         }
     }

@@ -7,21 +7,29 @@ import Testing
 @Suite("Optimizers, clipping and schedules")
 struct OptimizerTests {
     func makeParameters() -> [(name: String, parameter: Parameter)] {
-        [("a", Parameter(randomTensor([4, 3], seed: 1))), ("b", Parameter(randomTensor([5], seed: 2)))]
+        [
+            ("a", Parameter(randomTensor([4, 3], seed: 1))),
+            ("b", Parameter(randomTensor([5], seed: 2))),
+        ]
     }
 
     func setGradients(_ ps: [(name: String, parameter: Parameter)], seed: UInt64) {
-        for (i, (_, p)) in ps.enumerated() { p.gradient = randomTensor(p.shape, seed: seed + UInt64(i)) }
+        for (i, (_, p)) in ps.enumerated() {
+            p.gradient = randomTensor(p.shape, seed: seed + UInt64(i))
+        }
     }
 
-    @Test("state save/restore continues exactly", arguments: ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+    @Test(
+        "state save/restore continues exactly",
+        arguments: ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
     func stateRoundTrip(kind: String) throws {
         func make(_ ps: [(name: String, parameter: Parameter)]) -> any Optimizer {
             switch kind {
             case "sgd": return SGD(parameters: ps, learningRate: 0.1, momentum: 0.9)
             case "adam": return Adam(parameters: ps, learningRate: 0.01)
             case "adamw": return Adam.adamW(parameters: ps, learningRate: 0.01)
-            case "rmsprop": return RMSProp(parameters: ps, learningRate: 0.01, momentum: 0.3, centered: true)
+            case "rmsprop":
+                return RMSProp(parameters: ps, learningRate: 0.01, momentum: 0.3, centered: true)
             default: return Adagrad(parameters: ps, learningRate: 0.1)
             }
         }
@@ -51,10 +59,14 @@ struct OptimizerTests {
         let ps = makeParameters()
         let adam = Adam(parameters: ps)
         let sgd = SGD(parameters: ps, learningRate: 0.1, momentum: 0.9)
-        #expect(throws: CheckpointError.mismatch(what: "optimizer", expected: "adam", found: "sgd")) { try adam.load(sgd.state) }
+        #expect(throws: CheckpointError.mismatch(what: "optimizer", expected: "adam", found: "sgd"))
+        { try adam.load(sgd.state) }
         var state = adam.state
         state.tensors["a.exp_avg"] = Tensor.zeros([2, 2])
-        #expect(throws: CheckpointError.shapeMismatch(name: "a.exp_avg", expected: [4, 3], found: [2, 2])) { try adam.load(state) }
+        #expect(
+            throws: CheckpointError.shapeMismatch(
+                name: "a.exp_avg", expected: [4, 3], found: [2, 2])
+        ) { try adam.load(state) }
         state.tensors["a.exp_avg"] = nil
         #expect(throws: CheckpointError.missingTensor(name: "a.exp_avg")) { try adam.load(state) }
     }
@@ -84,8 +96,11 @@ struct OptimizerTests {
 
     @Test("learning-rate schedules")
     func schedules() {
-        #expect(LearningRateSchedule(.step(stepSize: 10, gamma: 0.5)).rate(base: 1, step: 25) == 0.25)
-        #expect(abs(LearningRateSchedule(.exponential(gamma: 0.9)).rate(base: 1, step: 2) - 0.81) < 1e-6)
+        #expect(
+            LearningRateSchedule(.step(stepSize: 10, gamma: 0.5)).rate(base: 1, step: 25) == 0.25)
+        #expect(
+            abs(LearningRateSchedule(.exponential(gamma: 0.9)).rate(base: 1, step: 2) - 0.81) < 1e-6
+        )
         let cosine = LearningRateSchedule(.cosine(period: 100, minimum: 0.1))
         #expect(cosine.rate(base: 1, step: 0) == 1)
         #expect(abs(cosine.rate(base: 1, step: 50) - 0.55) < 1e-6)
@@ -94,7 +109,8 @@ struct OptimizerTests {
         #expect(warm.rate(base: 1, step: 0) == 0.25)
         #expect(warm.rate(base: 1, step: 3) == 1)
         #expect(warm.rate(base: 1, step: 10) == 1)
-        var plateau = LearningRateSchedule(.reduceOnPlateau(factor: 0.5, patience: 1, threshold: 0.01, minimum: 0.2))
+        var plateau = LearningRateSchedule(
+            .reduceOnPlateau(factor: 0.5, patience: 1, threshold: 0.01, minimum: 0.2))
         let reductions = [1.0, 1.0, 0.995, 0.5].map { plateau.observe(validationLoss: $0) }
         #expect(reductions == [false, false, true, false])
         #expect(plateau.rate(base: 1, step: 0) == 0.5)
@@ -125,22 +141,33 @@ struct CheckpointTests {
         optimizer.step()
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let sidecar = CheckpointSidecar(kind: "test", config: Config(hidden: 4), step: 7, rngState: rng.stateWords)
-        try CheckpointDirectory.save(directory: dir, tensors: lstm.stateDictionary(), optimizer: optimizer.state, sidecar: sidecar)
+        let sidecar = CheckpointSidecar(
+            kind: "test", config: Config(hidden: 4), step: 7, rngState: rng.stateWords)
+        try CheckpointDirectory.save(
+            directory: dir, tensors: lstm.stateDictionary(), optimizer: optimizer.state,
+            sidecar: sidecar)
         // Save again at a later step: the old files are replaced.
         var later = sidecar
         later.step = 8
-        try CheckpointDirectory.save(directory: dir, tensors: lstm.stateDictionary(), optimizer: optimizer.state, sidecar: later)
+        try CheckpointDirectory.save(
+            directory: dir, tensors: lstm.stateDictionary(), optimizer: optimizer.state,
+            sidecar: later)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(files == ["checkpoint.json", "model-00000008.safetensors", "training-00000008.safetensors"])
-        let (loaded, tensors, optimizerState, _) = try CheckpointDirectory.load(Config.self, directory: dir)
+        #expect(
+            files == [
+                "checkpoint.json", "model-00000008.safetensors", "training-00000008.safetensors",
+            ])
+        let (loaded, tensors, optimizerState, _) = try CheckpointDirectory.load(
+            Config.self, directory: dir)
         #expect(loaded.config == Config(hidden: 4))
         #expect(loaded.step == 8)
         #expect(loaded.rngState == rng.stateWords)
         var rng2 = Xoshiro256(seed: 2)
         let copy = LSTM(inputSize: 3, hiddenSize: 4, layers: 2, rng: &rng2)
         try copy.loadStateDictionary(tensors)
-        for ((_, p), (_, q)) in zip(lstm.parameters(), copy.parameters()) { #expect(p.value.isBitIdentical(to: q.value)) }
+        for ((_, p), (_, q)) in zip(lstm.parameters(), copy.parameters()) {
+            #expect(p.value.isBitIdentical(to: q.value))
+        }
         let optimizer2 = Adam(parameters: copy.parameters(), learningRate: 0.01)
         try optimizer2.load(try #require(optimizerState))
         #expect(optimizer2.stepCount == 1)
@@ -165,44 +192,70 @@ struct CheckpointTests {
             }
         }
         write(Array(bytes.prefix(5)))
-        #expect(throws: CheckpointError.truncated(path: path, expectedBytes: 8, actualBytes: 5)) { try SafeTensors.read(path) }
+        #expect(throws: CheckpointError.truncated(path: path, expectedBytes: 8, actualBytes: 5)) {
+            try SafeTensors.read(path)
+        }
         var badJSON = bytes
         badJSON[9] = UInt8(ascii: "!")
         write(badJSON)
-        #expect(throws: CheckpointError.badHeader(path: path, reason: "header is not JSON (expected a key at byte 1)")) { try SafeTensors.read(path) }
+        #expect(
+            throws: CheckpointError.badHeader(
+                path: path, reason: "header is not JSON (expected a key at byte 1)")
+        ) { try SafeTensors.read(path) }
         write([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F] + Array(repeating: 0, count: 16))
         #expect(throws: CheckpointError.self) { try SafeTensors.read(path) }
-        #expect(throws: CheckpointError.fileNotFound(path: "/nonexistent.safetensors")) { try SafeTensors.read("/nonexistent.safetensors") }
+        #expect(throws: CheckpointError.fileNotFound(path: "/nonexistent.safetensors")) {
+            try SafeTensors.read("/nonexistent.safetensors")
+        }
         // A float16 tensor.
-        let f16 = SafeTensorsFixtures.header(#"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4)
+        let f16 = SafeTensorsFixtures.header(
+            #"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4)
         write(f16)
-        #expect(throws: CheckpointError.unsupportedDType(name: "w", dtype: "F16")) { try SafeTensors.read(path) }
+        #expect(throws: CheckpointError.unsupportedDType(name: "w", dtype: "F16")) {
+            try SafeTensors.read(path)
+        }
         // Shape and name mismatches against a model.
         var tensors = lstm.stateDictionary()
         tensors["weight_hh_l0"] = Tensor.zeros([16, 5])
-        #expect(throws: CheckpointError.shapeMismatch(name: "weight_hh_l0", expected: [16, 4], found: [16, 5])) {
+        #expect(
+            throws: CheckpointError.shapeMismatch(
+                name: "weight_hh_l0", expected: [16, 4], found: [16, 5])
+        ) {
             try lstm.loadStateDictionary(tensors)
         }
         tensors = lstm.stateDictionary()
         tensors["bias_hh_l0"] = nil
-        #expect(throws: CheckpointError.missingTensor(name: "bias_hh_l0")) { try lstm.loadStateDictionary(tensors) }
+        #expect(throws: CheckpointError.missingTensor(name: "bias_hh_l0")) {
+            try lstm.loadStateDictionary(tensors)
+        }
         tensors = lstm.stateDictionary()
         tensors["extra"] = Tensor.zeros([1])
-        #expect(throws: CheckpointError.unexpectedTensor(name: "extra")) { try lstm.loadStateDictionary(tensors) }
+        #expect(throws: CheckpointError.unexpectedTensor(name: "extra")) {
+            try lstm.loadStateDictionary(tensors)
+        }
         tensors = lstm.stateDictionary()
         tensors["bias_ih_l0"]?[at: 0] = .nan
-        #expect(throws: CheckpointError.notFinite(name: "bias_ih_l0")) { try lstm.loadStateDictionary(tensors) }
+        #expect(throws: CheckpointError.notFinite(name: "bias_ih_l0")) {
+            try lstm.loadStateDictionary(tensors)
+        }
     }
 
     @Test("a missing or corrupt sidecar is reported")
     func badSidecar() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(throws: CheckpointError.fileNotFound(path: dir)) { try CheckpointDirectory.readSidecar(Config.self, directory: dir) }
+        #expect(throws: CheckpointError.fileNotFound(path: dir)) {
+            try CheckpointDirectory.readSidecar(Config.self, directory: dir)
+        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        #expect(throws: CheckpointError.fileNotFound(path: dir + "/checkpoint.json")) { try CheckpointDirectory.readSidecar(Config.self, directory: dir) }
-        FileManager.default.createFile(atPath: dir + "/checkpoint.json", contents: Data("{not json".utf8))
-        #expect(throws: CheckpointError.self) { try CheckpointDirectory.readSidecar(Config.self, directory: dir) }
+        #expect(throws: CheckpointError.fileNotFound(path: dir + "/checkpoint.json")) {
+            try CheckpointDirectory.readSidecar(Config.self, directory: dir)
+        }
+        FileManager.default.createFile(
+            atPath: dir + "/checkpoint.json", contents: Data("{not json".utf8))
+        #expect(throws: CheckpointError.self) {
+            try CheckpointDirectory.readSidecar(Config.self, directory: dir)
+        }
     }
 }
 

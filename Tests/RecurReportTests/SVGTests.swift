@@ -19,10 +19,14 @@ struct SVGTests {
         for i in 0..<40 { points.append((Double(i % 5) * 0.01, Double(i / 5) * 0.01, "word\(i)")) }
         points += [(1, 0.5, "woman"), (1, 0.49, "queen"), (0.99, 0.51, "king")]
         let svg = SVG.scatter(title: "map", points: points, width: 400, height: 400)
-        let texts = svg.split(separator: "<").filter { $0.hasPrefix("text ") && !$0.contains(">map") }
+        let texts = svg.split(separator: "<").filter {
+            $0.hasPrefix("text ") && !$0.contains(">map")
+        }
         #expect(texts.count >= 5)
         for t in texts {
-            let anchor = t.contains("text-anchor=\"end\"") ? "end" : t.contains("text-anchor=\"middle\"") ? "middle" : "start"
+            let anchor =
+                t.contains("text-anchor=\"end\"")
+                ? "end" : t.contains("text-anchor=\"middle\"") ? "middle" : "start"
             let x = Double(t[t.range(of: " x=\"")!.upperBound...].prefix { $0 != "\"" })!
             let label = String(t.split(separator: ">").last ?? "")
             let width = Double(label.count) * 12 * 0.62
@@ -31,15 +35,20 @@ struct SVGTests {
         }
         // Every point keeps its word as a tooltip, placed or not.
         #expect(svg.components(separatedBy: "<title>").count - 1 == points.count)
-        #expect(svg.contains(">woman</text>") && svg.contains(">king</text>"), "edge labels are placed, to the left of their points")
+        #expect(
+            svg.contains(">woman</text>") && svg.contains(">king</text>"),
+            "edge labels are placed, to the left of their points")
     }
 
     @Test("the legend is sized to its longest name and stays inside the frame")
     func legend() {
         let name = "validation BLEU (greedy, beam 5, length penalty 1)"
         let svg = SVG.lineChart(
-            title: "t", xLabel: "epoch", yLabel: "BLEU", series: [SVG.Series(name: name, points: [(1, 2), (2, 3)])], width: 500, height: 300)
-        let box = svg.split(separator: "<").first { $0.hasPrefix("rect ") && $0.contains("fill-opacity") }!
+            title: "t", xLabel: "epoch", yLabel: "BLEU",
+            series: [SVG.Series(name: name, points: [(1, 2), (2, 3)])], width: 500, height: 300)
+        let box = svg.split(separator: "<").first {
+            $0.hasPrefix("rect ") && $0.contains("fill-opacity")
+        }!
         let x = Double(box[box.range(of: " x=\"")!.upperBound...].prefix { $0 != "\"" })!
         let width = Double(box[box.range(of: " width=\"")!.upperBound...].prefix { $0 != "\"" })!
         #expect(x >= 70 && x + width <= 500 - 20)
@@ -49,19 +58,28 @@ struct SVGTests {
     @Test("a log-scale loss plot labels its ticks with the values, not their logarithms")
     func logScale() {
         let points = (1...100).map { (x: Double($0), y: 8 / Double($0)) }
-        let svg = SVG.lineChart(title: "loss", xLabel: "step", yLabel: "loss", series: [SVG.Series(name: "train", points: points)], logY: true)
+        let svg = SVG.lineChart(
+            title: "loss", xLabel: "step", yLabel: "loss",
+            series: [SVG.Series(name: "train", points: points)], logY: true)
         #expect(svg.contains("(log scale)"))
-        #expect(svg.contains(">1</text>") && svg.contains(">0.1</text>") && !svg.contains(">-1</text>"))
-        let flat = SVG.lineChart(title: "loss", xLabel: "step", yLabel: "loss", series: [SVG.Series(name: "t", points: [(1, 4.4), (2, 3.6)])], logY: true)
+        #expect(
+            svg.contains(">1</text>") && svg.contains(">0.1</text>") && !svg.contains(">-1</text>"))
+        let flat = SVG.lineChart(
+            title: "loss", xLabel: "step", yLabel: "loss",
+            series: [SVG.Series(name: "t", points: [(1, 4.4), (2, 3.6)])], logY: true)
         #expect(flat.contains(">4</text>"), "ticks within one decade are ordinary values")
     }
 
     @Test("heatmaps carry a title, axis titles and a colour scale")
     func heatmap() {
         let svg = SVG.heatmap(
-            title: "Attention, line 1", values: [[0.9, 0.1], [0.2, 0.8]], rowLabels: ["a", "</s>"], columnLabels: ["x", "y"],
+            title: "Attention, line 1", values: [[0.9, 0.1], [0.2, 0.8]], rowLabels: ["a", "</s>"],
+            columnLabels: ["x", "y"],
             rowTitle: "translation", columnTitle: "source", scaleTitle: "attention")
-        for part in ["Attention, line 1", "linearGradient", ">attention<", "source →", "translation →", "&lt;/s&gt;"] {
+        for part in [
+            "Attention, line 1", "linearGradient", ">attention<", "source →", "translation →",
+            "&lt;/s&gt;",
+        ] {
             #expect(svg.contains(part), "\(part)")
         }
     }

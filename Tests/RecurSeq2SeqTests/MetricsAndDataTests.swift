@@ -4,9 +4,12 @@ import RecurTensor
 import RecurText
 import Testing
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
 
-func temporaryPath(_ name: String) -> String { NSTemporaryDirectory() + "recur-s2s-\(name)-\(UUID().uuidString)" }
+func temporaryPath(_ name: String) -> String {
+    NSTemporaryDirectory() + "recur-s2s-\(name)-\(UUID().uuidString)"
+}
 
 func temporaryFile(_ bytes: [UInt8]) -> String {
     let path = temporaryPath("pairs")
@@ -18,6 +21,8 @@ func temporaryFile(_ text: String) -> String { temporaryFile(Array(text.utf8)) }
 
 @Suite("BLEU and chrF against sacreBLEU")
 struct MetricTests {
+    // Fields named as the keys of the fixture that Scripts/make_metric_fixtures.py writes.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     struct Case: Decodable {
         var hypotheses: [String]
         var references: [String]
@@ -32,7 +37,9 @@ struct MetricTests {
     }
 
     static func fixtures() throws -> Fixtures {
-        let url = try #require(Bundle.module.url(forResource: "metrics", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(
+                forResource: "metrics", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixtures.self, from: Data(contentsOf: url))
     }
 
@@ -42,13 +49,20 @@ struct MetricTests {
         #expect(f.sacrebleu == BLEU.sacreBLEUVersion)
         #expect(f.cases.count >= 15)
         for (i, c) in f.cases.enumerated() {
-            let b13 = BLEU.corpus(hypotheses: c.hypotheses, references: c.references, tokenizer: .thirteenA)
-            let bNone = BLEU.corpus(hypotheses: c.hypotheses, references: c.references, tokenizer: .none)
+            let b13 = BLEU.corpus(
+                hypotheses: c.hypotheses, references: c.references, tokenizer: .thirteenA)
+            let bNone = BLEU.corpus(
+                hypotheses: c.hypotheses, references: c.references, tokenizer: .none)
             let chrF = ChrF.corpus(hypotheses: c.hypotheses, references: c.references)
-            #expect(abs(b13.score - c.bleu_13a) < 0.01, "case \(i): BLEU 13a \(b13.score) vs \(c.bleu_13a)")
-            #expect(abs(bNone.score - c.bleu_none) < 0.01, "case \(i): BLEU none \(bNone.score) vs \(c.bleu_none)")
+            #expect(
+                abs(b13.score - c.bleu_13a) < 0.01,
+                "case \(i): BLEU 13a \(b13.score) vs \(c.bleu_13a)")
+            #expect(
+                abs(bNone.score - c.bleu_none) < 0.01,
+                "case \(i): BLEU none \(bNone.score) vs \(c.bleu_none)")
             #expect(abs(chrF.score - c.chrf) < 0.01, "case \(i): chrF \(chrF.score) vs \(c.chrf)")
-            #expect(c.hypotheses.map(BLEUTokenizer.thirteenA.tokenize) == c.tokenized_13a, "case \(i)")
+            #expect(
+                c.hypotheses.map(BLEUTokenizer.thirteenA.tokenize) == c.tokenized_13a, "case \(i)")
         }
     }
 
@@ -56,8 +70,12 @@ struct MetricTests {
     func signatures() {
         let b = BLEU.corpus(hypotheses: ["a b"], references: ["a b"])
         #expect(b.signature == "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0")
-        #expect(BLEU.corpus(hypotheses: ["a"], references: ["a"], tokenizer: .none).signature.contains("tok:none"))
-        #expect(ChrF.corpus(hypotheses: ["a"], references: ["a"]).signature == "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0")
+        #expect(
+            BLEU.corpus(hypotheses: ["a"], references: ["a"], tokenizer: .none).signature.contains(
+                "tok:none"))
+        #expect(
+            ChrF.corpus(hypotheses: ["a"], references: ["a"]).signature
+                == "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0")
     }
 }
 
@@ -67,7 +85,8 @@ struct ParallelCorpusTests {
 
     @Test("reads pairs, ignores extra columns, blank lines and CR, tokenizes Unicode text")
     func reads() throws {
-        let path = temporaryFile("Hello, world!\tBonjour, le monde !\tCC-BY 2.0 (France)\r\n\nÉcole?\tШкола?\n")
+        let path = temporaryFile(
+            "Hello, world!\tBonjour, le monde !\tCC-BY 2.0 (France)\r\n\nÉcole?\tШкола?\n")
         let corpus = try ParallelCorpus.load(path: path, tokenizer: tokenizer)
         #expect(corpus.pairs.count == 2)
         #expect(corpus.pairs[0].source == ["hello", ",", "world", "!"])
@@ -80,10 +99,13 @@ struct ParallelCorpusTests {
     @Test("a line without a tab names its line number; --skip-bad-lines skips it")
     func missingTab() throws {
         let path = temporaryFile("a\tb\nno tab here\nc\td\n")
-        #expect(throws: ParallelCorpusError.missingTab(path: path, line: 2)) { try ParallelCorpus.load(path: path, tokenizer: tokenizer) }
+        #expect(throws: ParallelCorpusError.missingTab(path: path, line: 2)) {
+            try ParallelCorpus.load(path: path, tokenizer: tokenizer)
+        }
         let skipped = try ParallelCorpus.load(path: path, tokenizer: tokenizer, skipBadLines: true)
         #expect(skipped.pairs.count == 2 && skipped.skippedLines == 1)
-        #expect(ParallelCorpusError.missingTab(path: path, line: 2).description.contains(":2: no tab"))
+        #expect(
+            ParallelCorpusError.missingTab(path: path, line: 2).description.contains(":2: no tab"))
     }
 
     @Test("an empty side names its line and side")
@@ -96,21 +118,33 @@ struct ParallelCorpusTests {
         #expect(throws: ParallelCorpusError.emptySide(path: target, line: 2, side: "target")) {
             try ParallelCorpus.load(path: target, tokenizer: tokenizer)
         }
-        #expect(try ParallelCorpus.load(path: target, tokenizer: tokenizer, skipBadLines: true).pairs.count == 1)
+        #expect(
+            try ParallelCorpus.load(path: target, tokenizer: tokenizer, skipBadLines: true).pairs
+                .count == 1)
     }
 
     @Test("empty files, missing files, invalid UTF-8 and all-filtered files are clear errors")
     func badFiles() throws {
         let empty = temporaryFile("")
-        #expect(throws: TextError.empty(path: empty)) { try ParallelCorpus.load(path: empty, tokenizer: tokenizer) }
-        #expect(throws: TextError.fileNotFound(path: "/nonexistent/pairs.tsv")) { try ParallelCorpus.load(path: "/nonexistent/pairs.tsv", tokenizer: tokenizer) }
+        #expect(throws: TextError.empty(path: empty)) {
+            try ParallelCorpus.load(path: empty, tokenizer: tokenizer)
+        }
+        #expect(throws: TextError.fileNotFound(path: "/nonexistent/pairs.tsv")) {
+            try ParallelCorpus.load(path: "/nonexistent/pairs.tsv", tokenizer: tokenizer)
+        }
         let invalid = temporaryFile(Array("ok\tbien\n".utf8) + [0x61, 0xFF, 0x09, 0x62, 0x0A])
-        #expect(throws: TextError.invalidUTF8(path: invalid, offset: 9, byte: 0xFF)) { try ParallelCorpus.load(path: invalid, tokenizer: tokenizer) }
+        #expect(throws: TextError.invalidUTF8(path: invalid, offset: 9, byte: 0xFF)) {
+            try ParallelCorpus.load(path: invalid, tokenizer: tokenizer)
+        }
         let lossy = try ParallelCorpus.load(path: invalid, tokenizer: tokenizer, lossy: true)
         #expect(lossy.pairs.count == 2)
         let long = temporaryFile("a b c d\te f g h\n")
-        #expect(throws: ParallelCorpusError.self) { try ParallelCorpus.load(path: long, tokenizer: tokenizer, maxLength: 3) }
-        #expect(throws: ParallelCorpusError.self) { try ParallelCorpus.load(path: temporaryFile("\n\n  \n"), tokenizer: tokenizer) }
+        #expect(throws: ParallelCorpusError.self) {
+            try ParallelCorpus.load(path: long, tokenizer: tokenizer, maxLength: 3)
+        }
+        #expect(throws: ParallelCorpusError.self) {
+            try ParallelCorpus.load(path: temporaryFile("\n\n  \n"), tokenizer: tokenizer)
+        }
     }
 
     @Test("the split is seeded, disjoint and complete")
@@ -129,7 +163,8 @@ struct ParallelCorpusTests {
 
     @Test("vocabulary: specials first, min-count maps rare words to <unk>, round trip")
     func vocabulary() {
-        let v = TranslationVocabulary(sentences: [["le", "chat"], ["le", "chien"], ["le", "chat"]], minCount: 2)
+        let v = TranslationVocabulary(
+            sentences: [["le", "chat"], ["le", "chien"], ["le", "chat"]], minCount: 2)
         #expect(Array(v.words.prefix(4)) == TranslationVocabulary.specials)
         #expect(v.id(of: "le") != nil && v.id(of: "chat") != nil && v.id(of: "chien") == nil)
         let (ids, unknown) = v.encode(["le", "chien", "chat"])
@@ -155,11 +190,16 @@ struct ParallelCorpusTests {
     @Test("length buckets cover every pair once and group similar lengths")
     func buckets() {
         var pairs: [SentencePair] = []
-        for i in 0..<200 { pairs.append(SentencePair(source: Array(repeating: "w", count: 1 + i % 20), target: ["x"])) }
+        for i in 0..<200 {
+            pairs.append(
+                SentencePair(source: Array(repeating: "w", count: 1 + i % 20), target: ["x"]))
+        }
         var rng = Xoshiro256(seed: 1)
         let buckets = TranslationBatch.buckets(pairs: pairs, batchSize: 16, rng: &rng)
         #expect(buckets.flatMap { $0 }.sorted() == Array(0..<200))
-        let spread = buckets.map { b in b.map { pairs[$0].source.count }.max()! - b.map { pairs[$0].source.count }.min()! }
+        let spread = buckets.map { b in
+            b.map { pairs[$0].source.count }.max()! - b.map { pairs[$0].source.count }.min()!
+        }
         #expect(spread.reduce(0, +) / spread.count <= 4, "\(spread)")
     }
 }
@@ -172,6 +212,7 @@ struct DetokenizerTests {
         #expect(Detokenizer.join(["我", "爱", "北", "京", "。"]) == "我爱北京。")
         #expect(Detokenizer.join(["tom", "说", "：", "你", "好"]) == "tom 说：你好")
         #expect(Detokenizer.join([]) == "")
-        #expect(WordTokenizer(.unicode).tokens(Detokenizer.join(["我", "爱", "你"])) == ["我", "爱", "你"])
+        #expect(
+            WordTokenizer(.unicode).tokens(Detokenizer.join(["我", "爱", "你"])) == ["我", "爱", "你"])
     }
 }

@@ -1,3 +1,4 @@
+import RecurBase
 import RecurNN
 import RecurSeq2Seq
 import RecurTensor
@@ -16,7 +17,9 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
         "\(cell) \(attention) L=\(layers) bi=\(bidirectional) tied=\(tied) p=\(dropout)"
     }
 
-    func architecture(source: Int = 9, target: Int = 8, embed: Int = 5, hidden: Int = 6) -> Seq2SeqArchitecture {
+    func architecture(source: Int = 9, target: Int = 8, embed: Int = 5, hidden: Int = 6)
+        -> Seq2SeqArchitecture
+    {
         var a = Seq2SeqArchitecture()
         a.cell = cell
         a.attention = attention
@@ -34,7 +37,9 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
 
 /// A small batch with uneven source and target lengths.
 func smallBatch() -> TranslationBatch {
-    TranslationBatch(sources: [[4, 5, 6, 7, 8], [6, 4], [8, 7, 5]], targets: [[4, 5], [6, 7, 4, 5], [7]], indices: [0, 1, 2])
+    TranslationBatch(
+        sources: [[4, 5, 6, 7, 8], [6, 4], [8, 7, 5]], targets: [[4, 5], [6, 7, 4, 5], [7]],
+        indices: [0, 1, 2])
 }
 
 @Suite("Seq2seq model")
@@ -46,7 +51,8 @@ struct ModelTests {
         .init(cell: .gru, attention: .additive),
         .init(cell: .lstm, attention: .general, layers: 2, bidirectional: true),
         .init(cell: .lstm, attention: .additive, tied: true),
-        .init(cell: .gru, attention: .dot, layers: 2, bidirectional: true, tied: true, dropout: 0.2),
+        .init(
+            cell: .gru, attention: .dot, layers: 2, bidirectional: true, tied: true, dropout: 0.2),
     ]
 
     @Test("the loss's gradient matches central differences for every parameter", arguments: cases)
@@ -55,7 +61,8 @@ struct ModelTests {
         let model = Seq2SeqModel(architecture: c.architecture(), rng: &rng)
         let batch = smallBatch()
         let parameters = model.parameters().map(\.parameter)
-        let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 10) { tape, _ in
+        let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 10) {
+            tape, _ in
             var r = Xoshiro256(seed: 5)  // same dropout masks on every evaluation
             return model.loss(batch, tape: tape, rng: &r)
         }
@@ -74,28 +81,39 @@ struct ModelTests {
             tape.isRecording = false
             var r = Xoshiro256(seed: 1)
             func loss(_ sources: [[Int32]], _ targets: [[Int32]]) -> Double {
-                Double(model.loss(TranslationBatch(sources: sources, targets: targets, indices: Array(sources.indices)), tape: tape, rng: &r).value.scalar)
+                Double(
+                    model.loss(
+                        TranslationBatch(
+                            sources: sources, targets: targets, indices: Array(sources.indices)),
+                        tape: tape, rng: &r
+                    ).value.scalar)
             }
             // The batch loss is the token-weighted mean of the sentences' losses alone: padding
             // of the short source and the short target changes nothing.
             let short = loss([[6, 4]], [[6, 7]])
             let long = loss([[4, 5, 6, 7, 8, 4, 5]], [[6, 7, 4, 5, 5]])
             let both = loss([[6, 4], [4, 5, 6, 7, 8, 4, 5]], [[6, 7], [6, 7, 4, 5, 5]])
-            #expect(abs(both - (3 * short + 6 * long) / 9) < 1e-5, "\(attention): \(both) vs \(short), \(long)")
+            #expect(
+                abs(both - (3 * short + 6 * long) / 9) < 1e-5,
+                "\(attention): \(both) vs \(short), \(long)")
             // Translations do not depend on the batch a sentence is decoded in.
             var options = DecodingOptions(beam: 3)
             options.maxLength = 6
             let together = model.translate([[6, 4], [4, 5, 6, 7, 8, 4, 5]], options: options)
             let single = model.translate([[6, 4]], options: options)
             #expect(together[0].first?.tokens == single[0].first?.tokens, "\(attention)")
-            #expect(abs((together[0].first?.score ?? 0) - (single[0].first?.score ?? 1)) < 1e-4, "\(attention)")
+            #expect(
+                abs((together[0].first?.score ?? 0) - (single[0].first?.score ?? 1)) < 1e-4,
+                "\(attention)")
         }
     }
 
     @Test("decoding options: n-best order, min and max length, n-gram blocking, length penalty")
     func decodingOptions() {
         var rng = Xoshiro256(seed: 8)
-        let model = Seq2SeqModel(architecture: ModelCase(cell: .gru, attention: .general).architecture(target: 12), rng: &rng)
+        let model = Seq2SeqModel(
+            architecture: ModelCase(cell: .gru, attention: .general).architecture(target: 12),
+            rng: &rng)
         model.eval()
         let sources: [[Int32]] = [[4, 5, 6], [7], [8, 8, 8, 4, 5, 6, 7]]
 
@@ -107,16 +125,25 @@ struct ModelTests {
             #expect(Set(hyps.map(\.tokens)).count == hyps.count, "n-best entries are distinct")
             for h in hyps {
                 #expect(h.tokens.count <= 8)
-                #expect(h.score == h.logProbability, "no length penalty: score is the log-probability")
+                #expect(
+                    h.score == h.logProbability, "no length penalty: score is the log-probability")
                 #expect(h.logProbability <= 0)
-                #expect(!h.tokens.contains { [TranslationVocabulary.pad, TranslationVocabulary.start, TranslationVocabulary.end].contains($0) })
+                #expect(
+                    !h.tokens.contains {
+                        [
+                            TranslationVocabulary.pad, TranslationVocabulary.start,
+                            TranslationVocabulary.end,
+                        ].contains($0)
+                    })
             }
         }
 
         var minimum = DecodingOptions(beam: 3)
         minimum.minLength = 6
         minimum.maxLength = 9
-        for hyps in model.translate(sources, options: minimum) { #expect(hyps[0].tokens.count >= 6) }
+        for hyps in model.translate(sources, options: minimum) {
+            #expect(hyps[0].tokens.count >= 6)
+        }
 
         var blocked = DecodingOptions(beam: 3)
         blocked.blockNgramRepeat = 2
@@ -134,7 +161,9 @@ struct ModelTests {
         for hyps in model.translate(sources, options: penalized) {
             let h = hyps[0]
             let expected = h.logProbability / Float.pow((5 + Float(h.tokens.count + 1)) / 6, 0.8)
-            #expect(abs(h.score - expected) < 1e-4 * max(1, abs(expected)), "score \(h.score) vs \(expected)")
+            #expect(
+                abs(h.score - expected) < 1e-4 * max(1, abs(expected)),
+                "score \(h.score) vs \(expected)")
         }
 
         var attention = DecodingOptions(beam: 2)
@@ -153,17 +182,24 @@ struct ModelTests {
     @Test("a checkpoint round-trips and one of another vocabulary or kind is refused")
     func checkpoint() throws {
         var rng = Xoshiro256(seed: 2)
-        let model = Seq2SeqModel(architecture: ModelCase(cell: .lstm, attention: .additive).architecture(), rng: &rng)
-        let other = Seq2SeqModel(architecture: ModelCase(cell: .lstm, attention: .additive).architecture(source: 10), rng: &rng)
+        let model = Seq2SeqModel(
+            architecture: ModelCase(cell: .lstm, attention: .additive).architecture(), rng: &rng)
+        let other = Seq2SeqModel(
+            architecture: ModelCase(cell: .lstm, attention: .additive).architecture(source: 10),
+            rng: &rng)
         #expect(throws: (any Error).self) { try other.loadStateDictionary(model.stateDictionary()) }
-        let gru = Seq2SeqModel(architecture: ModelCase(cell: .gru, attention: .additive).architecture(), rng: &rng)
+        let gru = Seq2SeqModel(
+            architecture: ModelCase(cell: .gru, attention: .additive).architecture(), rng: &rng)
         #expect(throws: (any Error).self) { try gru.loadStateDictionary(model.stateDictionary()) }
-        let copy = Seq2SeqModel(architecture: ModelCase(cell: .lstm, attention: .additive).architecture(), rng: &rng)
+        let copy = Seq2SeqModel(
+            architecture: ModelCase(cell: .lstm, attention: .additive).architecture(), rng: &rng)
         try copy.loadStateDictionary(model.stateDictionary())
         model.eval()
         copy.eval()
         var options = DecodingOptions(beam: 2)
         options.maxLength = 6
-        #expect(model.translate([[4, 5, 6]], options: options)[0][0].tokens == copy.translate([[4, 5, 6]], options: options)[0][0].tokens)
+        #expect(
+            model.translate([[4, 5, 6]], options: options)[0][0].tokens
+                == copy.translate([[4, 5, 6]], options: options)[0][0].tokens)
     }
 }

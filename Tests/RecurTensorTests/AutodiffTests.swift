@@ -17,14 +17,16 @@ struct AutodiffTests {
         let x = randomTensor(shape, seed: 1)
         let positive = randomTensor(shape, seed: 2, range: 0.5...3)
         for (name, f) in [
-            ("exp", { (v: Variable) in v.exp() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }),
+            ("exp", { (v: Variable) in v.exp() }), ("tanh", { $0.tanh() }),
+            ("sigmoid", { $0.sigmoid() }),
             ("squared", { $0.squared() }), ("negate", { -$0 }), ("scale", { $0 * 3 + 1 }),
             ("softmax", { $0.softmax() }), ("logSoftmax", { $0.logSoftmax() }),
         ] {
             let report = GradientCheck.check(inputs: [x], epsilon: 1e-3) { _, v in f(v[0]) }
             #expect(report.passed, "\(name) \(shape): \(report)")
         }
-        let logReport = GradientCheck.check(inputs: [positive], epsilon: 1e-3) { _, v in v[0].log() }
+        let logReport = GradientCheck.check(inputs: [positive], epsilon: 1e-3) { _, v in v[0].log()
+        }
         #expect(logReport.passed, "log: \(logReport)")
         // relu away from the kink.
         let away = x.map { v in
@@ -49,14 +51,17 @@ struct AutodiffTests {
             ("+", { (x: Variable, y: Variable) in x + y }), ("-", { $0 - $1 }), ("*", { $0 * $1 }),
             ("/", { $0 / $1 }),
         ] {
-            let report = GradientCheck.check(inputs: [a, b], epsilon: 1e-3) { _, v in f(v[0], v[1]) }
+            let report = GradientCheck.check(inputs: [a, b], epsilon: 1e-3) { _, v in f(v[0], v[1])
+            }
             #expect(report.passed, "\(name) \(shapes): \(report)")
         }
     }
 
     static let matmulCases: [([Int], [Int], Bool, Bool)] = [
-        ([3, 4], [4, 5], false, false), ([4, 3], [4, 5], true, false), ([3, 4], [5, 4], false, true),
-        ([4, 3], [5, 4], true, true), ([2, 3, 4], [4, 2], false, false), ([2, 3, 4], [2, 4, 5], false, false),
+        ([3, 4], [4, 5], false, false), ([4, 3], [4, 5], true, false),
+        ([3, 4], [5, 4], false, true),
+        ([4, 3], [5, 4], true, true), ([2, 3, 4], [4, 2], false, false),
+        ([2, 3, 4], [2, 4, 5], false, false),
         ([2, 4, 3], [2, 5, 4], true, true), ([3, 4], [2, 4, 5], false, false),
     ]
 
@@ -87,7 +92,8 @@ struct AutodiffTests {
             ("narrow", { a, _ in a.narrow(axis: 2, start: 1, length: 1) }),
         ]
         for (name, f) in cases {
-            let report = GradientCheck.check(inputs: [x, y], epsilon: 1e-2) { _, v in f(v[0], v[1]) }
+            let report = GradientCheck.check(inputs: [x, y], epsilon: 1e-2) { _, v in f(v[0], v[1])
+            }
             #expect(report.entries.count > 0)
             // y is unused by most cases: its zero gradient must match a zero numeric gradient.
             #expect(report.passed, "\(name): \(report)")
@@ -100,7 +106,8 @@ struct AutodiffTests {
         let cases: [(String, (Variable) -> Variable)] = [
             ("sum", { $0.sum() }), ("mean", { $0.mean() }),
             ("sum0", { $0.sum(axis: 0) }), ("sum1", { $0.sum(axis: 1, keepingDimension: true) }),
-            ("mean2", { $0.mean(axis: 2) }), ("max1", { $0.max(axis: 1) }), ("max-1", { $0.max(axis: -1) }),
+            ("mean2", { $0.mean(axis: 2) }), ("max1", { $0.max(axis: 1) }),
+            ("max-1", { $0.max(axis: -1) }),
         ]
         for (name, f) in cases {
             let report = GradientCheck.check(inputs: [x], epsilon: 1e-3) { _, v in f(v[0]) }

@@ -11,7 +11,10 @@ func ulpError(_ value: Float, _ reference: Double) -> Double {
     if r.isInfinite || value.isInfinite { return value == r ? 0 : .infinity }
     // The ulp in Double arithmetic: Float's `ulp` of a value below 2^-103 is itself subnormal,
     // and compute threads flush subnormal results to zero (`FloatingPointMode`).
-    let ulp = r == 0 ? Double(Float.leastNonzeroMagnitude) : Double(sign: .plus, exponent: max(Int(r.exponent), -126) - 23, significand: 1)
+    let ulp =
+        r == 0
+        ? Double(Float.leastNonzeroMagnitude)
+        : Double(sign: .plus, exponent: max(Int(r.exponent), -126) - 23, significand: 1)
     return abs(Double(value) - reference) / ulp
 }
 
@@ -22,7 +25,8 @@ struct VectorMathTests {
         Tensor.arange(0, Float(count)) * ((high - low) / Float(count - 1)) + low
     }
 
-    static func maxULP(_ input: Tensor, _ output: Tensor, _ reference: (Double) -> Double) -> Double {
+    static func maxULP(_ input: Tensor, _ output: Tensor, _ reference: (Double) -> Double) -> Double
+    {
         var worst = 0.0
         let x = input.scalars
         let y = output.scalars
@@ -37,7 +41,9 @@ struct VectorMathTests {
         let small = Self.sweep(-1e-3, 1e-3)
         #expect(Self.maxULP(small, small.exp(), Foundation.exp) <= 2)
         let edge = Tensor([-200, -87.5, 89, .infinity, -.infinity]).exp().scalars
-        #expect(edge[0] == 0 && edge[1] == 0 && edge[2] == .infinity && edge[3] == .infinity && edge[4] == 0)
+        #expect(
+            edge[0] == 0 && edge[1] == 0 && edge[2] == .infinity && edge[3] == .infinity
+                && edge[4] == 0)
         #expect(Tensor([.nan]).exp().scalars[0].isNaN)
     }
 
@@ -77,7 +83,9 @@ struct VectorMathTests {
             let got = x.exp().scalars
             #expect(got.count == n)
             for i in 0..<n {
-                #expect(ulpError(got[i], Foundation.exp(Double(x.scalars[i]))) <= 2, "n=\(n) i=\(i) \(expected[i])")
+                #expect(
+                    ulpError(got[i], Foundation.exp(Double(x.scalars[i]))) <= 2,
+                    "n=\(n) i=\(i) \(expected[i])")
             }
         }
     }

@@ -164,7 +164,9 @@ struct RandomTests {
         let x = Tensor.normal([64, 33], mean: 0, standardDeviation: 2, using: &a)
         let y = Tensor.normal([64, 33], mean: 0, standardDeviation: 2, using: &b)
         #expect(x.isBitIdentical(to: y))
-        #expect(Tensor.uniform([100], in: -1...1, using: &a).isBitIdentical(to: Tensor.uniform([100], in: -1...1, using: &b)))
+        #expect(
+            Tensor.uniform([100], in: -1...1, using: &a).isBitIdentical(
+                to: Tensor.uniform([100], in: -1...1, using: &b)))
         var c = Xoshiro256(seed: 124)
         #expect(!Tensor.normal([64, 33], using: &c).isBitIdentical(to: x))
     }

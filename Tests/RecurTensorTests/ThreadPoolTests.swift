@@ -1,6 +1,7 @@
 import RecurTensor
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -4,6 +4,8 @@ import Testing
 
 @Suite("Byte-pair encoding against subword-nmt")
 struct BytePairEncodingTests {
+    // Fields named as the keys of the fixture that Scripts/make_bpe_fixtures.py writes.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     struct Fixture: Decodable {
         var counts: [String: Int]
         var merges_count: Int
@@ -14,7 +16,8 @@ struct BytePairEncodingTests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "bpe", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "bpe", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
@@ -23,8 +26,13 @@ struct BytePairEncodingTests {
         let f = try Self.fixture()
         let bpe = BytePairEncoding(learningFrom: f.counts, merges: f.merges_count)
         #expect(bpe.merges.count == f.merges.count)
-        let firstDifference = zip(bpe.merges, f.merges).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(firstDifference == nil, "merge \(firstDifference?.offset ?? -1): \(String(describing: firstDifference?.element))")
+        let firstDifference = zip(bpe.merges, f.merges).enumerated().first {
+            $0.element.0 != $0.element.1
+        }
+        #expect(
+            firstDifference == nil,
+            "merge \(firstDifference?.offset ?? -1): \(String(describing: firstDifference?.element))"
+        )
     }
 
     @Test("splits words as subword-nmt's apply_bpe does, with and without a vocabulary filter")
@@ -37,13 +45,18 @@ struct BytePairEncodingTests {
         }
         let known = Set(f.vocabulary)
         for (word, expected) in f.filtered_splits {
-            #expect(bpe.split(word) { known.contains($0) } == expected, "\(word) with the vocabulary filter")
+            #expect(
+                bpe.split(word) { known.contains($0) } == expected,
+                "\(word) with the vocabulary filter")
         }
     }
 
     @Test("join puts words back together; a dangling continuation still ends a word")
     func join() {
-        #expect(BytePairEncoding.join(["zusammen@@", "arbeit", "ist", "gut"]) == ["zusammenarbeit", "ist", "gut"])
+        #expect(
+            BytePairEncoding.join(["zusammen@@", "arbeit", "ist", "gut"]) == [
+                "zusammenarbeit", "ist", "gut",
+            ])
         #expect(BytePairEncoding.join(["ab@@"]) == ["ab"])
         #expect(BytePairEncoding.join([]) == [])
     }

@@ -23,8 +23,12 @@ struct TextFileTests {
     func invalid() throws {
         let path = temporaryFile(Array("abc".utf8) + [0xC3, 0x28] + Array("xyz".utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(throws: TextError.invalidUTF8(path: path, offset: 3, byte: 0xC3)) { try TextFile.read(path) }
-        let message = (try? TextFile.read(path)) == nil ? TextError.invalidUTF8(path: path, offset: 3, byte: 0xC3).description : ""
+        #expect(throws: TextError.invalidUTF8(path: path, offset: 3, byte: 0xC3)) {
+            try TextFile.read(path)
+        }
+        let message =
+            (try? TextFile.read(path)) == nil
+            ? TextError.invalidUTF8(path: path, offset: 3, byte: 0xC3).description : ""
         #expect(message.contains("byte offset 3"))
         #expect(message.contains("0xC3"))
         #expect(try TextFile.read(path, lossy: true) == "abc\u{FFFD}(xyz")
@@ -32,7 +36,9 @@ struct TextFileTests {
 
     @Test("missing, directory, empty and binary files are typed errors")
     func badPaths() throws {
-        #expect(throws: TextError.fileNotFound(path: "/nonexistent/x.txt")) { try TextFile.read("/nonexistent/x.txt") }
+        #expect(throws: TextError.fileNotFound(path: "/nonexistent/x.txt")) {
+            try TextFile.read("/nonexistent/x.txt")
+        }
         #expect(throws: TextError.isDirectory(path: "/tmp")) { try TextFile.read("/tmp") }
         let empty = temporaryFile([])
         defer { try? FileManager.default.removeItem(atPath: empty) }
@@ -64,7 +70,9 @@ struct TextFileTests {
         try TextFile.writeAtomically(Array("one".utf8), to: path)
         try TextFile.writeAtomically(Array("two".utf8), to: path)
         #expect(try TextFile.read(path) == "two")
-        #expect(throws: TextError.self) { try TextFile.writeAtomically([1], to: "/nonexistent-dir/file") }
+        #expect(throws: TextError.self) {
+            try TextFile.writeAtomically([1], to: "/nonexistent-dir/file")
+        }
     }
 }
 
@@ -78,10 +86,12 @@ struct UnicodeTests {
         #expect(UnicodeText.nfc("한국어") == "한국어")
     }
 
-    @Test("grapheme clusters match Swift's Characters", arguments: [
-        "Latin: naïve café", "Кириллица: съешь же ещё", "中文字符和标点。", "e\u{301}\u{302}x",
-        "👋🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇩🇪", "line\r\nbreaks\n\r", "देवनागरी", "ok",
-    ])
+    @Test(
+        "grapheme clusters match Swift's Characters",
+        arguments: [
+            "Latin: naïve café", "Кириллица: съешь же ещё", "中文字符和标点。", "e\u{301}\u{302}x",
+            "👋🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇩🇪", "line\r\nbreaks\n\r", "देवनागरी", "ok",
+        ])
     func graphemes(text: String) {
         let ours = UnicodeText.graphemes(text)
         let swift = text.map(String.init)
@@ -95,7 +105,9 @@ struct UnicodeTests {
         #expect(UnicodeText.characterClass(Int32(("。" as Unicode.Scalar).value)) == .punctuation)
         #expect(UnicodeText.characterClass(Int32(("٣" as Unicode.Scalar).value)) == .number)
         #expect(UnicodeText.characterClass(0x3000) == .space)
-        #expect(UnicodeText.lowercase(Int32(("Ж" as Unicode.Scalar).value)) == Int32(("ж" as Unicode.Scalar).value))
+        #expect(
+            UnicodeText.lowercase(Int32(("Ж" as Unicode.Scalar).value))
+                == Int32(("ж" as Unicode.Scalar).value))
     }
 }
 
@@ -147,14 +159,20 @@ struct CharVocabularyTests {
 struct SHA256Tests {
     @Test("NIST test vectors")
     func vectors() {
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            SHA256.hex(Array("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.hex([UInt8]())
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(
             SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         var streaming = SHA256()
         for _ in 0..<1000 { streaming.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
-        #expect(streaming.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            streaming.finalizeHex()
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test("manifest parsing and errors")

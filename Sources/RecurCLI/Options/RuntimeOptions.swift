@@ -5,7 +5,10 @@ import RecurTensor
 struct RuntimeOptions: ParsableArguments {
     @Option(help: "Worker threads, the calling thread included (default: all cores).")
     var threads: Int?
-    @Flag(help: "Bind worker threads to CPUs (a few percent faster on an otherwise idle machine; slower beside other work).")
+    @Flag(
+        help:
+            "Bind worker threads to CPUs (a few percent faster on an otherwise idle machine; slower beside other work)."
+    )
     var pinThreads = false
 
     func validate() throws {

@@ -1,3 +1,4 @@
+import RecurBase
 import RecurTensor
 import Synchronization
 
@@ -39,7 +40,9 @@ enum Output {
 }
 
 /// Terminal output for long-running commands: an updating progress line on a TTY, plain log
-/// lines otherwise. Everything goes to stderr; stdout carries results (samples, JSON).
+/// lines otherwise.
+///
+/// Everything goes to stderr; stdout carries results (samples, JSON).
 struct Console {
     let isTerminal = isatty(STDERR_FILENO) != 0
     var quiet = false
@@ -128,7 +131,9 @@ struct ProgressMeter {
         guard elapsed >= delay, done < total else { return }
         let rate = Double(done) / max(elapsed, 1e-9)
         shown = true
-        console.progress("\(label): \(done)/\(total), \(Console.fixed(rate, 1))/s, ETA \(Console.duration(Double(total - done) / rate))")
+        console.progress(
+            "\(label): \(done)/\(total), \(Console.fixed(rate, 1))/s, ETA \(Console.duration(Double(total - done) / rate))"
+        )
     }
 
     /// Ends the progress line (if one was shown).

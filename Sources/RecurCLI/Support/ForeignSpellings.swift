@@ -4,23 +4,35 @@
 enum ForeignSpellings {
     static let names: [String: String] = [
         // char-rnn (train.lua, sample.lua)
-        "rnn_size": "--hidden", "num_layers": "--layers", "seq_length": "--seq", "batch_size": "--batch",
-        "learning_rate": "--lr", "max_epochs": "--epochs", "grad_clip": "--clip", "data_dir": "--data",
-        "checkpoint_dir": "--out", "init_from": "--resume", "eval_val_every": "--eval-every", "primetext": "--prime",
-        "model": "--cell (for train) or --model DIR (for sample)", "gpuid": "nothing (Recur runs on the CPU; --threads N)",
+        "rnn_size": "--hidden", "num_layers": "--layers", "seq_length": "--seq",
+        "batch_size": "--batch",
+        "learning_rate": "--lr", "max_epochs": "--epochs", "grad_clip": "--clip",
+        "data_dir": "--data",
+        "checkpoint_dir": "--out", "init_from": "--resume", "eval_val_every": "--eval-every",
+        "primetext": "--prime",
+        "model": "--cell (for train) or --model DIR (for sample)",
+        "gpuid": "nothing (Recur runs on the CPU; --threads N)",
         "train_frac": "--val-fraction (the held-out share)", "val_frac": "--val-fraction",
         // word2vec C tool
         "train": "--data", "output": "--out", "size": "--dim", "iter": "--epochs", "alpha": "--lr",
-        "min-count": "--min-count", "threads": "--threads", "cbow": "--cbow", "hs": "--hs", "binary": "--binary",
-        "save-vocab": "--save-vocab", "read-vocab": "--read-vocab", "window": "--window", "negative": "--negative",
+        "min-count": "--min-count", "threads": "--threads", "cbow": "--cbow", "hs": "--hs",
+        "binary": "--binary",
+        "save-vocab": "--save-vocab", "read-vocab": "--read-vocab", "window": "--window",
+        "negative": "--negative",
         "sample": "--sample",
         // Python-style spellings of Recur's own flags
-        "val_fraction": "--val-fraction", "valid_fraction": "--valid-fraction", "eval_every": "--eval-every",
-        "checkpoint_every": "--checkpoint-every", "log_every": "--log-every", "weight_decay": "--weight-decay",
-        "lr_schedule": "--lr-schedule", "top_k": "--top-k", "top_p": "--top-p", "min_count": "--min-count",
-        "max_length": "--max-length", "tie_embeddings": "--tie-embeddings", "teacher_forcing": "--teacher-forcing",
-        "source_vectors": "--source-vectors", "target_vectors": "--target-vectors", "max_vocab": "--max-vocab",
-        "save_vocab": "--save-vocab", "read_vocab": "--read-vocab", "n_best": "--n-best", "length_penalty": "--length-penalty",
+        "val_fraction": "--val-fraction", "valid_fraction": "--valid-fraction",
+        "eval_every": "--eval-every",
+        "checkpoint_every": "--checkpoint-every", "log_every": "--log-every",
+        "weight_decay": "--weight-decay",
+        "lr_schedule": "--lr-schedule", "top_k": "--top-k", "top_p": "--top-p",
+        "min_count": "--min-count",
+        "max_length": "--max-length", "tie_embeddings": "--tie-embeddings",
+        "teacher_forcing": "--teacher-forcing",
+        "source_vectors": "--source-vectors", "target_vectors": "--target-vectors",
+        "max_vocab": "--max-vocab",
+        "save_vocab": "--save-vocab", "read_vocab": "--read-vocab", "n_best": "--n-best",
+        "length_penalty": "--length-penalty",
     ]
 
     /// A one-line hint for the first argument that is another tool's spelling, or nil.
@@ -39,7 +51,10 @@ enum ForeignSpellings {
             }
             // Other `--names_with_underscores` get the dashed spelling; other single-dash words may
             // be values (`--prime -x`, `--lr -1e-3`) and are left to the parser.
-            if !single { return "unknown option '\(argument)': recur's flags use dashes (--\(name.replacingUnderscores()))" }
+            if !single {
+                return
+                    "unknown option '\(argument)': recur's flags use dashes (--\(name.replacingUnderscores()))"
+            }
         }
         return nil
     }

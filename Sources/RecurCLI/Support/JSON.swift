@@ -1,4 +1,5 @@
 import Foundation
+import RecurBase
 import RecurTensor
 
 /// A minimal JSON value writer for the CLI's one-line summaries (no Foundation needed).
@@ -28,7 +29,9 @@ enum JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
         case .null: return "null"
         case .array(let values): return "[" + values.map(\.text).joined(separator: ",") + "]"
         case .object(let fields):
-            return "{" + fields.map { JSONText.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+            return "{"
+                + fields.map { JSONText.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",")
+                + "}"
         }
     }
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import RecurBase
 import RecurTensor
 
 #if canImport(Glibc)
@@ -17,18 +18,23 @@ extension Module {
     /// is changed when any check fails).
     ///
     /// - Parameter strict: reject tensors in `tensors` (under `prefix`) that the module lacks.
-    public func loadStateDictionary(_ tensors: [String: Tensor], prefix: String = "", strict: Bool = true) throws {
+    public func loadStateDictionary(
+        _ tensors: [String: Tensor], prefix: String = "", strict: Bool = true
+    ) throws {
         let own = parameters(prefix: prefix)
         for (name, parameter) in own {
             guard let t = tensors[name] else { throw CheckpointError.missingTensor(name: name) }
             guard t.shape == parameter.shape else {
-                throw CheckpointError.shapeMismatch(name: name, expected: parameter.shape, found: t.shape)
+                throw CheckpointError.shapeMismatch(
+                    name: name, expected: parameter.shape, found: t.shape)
             }
             guard t.isFinite else { throw CheckpointError.notFinite(name: name) }
         }
         if strict {
             let names = Set(own.map(\.name))
-            if let extra = tensors.keys.sorted().first(where: { $0.hasPrefix(prefix) && !names.contains($0) }) {
+            if let extra = tensors.keys.sorted().first(where: {
+                $0.hasPrefix(prefix) && !names.contains($0)
+            }) {
                 throw CheckpointError.unexpectedTensor(name: extra)
             }
         }
@@ -59,7 +65,10 @@ public struct CheckpointSidecar<Config: Codable & Sendable>: Codable, Sendable {
     public var modelFile: String
     public var optimizerFile: String?
 
-    public init(kind: String, config: Config, step: Int, rngState: [UInt64], modelFile: String = "", optimizerFile: String? = nil) {
+    public init(
+        kind: String, config: Config, step: Int, rngState: [UInt64], modelFile: String = "",
+        optimizerFile: String? = nil
+    ) {
         self.kind = kind
         self.config = config
         self.step = step
@@ -99,7 +108,9 @@ public enum CheckpointDirectory {
         var sidecar = sidecar
         let stamp = format6(sidecar.step)
         sidecar.modelFile = "model-\(stamp).safetensors"
-        try SafeTensors.write(model, metadata: metadata.merging(["format": "pt"]) { a, _ in a }, to: directory + "/" + sidecar.modelFile)
+        try SafeTensors.write(
+            model, metadata: metadata.merging(["format": "pt"]) { a, _ in a },
+            to: directory + "/" + sidecar.modelFile)
         if let training {
             let name = "training-\(stamp).safetensors"
             sidecar.optimizerFile = name
@@ -113,9 +124,12 @@ public enum CheckpointDirectory {
         do {
             try AtomicFile.write(Array(json), to: directory + "/" + sidecarName)
         } catch {
-            throw CheckpointError.writeFailed(path: directory + "/" + sidecarName, reason: error.reason)
+            throw CheckpointError.writeFailed(
+                path: directory + "/" + sidecarName, reason: error.reason)
         }
-        removeStaleFiles(directory, keeping: [sidecar.modelFile, sidecar.optimizerFile].compactMap { $0 }, keepModels: keepModels)
+        removeStaleFiles(
+            directory, keeping: [sidecar.modelFile, sidecar.optimizerFile].compactMap { $0 },
+            keepModels: keepModels)
     }
 
     /// Saves model tensors and, when given, an optimizer's state (the common case).
@@ -127,7 +141,8 @@ public enum CheckpointDirectory {
         sidecar.optimizerKind = optimizer?.kind
         sidecar.optimizerStep = optimizer?.step
         try save(
-            directory: directory, model: tensors, training: optimizer.map { $0.packed() }, sidecar: sidecar,
+            directory: directory, model: tensors, training: optimizer.map { $0.packed() },
+            sidecar: sidecar,
             metadata: metadata)
     }
 
@@ -136,10 +151,14 @@ public enum CheckpointDirectory {
     public static let maximumSidecarBytes = 1 << 28
 
     /// Reads only the sidecar (for `inspect`, or to build the model before loading tensors).
-    public static func readSidecar<Config>(_ type: Config.Type, directory: String) throws -> CheckpointSidecar<Config> {
+    public static func readSidecar<Config>(_ type: Config.Type, directory: String) throws
+        -> CheckpointSidecar<Config>
+    {
         let path = directory + "/" + sidecarName
         var info = stat()
-        guard stat(directory, &info) == 0 else { throw CheckpointError.fileNotFound(path: directory) }
+        guard stat(directory, &info) == 0 else {
+            throw CheckpointError.fileNotFound(path: directory)
+        }
         let bytes: [UInt8]
         do {
             bytes = try SafeRead.readAll(path, followLinks: false, limit: maximumSidecarBytes)
@@ -150,19 +169,26 @@ public enum CheckpointDirectory {
         do {
             sidecar = try JSONDecoder().decode(CheckpointSidecar<Config>.self, from: Data(bytes))
         } catch {
-            throw CheckpointError.badHeader(path: path, reason: "checkpoint.json is corrupt or from another tool")
+            throw CheckpointError.badHeader(
+                path: path, reason: "checkpoint.json is corrupt or from another tool")
         }
         guard sidecar.format == CheckpointSidecar<Config>.currentFormat else {
-            throw CheckpointError.mismatch(what: "format", expected: "\(CheckpointSidecar<Config>.currentFormat)", found: "\(sidecar.format)")
+            throw CheckpointError.mismatch(
+                what: "format", expected: "\(CheckpointSidecar<Config>.currentFormat)",
+                found: "\(sidecar.format)")
         }
         // The files it names must be plain names inside this directory.
-        for name in [sidecar.modelFile] + (sidecar.optimizerFile.map { [$0] } ?? []) where !SafeRead.isPlainFileName(name) {
-            throw CheckpointError.invalidField(path: path, field: "modelFile/optimizerFile", reason: "must name a file inside the checkpoint directory")
+        for name in [sidecar.modelFile] + (sidecar.optimizerFile.map { [$0] } ?? [])
+        where !SafeRead.isPlainFileName(name) {
+            throw CheckpointError.invalidField(
+                path: path, field: "modelFile/optimizerFile",
+                reason: "must name a file inside the checkpoint directory")
         }
         // Step counters are bounded far below Int.max, so that counting on cannot overflow.
         let steps = 0...(1 << 48)
         guard steps.contains(sidecar.step), sidecar.optimizerStep.map(steps.contains) ?? true else {
-            throw CheckpointError.invalidField(path: path, field: "step/optimizerStep", reason: "must be between 0 and 2^48")
+            throw CheckpointError.invalidField(
+                path: path, field: "step/optimizerStep", reason: "must be between 0 and 2^48")
         }
         return sidecar
     }
@@ -172,25 +198,31 @@ public enum CheckpointDirectory {
     ///
     /// - Parameter modelFile: load this model file of the directory (an older checkpoint kept
     ///   with `keepModels`) instead of the newest; the training state is then not loaded.
-    public static func load<Config>(_ type: Config.Type, directory: String, modelFile: String? = nil) throws -> (
-        sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?, training: [String: Tensor]
+    public static func load<Config>(
+        _ type: Config.Type, directory: String, modelFile: String? = nil
+    ) throws -> (
+        sidecar: CheckpointSidecar<Config>, tensors: [String: Tensor], optimizer: OptimizerState?,
+        training: [String: Tensor]
     ) {
         var sidecar = try readSidecar(type, directory: directory)
         if let modelFile {
             guard SafeRead.isPlainFileName(modelFile) else {
-                throw CheckpointError.unreadable(path: modelFile, reason: "not a file name inside the checkpoint directory")
+                throw CheckpointError.unreadable(
+                    path: modelFile, reason: "not a file name inside the checkpoint directory")
             }
             sidecar.modelFile = modelFile
             sidecar.optimizerFile = nil
             sidecar.optimizerKind = nil
         }
-        let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile, followLinks: false).tensors
+        let tensors = try SafeTensors.read(directory + "/" + sidecar.modelFile, followLinks: false)
+            .tensors
         var optimizer: OptimizerState?
         var training: [String: Tensor] = [:]
         if let file = sidecar.optimizerFile {
             training = try SafeTensors.read(directory + "/" + file, followLinks: false).tensors
             if let kind = sidecar.optimizerKind {
-                optimizer = OptimizerState(unpacking: training, kind: kind, step: sidecar.optimizerStep ?? 0)
+                optimizer = OptimizerState(
+                    unpacking: training, kind: kind, step: sidecar.optimizerStep ?? 0)
             }
         }
         return (sidecar, tensors, optimizer, training)
@@ -203,7 +235,9 @@ public enum CheckpointDirectory {
 
     /// The step in a `model-<step>.safetensors` / `training-<step>.safetensors` name.
     static func step(ofFile name: String) -> Int? {
-        guard name.hasSuffix(".safetensors"), let dash = name.firstIndex(of: "-") else { return nil }
+        guard name.hasSuffix(".safetensors"), let dash = name.firstIndex(of: "-") else {
+            return nil
+        }
         return Int(name[name.index(after: dash)..<name.index(name.endIndex, offsetBy: -12)])
     }
 
@@ -213,7 +247,11 @@ public enum CheckpointDirectory {
         let files = AtomicFile.entries(of: directory).filter {
             ($0.hasPrefix("model-") || $0.hasPrefix("training-")) && step(ofFile: $0) != nil
         }
-        let newestModels = files.filter { $0.hasPrefix("model-") }.sorted { step(ofFile: $0)! > step(ofFile: $1)! }.prefix(max(keepModels, 1))
-        for name in files where !keeping.contains(name) && !newestModels.contains(name) { unlink(directory + "/" + name) }
+        let newestModels = files.filter { $0.hasPrefix("model-") }.sorted {
+            (step(ofFile: $0) ?? 0) > (step(ofFile: $1) ?? 0)
+        }.prefix(max(keepModels, 1))
+        for name in files where !keeping.contains(name) && !newestModels.contains(name) {
+            unlink(directory + "/" + name)
+        }
     }
 }

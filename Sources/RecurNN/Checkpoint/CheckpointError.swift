@@ -1,3 +1,4 @@
+import RecurBase
 import RecurTensor
 
 /// Errors from reading, writing and matching checkpoints and weight files.
@@ -23,23 +24,30 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let path, let reason): return "\(path): cannot be read (\(reason))"
         case .truncated(let path, let expected, let actual):
             return "\(path): truncated or corrupt (needs \(expected) bytes, has \(actual))"
-        case .badHeader(let path, let reason): return "\(path): not a valid safetensors file (\(reason))"
-        case .unsupportedDType(let name, let dtype): return "tensor \(name): dtype \(dtype) is not supported (F32 only)"
+        case .badHeader(let path, let reason):
+            return "\(path): not a valid safetensors file (\(reason))"
+        case .unsupportedDType(let name, let dtype):
+            return "tensor \(name): dtype \(dtype) is not supported (F32 only)"
         case .shapeMismatch(let name, let expected, let found):
             return "tensor \(name): shape \(found) does not match the model's \(expected)"
         case .missingTensor(let name): return "tensor \(name) is missing from the checkpoint"
-        case .unexpectedTensor(let name): return "tensor \(name) in the checkpoint is not part of the model"
+        case .unexpectedTensor(let name):
+            return "tensor \(name) in the checkpoint is not part of the model"
         case .notFinite(let name): return "tensor \(name) contains NaN or infinity"
         case .mismatch(let what, let expected, let found):
             return "checkpoint \(what) does not match: expected \(expected), found \(found)"
-        case .writeFailed(let path, let reason): return "\(path): cannot write checkpoint (\(reason))"
-        case .invalidField(let path, let field, let reason): return "\(path): invalid \(field): \(reason)"
+        case .writeFailed(let path, let reason):
+            return "\(path): cannot write checkpoint (\(reason))"
+        case .invalidField(let path, let field, let reason):
+            return "\(path): invalid \(field): \(reason)"
         }
     }
 }
 
 /// Checks of `checkpoint.json` fields against their domains, each failure one
-/// `CheckpointError.invalidField` naming the file and the field. Applications validate every
+/// `CheckpointError.invalidField` naming the file and the field.
+///
+/// Applications validate every
 /// field they read with these before building anything from them.
 public struct CheckpointFieldCheck {
     /// The sidecar's path (for messages).
@@ -48,23 +56,38 @@ public struct CheckpointFieldCheck {
     public init(path: String) { self.path = path }
 
     /// Fails unless `condition` holds.
-    public func require(_ condition: Bool, _ field: String, _ reason: @autoclosure () -> String) throws {
-        if !condition { throw CheckpointError.invalidField(path: path, field: field, reason: reason()) }
+    public func require(_ condition: Bool, _ field: String, _ reason: @autoclosure () -> String)
+        throws
+    {
+        if !condition {
+            throw CheckpointError.invalidField(path: path, field: field, reason: reason())
+        }
     }
 
     /// Fails unless `value` is in `range`.
-    public func inRange<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ field: String) throws {
-        try require(range.contains(value), field, "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+    public func inRange<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ field: String) throws
+    {
+        try require(
+            range.contains(value), field,
+            "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
     }
 
     /// Fails unless `value` is finite and in `range`.
-    public func finite<T: BinaryFloatingPoint>(_ value: T, _ range: ClosedRange<T>, _ field: String) throws {
-        try require(value.isFinite && range.contains(value), field, "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+    public func finite<T: BinaryFloatingPoint>(_ value: T, _ range: ClosedRange<T>, _ field: String)
+        throws
+    {
+        try require(
+            value.isFinite && range.contains(value), field,
+            "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
     }
 
     /// Fails unless `value` is finite and in `lower..<upper`.
-    public func finite<T: BinaryFloatingPoint>(_ value: T, _ range: Range<T>, _ field: String) throws {
-        try require(value.isFinite && range.contains(value), field, "\(value) is outside [\(range.lowerBound), \(range.upperBound))")
+    public func finite<T: BinaryFloatingPoint>(_ value: T, _ range: Range<T>, _ field: String)
+        throws
+    {
+        try require(
+            value.isFinite && range.contains(value), field,
+            "\(value) is outside [\(range.lowerBound), \(range.upperBound))")
     }
 
     /// The counters every trainer's progress has: updates taken (≤ 2^48, so counting on cannot
@@ -76,7 +99,9 @@ public struct CheckpointFieldCheck {
     }
 
     /// Fails unless each present value is finite and in `range`.
-    public func finite(_ values: [(value: Double?, field: String)], _ range: ClosedRange<Double>) throws {
+    public func finite(_ values: [(value: Double?, field: String)], _ range: ClosedRange<Double>)
+        throws
+    {
         for (value, field) in values {
             if let value { try finite(value, range, field) }
         }

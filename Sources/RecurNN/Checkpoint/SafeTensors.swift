@@ -1,4 +1,5 @@
 import FoundationEssentials
+import RecurBase
 import RecurTensor
 
 #if canImport(Glibc)
@@ -7,19 +8,25 @@ import RecurTensor
 
 /// Reading and writing the safetensors format (Hugging Face): an 8-byte little-endian header
 /// length, a JSON header `{name: {dtype, shape, data_offsets}, "__metadata__": {…}}`, then the
-/// raw little-endian tensor bytes. Python's `safetensors.torch.load_file` reads what this writes.
+/// raw little-endian tensor bytes.
+///
+/// Python's `safetensors.torch.load_file` reads what this writes.
 ///
 /// Only F32 tensors are supported. Reading validates everything: header length and JSON,
 /// dtypes, shapes, that offsets are in bounds, contiguous and match the shapes, and that the file
 /// is not truncated.
 public enum SafeTensors {
     /// Serializes tensors (sorted by name) and string metadata.
-    public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> [UInt8] {
+    public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:])
+        -> [UInt8]
+    {
         let names = tensors.keys.sorted()
         var header = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let entries = metadata.keys.sorted().map { JSONText.quoted($0) + ":" + JSONText.quoted(metadata[$0] ?? "") }
+            let entries = metadata.keys.sorted().map {
+                JSONText.quoted($0) + ":" + JSONText.quoted(metadata[$0] ?? "")
+            }
             fields.append("\"__metadata__\":{" + entries.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -27,7 +34,8 @@ public enum SafeTensors {
             guard let t = tensors[name] else { continue }
             let bytes = t.count * 4
             fields.append(
-                JSONText.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
+                JSONText.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":["
+                    + t.shape.map(String.init).joined(separator: ",")
                     + "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
@@ -52,7 +60,9 @@ public enum SafeTensors {
     }
 
     /// Writes tensors atomically (temporary file, fsync, rename).
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
+    public static func write(
+        _ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String
+    ) throws {
         do {
             try AtomicFile.write(encode(tensors, metadata: metadata), to: path)
         } catch {
@@ -64,7 +74,9 @@ public enum SafeTensors {
     ///
     /// - Parameter followLinks: false for files a checkpoint names (a link planted there could
     ///   point anywhere on the system).
-    public static func read(_ path: String, followLinks: Bool = true) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func read(_ path: String, followLinks: Bool = true) throws -> (
+        tensors: [String: Tensor], metadata: [String: String]
+    ) {
         let bytes: [UInt8]
         do {
             bytes = try SafeRead.readAll(path, followLinks: followLinks)
@@ -79,20 +91,29 @@ public enum SafeTensors {
     public static let maximumRank = 8
 
     /// Parses and validates safetensors bytes; `path` only labels errors.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        guard bytes.count >= 8 else { throw CheckpointError.truncated(path: path, expectedBytes: 8, actualBytes: bytes.count) }
+    public static func decode(_ bytes: [UInt8], path: String) throws -> (
+        tensors: [String: Tensor], metadata: [String: String]
+    ) {
+        guard bytes.count >= 8 else {
+            throw CheckpointError.truncated(path: path, expectedBytes: 8, actualBytes: bytes.count)
+        }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard length <= 100_000_000 else { throw CheckpointError.badHeader(path: path, reason: "header length \(length) is implausible") }
+        guard length <= 100_000_000 else {
+            throw CheckpointError.badHeader(
+                path: path, reason: "header length \(length) is implausible")
+        }
         let headerEnd = 8 + Int(length)
         guard headerEnd <= bytes.count else {
-            throw CheckpointError.truncated(path: path, expectedBytes: headerEnd, actualBytes: bytes.count)
+            throw CheckpointError.truncated(
+                path: path, expectedBytes: headerEnd, actualBytes: bytes.count)
         }
         let json: JSONNode
         do {
             json = try JSONNode.parse(bytes[8..<headerEnd])
         } catch {
-            throw CheckpointError.badHeader(path: path, reason: "header is not JSON (\(error.reason))")
+            throw CheckpointError.badHeader(
+                path: path, reason: "header is not JSON (\(error.reason))")
         }
         guard case .object(let object) = json else {
             throw CheckpointError.badHeader(path: path, reason: "header is not a JSON object")
@@ -102,57 +123,78 @@ public enum SafeTensors {
         for (name, value) in object {
             if name == "__metadata__" {
                 guard case .object(let m) = value else {
-                    throw CheckpointError.badHeader(path: path, reason: "__metadata__ is not an object")
+                    throw CheckpointError.badHeader(
+                        path: path, reason: "__metadata__ is not an object")
                 }
                 for (k, v) in m {
                     guard case .string(let s) = v else {
-                        throw CheckpointError.badHeader(path: path, reason: "metadata \(k) is not a string")
+                        throw CheckpointError.badHeader(
+                            path: path, reason: "metadata \(k) is not a string")
                     }
                     metadata[k] = s
                 }
                 continue
             }
             guard case .object(let entry) = value, case .string(let dtype)? = entry["dtype"],
-                case .array(let shapeValues)? = entry["shape"], case .array(let offsets)? = entry["data_offsets"],
+                case .array(let shapeValues)? = entry["shape"],
+                case .array(let offsets)? = entry["data_offsets"],
                 offsets.count == 2
-            else { throw CheckpointError.badHeader(path: path, reason: "entry \(name) is malformed") }
-            guard dtype == "F32" else { throw CheckpointError.unsupportedDType(name: name, dtype: dtype) }
+            else {
+                throw CheckpointError.badHeader(path: path, reason: "entry \(name) is malformed")
+            }
+            guard dtype == "F32" else {
+                throw CheckpointError.unsupportedDType(name: name, dtype: dtype)
+            }
             let shape = shapeValues.compactMap(\.int)
-            guard shape.count == shapeValues.count, shape.count <= maximumRank, shape.allSatisfy({ $0 >= 0 }),
+            guard shape.count == shapeValues.count, shape.count <= maximumRank,
+                shape.allSatisfy({ $0 >= 0 }),
                 let begin = offsets[0].int, let end = offsets[1].int, begin >= 0, end >= begin
-            else { throw CheckpointError.badHeader(path: path, reason: "entry \(name) has a bad shape or offsets") }
+            else {
+                throw CheckpointError.badHeader(
+                    path: path, reason: "entry \(name) has a bad shape or offsets")
+            }
             // Checked arithmetic: a shape whose product overflows is corrupt, not a trap.
             var elements = 1
             for dimension in shape {
                 let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
                 guard !overflow, product <= bytes.count else {
-                    throw CheckpointError.badHeader(path: path, reason: "entry \(name): shape \(shape) is larger than the file")
+                    throw CheckpointError.badHeader(
+                        path: path, reason: "entry \(name): shape \(shape) is larger than the file")
                 }
                 elements = product
             }
             guard end - begin == elements * 4 else {
-                throw CheckpointError.badHeader(path: path, reason: "entry \(name): \(end - begin) bytes for shape \(shape)")
+                throw CheckpointError.badHeader(
+                    path: path, reason: "entry \(name): \(end - begin) bytes for shape \(shape)")
             }
             entries.append((name, shape, begin, end))
         }
         entries.sort { $0.begin < $1.begin }
         var expected = 0
         for e in entries {
-            guard e.begin == expected else { throw CheckpointError.badHeader(path: path, reason: "tensor data of \(e.name) is not contiguous") }
+            guard e.begin == expected else {
+                throw CheckpointError.badHeader(
+                    path: path, reason: "tensor data of \(e.name) is not contiguous")
+            }
             expected = e.end
         }
         let dataSize = bytes.count - headerEnd
         guard expected <= dataSize else {
-            throw CheckpointError.truncated(path: path, expectedBytes: headerEnd + expected, actualBytes: bytes.count)
+            throw CheckpointError.truncated(
+                path: path, expectedBytes: headerEnd + expected, actualBytes: bytes.count)
         }
-        guard expected == dataSize else { throw CheckpointError.badHeader(path: path, reason: "\(dataSize - expected) trailing bytes") }
+        guard expected == dataSize else {
+            throw CheckpointError.badHeader(
+                path: path, reason: "\(dataSize - expected) trailing bytes")
+        }
         var tensors: [String: Tensor] = [:]
         bytes.withUnsafeBytes { raw in
             for e in entries {
                 var t = Tensor(uninitializedShape: e.shape)
                 t.withUnsafeMutableBufferPointer { p in
                     for i in 0..<p.count {
-                        let bits = raw.loadUnaligned(fromByteOffset: headerEnd + e.begin + 4 * i, as: UInt32.self)
+                        let bits = raw.loadUnaligned(
+                            fromByteOffset: headerEnd + e.begin + 4 * i, as: UInt32.self)
                         p[i] = Float(bitPattern: UInt32(littleEndian: bits))
                     }
                 }
@@ -208,13 +250,17 @@ extension JSONNode {
     public static let maximumDepth = 64
 
     /// Parses one JSON value (RFC 8259) from `bytes`, strictly: no trailing data, no duplicate
-    /// keys in an object, nesting at most `maximumDepth`, numbers as `Double`. Unlike
+    /// keys in an object, nesting at most `maximumDepth`, numbers as `Double`.
+    ///
+    /// Unlike
     /// `JSONDecoder` into a dictionary, a repeated key is an error instead of a silent choice.
     public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSONNode {
         var parser = StrictJSONParser(bytes: Array(bytes))
         let value = try parser.value(depth: 0)
         parser.skipSpace()
-        guard parser.index == parser.bytes.count else { throw parser.fail("data after the JSON value") }
+        guard parser.index == parser.bytes.count else {
+            throw parser.fail("data after the JSON value")
+        }
         return value
     }
 }
@@ -224,7 +270,9 @@ struct StrictJSONParser {
     let bytes: [UInt8]
     var index = 0
 
-    func fail(_ reason: String) -> JSONParseError { JSONParseError(reason: reason + " at byte \(index)", offset: index) }
+    func fail(_ reason: String) -> JSONParseError {
+        JSONParseError(reason: reason + " at byte \(index)", offset: index)
+    }
 
     mutating func skipSpace() {
         while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
@@ -232,12 +280,16 @@ struct StrictJSONParser {
 
     mutating func expect(_ literal: String) throws(JSONParseError) {
         let l = Array(literal.utf8)
-        guard index + l.count <= bytes.count, Array(bytes[index..<(index + l.count)]) == l else { throw fail("expected \(literal)") }
+        guard index + l.count <= bytes.count, Array(bytes[index..<(index + l.count)]) == l else {
+            throw fail("expected \(literal)")
+        }
         index += l.count
     }
 
     mutating func value(depth: Int) throws(JSONParseError) -> JSONNode {
-        guard depth < JSONNode.maximumDepth else { throw fail("nesting deeper than \(JSONNode.maximumDepth)") }
+        guard depth < JSONNode.maximumDepth else {
+            throw fail("nesting deeper than \(JSONNode.maximumDepth)")
+        }
         skipSpace()
         guard index < bytes.count else { throw fail("unexpected end") }
         switch bytes[index] {
@@ -251,12 +303,16 @@ struct StrictJSONParser {
             }
             while true {
                 skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    throw fail("expected a key")
+                }
                 let key = try string()
                 skipSpace()
                 try expect(":")
                 let v = try value(depth: depth + 1)
-                guard object.updateValue(v, forKey: key) == nil else { throw fail("duplicate key \"\(key)\"") }
+                guard object.updateValue(v, forKey: key) == nil else {
+                    throw fail("duplicate key \"\(key)\"")
+                }
                 skipSpace()
                 guard index < bytes.count else { throw fail("unexpected end") }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -314,12 +370,19 @@ struct StrictJSONParser {
             index += 1
             guard digits() > 0 else { throw fail("bad number") }
         }
-        if index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+        if index < bytes.count
+            && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
+        {
             index += 1
-            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
+            if index < bytes.count
+                && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"))
+            {
+                index += 1
+            }
             guard digits() > 0 else { throw fail("bad number") }
         }
-        guard let d = Double(String(decoding: bytes[start..<index], as: UTF8.self)), d.isFinite else { throw fail("bad number") }
+        guard let d = Double(String(decoding: bytes[start..<index], as: UTF8.self)), d.isFinite
+        else { throw fail("bad number") }
         return d
     }
 
@@ -332,7 +395,9 @@ struct StrictJSONParser {
             index += 1
             switch c {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+                guard let text = String(validating: out, as: UTF8.self) else {
+                    throw fail("string is not valid UTF-8")
+                }
                 return text
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw fail("unterminated string") }
@@ -350,7 +415,9 @@ struct StrictJSONParser {
                     if (0xD800..<0xDC00).contains(scalar) {
                         try expect("\\u")
                         let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }
+                        guard (0xDC00..<0xE000).contains(low) else {
+                            throw fail("unpaired surrogate")
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }

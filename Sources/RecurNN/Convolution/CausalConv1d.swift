@@ -13,6 +13,7 @@
 // near peak where K GEMMs with inner size C_in, each re-reading and re-writing Y, did not;
 // no padding rows are computed. A 1×1 convolution multiplies x itself.
 
+import RecurBase
 import RecurTensor
 
 /// A causal, dilated 1-D convolution (PyTorch `nn.Conv1d` with left padding (K-1)·d), with
@@ -33,16 +34,20 @@ public final class CausalConv1d: Module {
     /// Creates the layer with PyTorch's initialization (uniform ±1/√(C_in·K)); with weight
     /// normalization, g starts at ‖v‖ so that the initial weights are the same.
     public init(
-        inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1, weightNormalization: Bool = false,
+        inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1,
+        weightNormalization: Bool = false,
         rng: inout Xoshiro256
     ) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && dilation > 0, "CausalConv1d: sizes must be positive")
+        precondition(
+            inChannels > 0 && outChannels > 0 && kernelSize > 0 && dilation > 0,
+            "CausalConv1d: sizes must be positive")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.dilation = dilation
         let bound = 1 / Float(inChannels * kernelSize).squareRoot()
-        let w = Tensor.uniform([outChannels, inChannels, kernelSize], in: -bound...bound, using: &rng)
+        let w = Tensor.uniform(
+            [outChannels, inChannels, kernelSize], in: -bound...bound, using: &rng)
         bias = Parameter(Tensor.uniform([outChannels], in: -bound...bound, using: &rng))
         if weightNormalization {
             weightDirection = Parameter(w)
@@ -71,9 +76,13 @@ public final class CausalConv1d: Module {
     /// The effective weight `[C_out, C_in, K]`.
     public var effectiveWeight: Tensor {
         if let weight { return weight.value }
-        guard let v = weightDirection?.value, let g = weightGain?.value else { preconditionFailure("CausalConv1d: no weight") }
-        let norms = (v * v).reshaped([outChannels, -1]).sum(axis: 1, keepingDimension: true).squareRoot()
-        return (v.reshaped([outChannels, -1]) * (g.reshaped([outChannels, 1]) / norms)).reshaped(v.shape)
+        guard let v = weightDirection?.value, let g = weightGain?.value else {
+            preconditionFailure("CausalConv1d: no weight")
+        }
+        let norms = (v * v).reshaped([outChannels, -1]).sum(axis: 1, keepingDimension: true)
+            .squareRoot()
+        return (v.reshaped([outChannels, -1]) * (g.reshaped([outChannels, 1]) / norms)).reshaped(
+            v.shape)
     }
 
     /// W_col [C_out, K·C_in] from W [C_out, C_in, K]: column k·C_in + i holds W[:, i, k].
@@ -89,7 +98,9 @@ public final class CausalConv1d: Module {
     /// Forward on x `[B, T, C_in]` as one tape node.
     public func callAsFunction(_ x: Variable) -> Variable {
         let input = x.value
-        precondition(input.rank == 3 && input.shape[2] == inChannels, "CausalConv1d: input must be [B, T, \(inChannels)], got \(input.shape)")
+        precondition(
+            input.rank == 3 && input.shape[2] == inChannels,
+            "CausalConv1d: input must be [B, T, \(inChannels)], got \(input.shape)")
         let (b, t) = (input.shape[0], input.shape[1])
         let (cin, cout, k) = (inChannels, outChannels, kernelSize)
         let rows = b * t
@@ -103,14 +114,15 @@ public final class CausalConv1d: Module {
             var gathered = Tensor(uninitializedShape: [rows, k * cin])
             gathered.withUnsafeMutableBufferPointer { d in
                 input.withUnsafeBufferPointer { s in
-                    let (dst, src) = (d.baseAddress!, s.baseAddress!)
+                    let (dst, src) = (d.start, s.start)
                     ThreadPool.shared.parallelRanges(count: b) { sequences in
                         for batch in sequences {
                             for tap in 0..<k {
                                 let shift = (k - 1 - tap) * self.dilation
                                 let zeroed = min(shift, t)
                                 for step in 0..<zeroed {
-                                    (dst + ((batch * t + step) * k + tap) * cin).update(repeating: 0, count: cin)
+                                    (dst + ((batch * t + step) * k + tap) * cin).update(
+                                        repeating: 0, count: cin)
                                 }
                                 for step in zeroed..<t {
                                     (dst + ((batch * t + step) * k + tap) * cin).update(
@@ -128,53 +140,64 @@ public final class CausalConv1d: Module {
         y.withUnsafeMutableBufferPointer { d in
             bias.value.withUnsafeBufferPointer { bias in
                 ThreadPool.shared.parallelRanges(count: rows, granularity: 64) { range in
-                    for row in range { (d.baseAddress! + row * cout).update(from: bias.baseAddress!, count: cout) }
+                    for row in range {
+                        (d.start + row * cout).update(from: bias.start, count: cout)
+                    }
                 }
             }
         }
         BLAS.gemm(
-            transposeB: true, m: rows, n: cout, k: k * cin, a: columns.unsafeBase, lda: k * cin, b: wCol.unsafeBase, ldb: k * cin,
+            transposeB: true, m: rows, n: cout, k: k * cin, a: columns.unsafeBase, lda: k * cin,
+            b: wCol.unsafeBase, ldb: k * cin,
             beta: 1, c: y.unsafeMutableBase(), ldc: cout)
         let tape = x.tape
         var inputs = [x, tape.parameter(bias)]
         if let weight { inputs.append(tape.parameter(weight)) }
-        if let weightGain, let weightDirection { inputs += [tape.parameter(weightGain), tape.parameter(weightDirection)] }
+        if let weightGain, let weightDirection {
+            inputs += [tape.parameter(weightGain), tape.parameter(weightDirection)]
+        }
         return tape.record(y, inputs: inputs) { g in
             self.bias.gradient += g.reshaped([rows, cout]).sum(axis: 0)
             // dW_col = dYᵀ · X_col
             var dWCol = Tensor(uninitializedShape: [cout, k * cin])
             BLAS.gemm(
-                transposeA: true, m: cout, n: k * cin, k: rows, a: g.unsafeBase, lda: cout, b: columns.unsafeBase, ldb: k * cin,
+                transposeA: true, m: cout, n: k * cin, k: rows, a: g.unsafeBase, lda: cout,
+                b: columns.unsafeBase, ldb: k * cin,
                 c: dWCol.unsafeMutableBase(), ldc: k * cin)
             self.accumulateWeightGradient(self.kernelWeight(dWCol))
             guard tape.requiresGradient(x) else { return }
             // dX_col = dY · W_col, then each block added back at its shift.
             if k == 1 {
                 var dx = Tensor(uninitializedShape: input.shape)
-                BLAS.gemm(m: rows, n: cin, k: cout, a: g.unsafeBase, lda: cout, b: wCol.unsafeBase, ldb: cin, c: dx.unsafeMutableBase(), ldc: cin)
+                BLAS.gemm(
+                    m: rows, n: cin, k: cout, a: g.unsafeBase, lda: cout, b: wCol.unsafeBase,
+                    ldb: cin, c: dx.unsafeMutableBase(), ldc: cin)
                 tape.accumulate(dx, into: x)
                 return
             }
             var dColumns = Tensor(uninitializedShape: [rows, k * cin])
             BLAS.gemm(
-                m: rows, n: k * cin, k: cout, a: g.unsafeBase, lda: cout, b: wCol.unsafeBase, ldb: k * cin,
+                m: rows, n: k * cin, k: cout, a: g.unsafeBase, lda: cout, b: wCol.unsafeBase,
+                ldb: k * cin,
                 c: dColumns.unsafeMutableBase(), ldc: k * cin)
             var dx = Tensor(uninitializedShape: input.shape)
             dx.withUnsafeMutableBufferPointer { d in
                 dColumns.withUnsafeBufferPointer { s in
-                    let (dst, src) = (d.baseAddress!, s.baseAddress!)
+                    let (dst, src) = (d.start, s.start)
                     // Tap K-1 has no shift: it initializes dx; the others add at their shifts.
                     ThreadPool.shared.parallelRanges(count: b) { sequences in
                         for batch in sequences {
                             for step in 0..<t {
-                                (dst + (batch * t + step) * cin).update(from: src + ((batch * t + step) * k + k - 1) * cin, count: cin)
+                                (dst + (batch * t + step) * cin).update(
+                                    from: src + ((batch * t + step) * k + k - 1) * cin, count: cin)
                             }
                             for tap in 0..<(k - 1) {
                                 let shift = (k - 1 - tap) * self.dilation
                                 guard shift < t else { continue }
                                 for step in shift..<t {
                                     VectorMath.axpy(
-                                        1, src + ((batch * t + step) * k + tap) * cin, dst + (batch * t + step - shift) * cin, count: cin)
+                                        1, src + ((batch * t + step) * k + tap) * cin,
+                                        dst + (batch * t + step - shift) * cin, count: cin)
                                 }
                             }
                         }
@@ -207,7 +230,8 @@ public final class CausalConv1d: Module {
                                 for j in 0..<n { dot += dw[o * n + j] * vs[o * n + j] / norm }
                                 dg[o] += dot
                                 for j in 0..<n {
-                                    dv[o * n + j] += gs[o] / norm * (dw[o * n + j] - dot * vs[o * n + j] / norm)
+                                    dv[o * n + j] +=
+                                        gs[o] / norm * (dw[o * n + j] - dot * vs[o * n + j] / norm)
                                 }
                             }
                         }

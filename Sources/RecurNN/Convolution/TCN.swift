@@ -1,6 +1,6 @@
 import RecurTensor
 
-/// One residual block of a temporal convolutional network (Bai, Kolter & Koltun 2018):
+/// One residual block of a temporal convolutional network (Bai, Kolter & Koltun 2018).
 ///
 /// ```
 /// y = dropout(relu(conv1(x)))        conv: causal, dilation d, kernel K
@@ -21,12 +21,18 @@ public final class TemporalBlock: Module {
         weightNormalization: Bool = false, rng: inout Xoshiro256
     ) {
         conv1 = CausalConv1d(
-            inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, dilation: dilation,
+            inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize,
+            dilation: dilation,
             weightNormalization: weightNormalization, rng: &rng)
         conv2 = CausalConv1d(
-            inChannels: outChannels, outChannels: outChannels, kernelSize: kernelSize, dilation: dilation,
+            inChannels: outChannels, outChannels: outChannels, kernelSize: kernelSize,
+            dilation: dilation,
             weightNormalization: weightNormalization, rng: &rng)
-        downsample = inChannels == outChannels ? nil : CausalConv1d(inChannels: inChannels, outChannels: outChannels, kernelSize: 1, rng: &rng)
+        downsample =
+            inChannels == outChannels
+            ? nil
+            : CausalConv1d(
+                inChannels: inChannels, outChannels: outChannels, kernelSize: 1, rng: &rng)
         self.dropout = Dropout(probability: dropout)
     }
 
@@ -72,7 +78,8 @@ public final class TCN: Module {
         for i in 0..<count {
             blocks.append(
                 TemporalBlock(
-                    inChannels: c, outChannels: channels, kernelSize: kernelSize, dilation: 1 << i, dropout: dropout,
+                    inChannels: c, outChannels: channels, kernelSize: kernelSize, dilation: 1 << i,
+                    dropout: dropout,
                     weightNormalization: weightNormalization, rng: &rng))
             c = channels
         }
@@ -80,7 +87,9 @@ public final class TCN: Module {
     }
 
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        for (i, block) in blocks.enumerated() { block.visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        for (i, block) in blocks.enumerated() {
+            block.visitParameters(prefix: prefix + "blocks.\(i).", visit)
+        }
     }
 
     public func visitChildren(_ visit: (Module) -> Void) {

@@ -8,7 +8,9 @@ public final class Dropout: Module {
     public var isTraining = true
 
     public init(probability: Float) {
-        precondition(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
+        precondition(
+            probability >= 0 && probability < 1,
+            "Dropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
     }
 
@@ -17,7 +19,9 @@ public final class Dropout: Module {
     /// Elements per independently seeded block of a mask.
     static let block = 4096
 
-    /// A mask of 0 and 1/(1-p). One draw from `rng` seeds the mask; block j of 4096 elements
+    /// A mask of 0 and 1/(1-p).
+    ///
+    /// One draw from `rng` seeds the mask; block j of 4096 elements
     /// comes from its own generator seeded with that draw and j, so blocks fill in parallel and
     /// the mask is the same for any thread count.
     public static func mask(shape: [Int], probability p: Float, rng: inout Xoshiro256) -> Tensor {
@@ -31,7 +35,9 @@ public final class Dropout: Module {
 
     /// Writes the mask `mask(shape:probability:rng:)` would make into `count` floats at `mask`
     /// (for callers that keep a workspace instead of allocating one per step).
-    public static func fillMask(_ mask: UnsafeMutablePointer<Float>, count: Int, probability p: Float, rng: inout Xoshiro256) {
+    public static func fillMask(
+        _ mask: UnsafeMutablePointer<Float>, count: Int, probability p: Float, rng: inout Xoshiro256
+    ) {
         let scale = 1 / (1 - p)
         // nextFloat() < p, in integers: the top 24 bits k drop the element when k·2⁻²⁴ < p,
         // that is when k < ⌈p·2²⁴⌉.
@@ -40,7 +46,8 @@ public final class Dropout: Module {
         // Chunk bounds are multiples of the block, so every block is filled by one thread.
         Tensor.forEachChunk(count: count, granularity: block) { range in
             for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                var generator = Xoshiro256(seed: seed ^ (UInt64(start / block) &* 0x9E37_79B9_7F4A_7C15))
+                var generator = Xoshiro256(
+                    seed: seed ^ (UInt64(start / block) &* 0x9E37_79B9_7F4A_7C15))
                 for i in start..<min(range.upperBound, start + block) {
                     mask[i] = generator.next() >> 40 < threshold ? 0 : scale
                 }
@@ -51,7 +58,8 @@ public final class Dropout: Module {
     /// Applies dropout to a tape variable (identity in evaluation mode or with p = 0).
     public func callAsFunction(_ x: Variable, rng: inout Xoshiro256) -> Variable {
         guard isTraining && probability > 0 else { return x }
-        return x * x.tape.constant(Dropout.mask(shape: x.shape, probability: probability, rng: &rng))
+        return x
+            * x.tape.constant(Dropout.mask(shape: x.shape, probability: probability, rng: &rng))
     }
 
     /// Applies dropout to a tensor.

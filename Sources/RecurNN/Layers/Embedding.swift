@@ -14,11 +14,15 @@ public final class Embedding: Module {
     public var vocabularySize: Int { weight.shape[0] }
     public var embeddingSize: Int { weight.shape[1] }
 
-    public init(vocabularySize: Int, embeddingSize: Int, paddingIndex: Int? = nil, rng: inout Xoshiro256) {
+    public init(
+        vocabularySize: Int, embeddingSize: Int, paddingIndex: Int? = nil, rng: inout Xoshiro256
+    ) {
         precondition(vocabularySize > 0 && embeddingSize > 0, "Embedding: sizes must be positive")
         var w = Tensor.normal([vocabularySize, embeddingSize], using: &rng)
         if let paddingIndex {
-            precondition(paddingIndex >= 0 && paddingIndex < vocabularySize, "Embedding: padding index out of range")
+            precondition(
+                paddingIndex >= 0 && paddingIndex < vocabularySize,
+                "Embedding: padding index out of range")
             w.withUnsafeMutableBufferPointer { p in
                 for j in 0..<embeddingSize { p[paddingIndex * embeddingSize + j] = 0 }
             }
@@ -33,7 +37,9 @@ public final class Embedding: Module {
 
     func checked(_ ids: [Int32]) {
         for id in ids {
-            precondition(id >= 0 && Int(id) < vocabularySize, "Embedding: id \(id) out of range 0..<\(vocabularySize)")
+            precondition(
+                id >= 0 && Int(id) < vocabularySize,
+                "Embedding: id \(id) out of range 0..<\(vocabularySize)")
         }
     }
 

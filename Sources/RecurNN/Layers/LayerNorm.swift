@@ -1,6 +1,6 @@
 import RecurTensor
 
-/// Layer normalization over the last dimension (PyTorch `nn.LayerNorm(D)`):
+/// Layer normalization over the last dimension, as PyTorch's `nn.LayerNorm(D)`.
 ///
 /// ```
 /// y = (x - mean(x)) / sqrt(var(x) + eps) * gamma + beta     (biased variance)
@@ -88,7 +88,9 @@ public final class LayerNorm: Module {
                                         meanGX /= Float(d)
                                         for j in 0..<d {
                                             let gh = gs[r * d + j] * gm[j]
-                                            dxs[r * d + j] = inverseStd[r] * (gh - meanG - ns[r * d + j] * meanGX)
+                                            dxs[r * d + j] =
+                                                inverseStd[r]
+                                                * (gh - meanG - ns[r * d + j] * meanGX)
                                         }
                                     }
                                 }

@@ -16,10 +16,14 @@ public final class Linear: Module {
 
     /// Creates a layer with PyTorch's default initialization.
     public init(inputSize: Int, outputSize: Int, bias: Bool = true, rng: inout Xoshiro256) {
-        precondition(inputSize > 0 && outputSize > 0, "Linear: sizes must be positive, got \(inputSize)→\(outputSize)")
+        precondition(
+            inputSize > 0 && outputSize > 0,
+            "Linear: sizes must be positive, got \(inputSize)→\(outputSize)")
         let bound = 1 / Float(inputSize).squareRoot()
-        weight = Parameter(Tensor.uniform([outputSize, inputSize], in: -bound...bound, using: &rng))
-        self.bias = bias ? Parameter(Tensor.uniform([outputSize], in: -bound...bound, using: &rng)) : nil
+        weight = Parameter(
+            Tensor.uniform([outputSize, inputSize], in: -bound...bound, using: &rng))
+        self.bias =
+            bias ? Parameter(Tensor.uniform([outputSize], in: -bound...bound, using: &rng)) : nil
     }
 
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
@@ -39,7 +43,8 @@ public final class Linear: Module {
     /// y = x Wᵀ + b as one tape node; backward: dx = dy W, dW += dyᵀ x, db += Σ dy.
     public func callAsFunction(_ x: Variable) -> Variable {
         let input = x.value
-        precondition(input.shape.last == inputSize, "Linear: input \(input.shape) must end in \(inputSize)")
+        precondition(
+            input.shape.last == inputSize, "Linear: input \(input.shape) must end in \(inputSize)")
         let rows = input.count / inputSize
         let x2 = input.reshaped([rows, inputSize])
         var y = x2.matmul(weight.value, transposeOther: true)

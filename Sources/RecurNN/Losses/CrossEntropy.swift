@@ -1,3 +1,5 @@
+import RealModule
+import RecurBase
 import RecurTensor
 
 /// How per-example losses combine.
@@ -39,14 +41,17 @@ public enum SoftmaxCrossEntropy {
         }
         let scale: Float = reduction == .mean ? (counted > 0 ? 1 / Float(counted) : 0) : 1
         var total = sumRows(
-            logits: logits, rows: 0..<rows, classes: classes, targets: targets, ignoreIndex: ignoreIndex,
+            logits: logits, rows: 0..<rows, classes: classes, targets: targets,
+            ignoreIndex: ignoreIndex,
             labelSmoothing: labelSmoothing, gradientScale: scale, gradient: gradient)
         if reduction == .mean { total = counted > 0 ? total / Double(counted) : 0 }
         return (total, counted)
     }
 
     /// The summed loss of `rows` (targets must be in range), writing `scale ·` d loss / d logits
-    /// into `gradient` when given. The building block of `compute` and of parallel callers,
+    /// into `gradient` when given.
+    ///
+    /// The building block of `compute` and of parallel callers,
     /// which split the rows and add the partial sums in a fixed order.
     public static func sumRows(
         logits: UnsafePointer<Float>, rows: Range<Int>, classes: Int, targets: UnsafePointer<Int32>,
@@ -66,11 +71,13 @@ public enum SoftmaxCrossEntropy {
             var acc = SIMD16<Float>(repeating: 0)
             var i = 0
             while i + 16 <= classes {
-                acc += VectorMath.exp(UnsafeRawPointer(z + i).loadUnaligned(as: SIMD16<Float>.self) - m)
+                acc += VectorMath.exp(
+                    UnsafeRawPointer(z + i).loadUnaligned(as: SIMD16<Float>.self) - m)
                 i += 16
             }
             if i < classes {
-                acc += VectorMath.exp(VectorMath.load(z + i, count: classes - i, fill: -.infinity) - m)
+                acc += VectorMath.exp(
+                    VectorMath.load(z + i, count: classes - i, fill: -.infinity) - m)
             }
             let sum = acc.sum()
             let logSum = Float(Double.log(Double(sum)))
@@ -85,7 +92,10 @@ public enum SoftmaxCrossEntropy {
             if let gradient {
                 let g = gradient + r * classes
                 let inverse = 1 / sum
-                VectorMath.map(z, g, count: classes, LaneFunctions.SmoothedSoftmaxGradient(shift: m, inverse: inverse, smooth: smooth, scale: scale))
+                VectorMath.map(
+                    z, g, count: classes,
+                    LaneFunctions.SmoothedSoftmaxGradient(
+                        shift: m, inverse: inverse, smooth: smooth, scale: scale))
                 g[Int(y)] -= (1 - labelSmoothing) * scale
             }
         }
@@ -98,16 +108,22 @@ public enum SoftmaxCrossEntropy {
         ignoreIndex: Int32? = nil, labelSmoothing: Float = 0
     ) -> Variable {
         let z = logits.value
-        precondition(z.rank == 2 && z.shape[0] == targets.count, "SoftmaxCrossEntropy: logits \(z.shape) and \(targets.count) targets")
-        precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "SoftmaxCrossEntropy: label smoothing must be in [0, 1]")
+        precondition(
+            z.rank == 2 && z.shape[0] == targets.count,
+            "SoftmaxCrossEntropy: logits \(z.shape) and \(targets.count) targets")
+        precondition(
+            labelSmoothing >= 0 && labelSmoothing <= 1,
+            "SoftmaxCrossEntropy: label smoothing must be in [0, 1]")
         let (n, v) = (z.shape[0], z.shape[1])
         var gradient = Tensor(uninitializedShape: [n, v])
         let result = z.withUnsafeBufferPointer { zs in
             gradient.withUnsafeMutableBufferPointer { gs in
                 targets.withUnsafeBufferPointer { ts in
                     compute(
-                        logits: zs.baseAddress!, rows: n, classes: v, targets: ts.baseAddress!, reduction: reduction,
-                        ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing, gradient: gs.baseAddress)
+                        logits: zs.start, rows: n, classes: v, targets: ts.start,
+                        reduction: reduction,
+                        ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing,
+                        gradient: gs.baseAddress)
                 }
             }
         }
@@ -119,7 +135,8 @@ public enum SoftmaxCrossEntropy {
 
 /// Mean squared error, `mean((x - t)²)`, as one tape node (rank 0).
 public func meanSquaredError(_ x: Variable, target: Tensor) -> Variable {
-    precondition(x.shape == target.shape, "meanSquaredError: shapes \(x.shape) and \(target.shape) differ")
+    precondition(
+        x.shape == target.shape, "meanSquaredError: shapes \(x.shape) and \(target.shape) differ")
     let difference = x.value - target
     let n = Float(Swift.max(difference.count, 1))
     let loss = difference.squared().sum() / n
@@ -127,5 +144,3 @@ public func meanSquaredError(_ x: Variable, target: Tensor) -> Variable {
         x.tape.accumulate(difference * (2 * g.scalar / n), into: x)
     }
 }
-
-import RealModule

@@ -1,6 +1,8 @@
+import RealModule
 import RecurTensor
 
-/// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), as PyTorch computes them:
+/// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), as PyTorch computes them.
+///
 /// ```
 /// Adam:  g = ∇ + wd · p                  AdamW:  p = p · (1 - lr · wd),  g = ∇
 /// m = β1 m + (1 - β1) g
@@ -65,14 +67,21 @@ public final class Adam: Optimizer {
                     while j + 16 <= range.upperBound {
                         var pv = UnsafeRawPointer(value + j).loadUnaligned(as: SIMD16<Float>.self)
                         pv = pv * decay
-                        let g = UnsafeRawPointer(gradient + j).loadUnaligned(as: SIMD16<Float>.self) + l2 * pv
-                        let mv = b1 * UnsafeRawPointer(m + j).loadUnaligned(as: SIMD16<Float>.self) + (1 - b1) * g
-                        let vv = b2 * UnsafeRawPointer(v + j).loadUnaligned(as: SIMD16<Float>.self) + (1 - b2) * (g * g)
+                        let g =
+                            UnsafeRawPointer(gradient + j).loadUnaligned(as: SIMD16<Float>.self)
+                            + l2 * pv
+                        let mv =
+                            b1 * UnsafeRawPointer(m + j).loadUnaligned(as: SIMD16<Float>.self)
+                            + (1 - b1) * g
+                        let vv =
+                            b2 * UnsafeRawPointer(v + j).loadUnaligned(as: SIMD16<Float>.self)
+                            + (1 - b2) * (g * g)
                         let denominator = vv.squareRoot() / correction2Root + eps
                         pv = pv - stepSize * (mv / denominator)
                         UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: SIMD16<Float>.self)
                         UnsafeMutableRawPointer(v + j).storeBytes(of: vv, as: SIMD16<Float>.self)
-                        UnsafeMutableRawPointer(value + j).storeBytes(of: pv, as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(value + j).storeBytes(
+                            of: pv, as: SIMD16<Float>.self)
                         j += 16
                     }
                     while j < range.upperBound {
@@ -80,7 +89,8 @@ public final class Adam: Optimizer {
                         let g = gradient[j] + l2 * pv
                         m[j] = b1 * m[j] + (1 - b1) * g
                         v[j] = b2 * v[j] + (1 - b2) * (g * g)
-                        value[j] = pv - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + eps))
+                        value[j] =
+                            pv - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + eps))
                         j += 1
                     }
                 }
@@ -89,7 +99,9 @@ public final class Adam: Optimizer {
         }
     }
 
-    public var state: OptimizerState { OptimizerState(kind: kind, step: stepCount, tensors: slots.snapshot()) }
+    public var state: OptimizerState {
+        OptimizerState(kind: kind, step: stepCount, tensors: slots.snapshot())
+    }
 
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, kind)
@@ -97,5 +109,3 @@ public final class Adam: Optimizer {
         stepCount = state.step
     }
 }
-
-import RealModule

@@ -25,7 +25,9 @@ public enum GradientClipping {
     /// - Returns: the norm before clipping (NaN or infinity when a gradient is not finite;
     ///   nothing is scaled then).
     @discardableResult
-    public static func clipByNorm(_ parameters: [(name: String, parameter: Parameter)], maxNorm: Float) -> Float {
+    public static func clipByNorm(
+        _ parameters: [(name: String, parameter: Parameter)], maxNorm: Float
+    ) -> Float {
         precondition(maxNorm > 0, "clipByNorm: maxNorm must be positive, got \(maxNorm)")
         let norm = globalNorm(parameters)
         guard norm.isFinite else { return norm }
@@ -37,7 +39,9 @@ public enum GradientClipping {
     }
 
     /// Clamps every gradient element to [-clip, clip] (PyTorch `clip_grad_value_`).
-    public static func clipByValue(_ parameters: [(name: String, parameter: Parameter)], clip: Float) {
+    public static func clipByValue(
+        _ parameters: [(name: String, parameter: Parameter)], clip: Float
+    ) {
         precondition(clip > 0, "clipByValue: clip must be positive, got \(clip)")
         for (_, p) in parameters { p.gradient = p.gradient.clamped(to: -clip...clip) }
     }

@@ -39,7 +39,8 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
         var rate: Float
         switch kind {
         case .constant: rate = base
-        case .step(let size, let gamma): rate = base * Float.pow(gamma, Float(step / Swift.max(size, 1)))
+        case .step(let size, let gamma):
+            rate = base * Float.pow(gamma, Float(step / Swift.max(size, 1)))
         case .exponential(let gamma): rate = base * Float.pow(gamma, Float(step))
         case .cosine(let period, let minimum):
             let t = Float(Swift.min(step, period)) / Float(Swift.max(period, 1))
@@ -55,7 +56,9 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
     /// Records a validation loss; returns true when a plateau just reduced the rate.
     @discardableResult
     public mutating func observe(validationLoss loss: Double) -> Bool {
-        guard case .reduceOnPlateau(let factor, let patience, let threshold, _) = kind else { return false }
+        guard case .reduceOnPlateau(let factor, let patience, let threshold, _) = kind else {
+            return false
+        }
         if loss < (bestLoss ?? .infinity) * (1 - Double(threshold)) {
             bestLoss = loss
             badEvaluations = 0

@@ -1,3 +1,4 @@
+import RecurBase
 import RecurTensor
 
 /// The saved state of an optimizer: its step count and per-parameter slot tensors, keyed
@@ -28,7 +29,9 @@ extension OptimizerState {
     /// The optimizer tensors of a training-state file (those under `optimizer.`).
     public init(unpacking training: [String: Tensor], kind: String, step: Int) {
         var slots: [String: Tensor] = [:]
-        for (k, v) in training where k.hasPrefix("optimizer.") { slots[String(k.dropFirst(10))] = v }
+        for (k, v) in training where k.hasPrefix("optimizer.") {
+            slots[String(k.dropFirst(10))] = v
+        }
         self.init(kind: kind, step: step, tensors: slots)
     }
 }
@@ -57,7 +60,7 @@ public protocol Optimizer: AnyObject {
 struct OptimizerSlots {
     let names: [String]
     let slotNames: [String]
-    /// slots[slot][parameter]
+    /// The buffers, indexed `slots[slot][parameter]`.
     var slots: [[Tensor]]
 
     init(parameters: [(name: String, parameter: Parameter)], slotNames: [String]) {
@@ -80,7 +83,8 @@ struct OptimizerSlots {
                 let key = name + "." + slot
                 guard let t = tensors[key] else { throw CheckpointError.missingTensor(name: key) }
                 guard t.shape == slots[s][p].shape else {
-                    throw CheckpointError.shapeMismatch(name: key, expected: slots[s][p].shape, found: t.shape)
+                    throw CheckpointError.shapeMismatch(
+                        name: key, expected: slots[s][p].shape, found: t.shape)
                 }
                 slots[s][p] = t
             }
@@ -110,7 +114,8 @@ extension Optimizer {
 @inline(__always)
 func withBuffers(
     _ p: Parameter, _ slots: inout [[Tensor]], index: Int,
-    _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, [UnsafeMutablePointer<Float>], Int) -> Void
+    _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, [UnsafeMutablePointer<Float>], Int)
+        -> Void
 ) {
     let count = p.value.count
     p.value.withUnsafeMutableBufferPointer { value in
@@ -118,9 +123,9 @@ func withBuffers(
             var pointers: [UnsafeMutablePointer<Float>] = []
             for s in 0..<slots.count {
                 slots[s][index].makeUnique()
-                pointers.append(slots[s][index].withUnsafeMutableBufferPointer { $0.baseAddress! })
+                pointers.append(slots[s][index].withUnsafeMutableBufferPointer { $0.start })
             }
-            body(value.baseAddress!, gradient.baseAddress!, pointers, count)
+            body(value.start, gradient.start, pointers, count)
         }
     }
 }

@@ -1,6 +1,7 @@
 import RecurTensor
 
-/// RMSProp (Tieleman & Hinton 2012) as in PyTorch `optim.RMSprop`:
+/// RMSProp (Tieleman & Hinton 2012) as in PyTorch's `optim.RMSprop`.
+///
 /// ```
 /// g = ∇ + wd · p
 /// v = α v + (1 - α) g²
@@ -19,7 +20,8 @@ public final class RMSProp: Optimizer {
     private var slots: OptimizerSlots
 
     public init(
-        parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-2, alpha: Float = 0.99,
+        parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-2,
+        alpha: Float = 0.99,
         epsilon: Float = 1e-8, momentum: Float = 0, centered: Bool = false, weightDecay: Float = 0
     ) {
         self.parameters = parameters
@@ -36,7 +38,9 @@ public final class RMSProp: Optimizer {
     }
 
     public func step() {
-        let (lr, a, eps, mu, wd, centered) = (learningRate, alpha, epsilon, momentum, weightDecay, self.centered)
+        let (lr, a, eps, mu, wd, centered) = (
+            learningRate, alpha, epsilon, momentum, weightDecay, self.centered
+        )
         for (i, (_, p)) in parameters.enumerated() {
             withBuffers(p, &slots.slots, index: i) { value, gradient, s, n in
                 let v = s[0]
@@ -65,7 +69,9 @@ public final class RMSProp: Optimizer {
         stepCount += 1
     }
 
-    public var state: OptimizerState { OptimizerState(kind: "rmsprop", step: stepCount, tensors: slots.snapshot()) }
+    public var state: OptimizerState {
+        OptimizerState(kind: "rmsprop", step: stepCount, tensors: slots.snapshot())
+    }
 
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, "rmsprop")
@@ -120,7 +126,9 @@ public final class Adagrad: Optimizer {
         }
     }
 
-    public var state: OptimizerState { OptimizerState(kind: "adagrad", step: stepCount, tensors: slots.snapshot()) }
+    public var state: OptimizerState {
+        OptimizerState(kind: "adagrad", step: stepCount, tensors: slots.snapshot())
+    }
 
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, "adagrad")

@@ -1,7 +1,8 @@
 import RecurTensor
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay
-/// (PyTorch `optim.SGD`):
+/// (PyTorch's `optim.SGD`).
+///
 /// ```
 /// g = ∇ + wd · p
 /// b = μ b + (1 - dampening) g        (b = g on the first step)
@@ -19,22 +20,28 @@ public final class SGD: Optimizer {
     private var slots: OptimizerSlots
 
     public init(
-        parameters: [(name: String, parameter: Parameter)], learningRate: Float, momentum: Float = 0,
+        parameters: [(name: String, parameter: Parameter)], learningRate: Float,
+        momentum: Float = 0,
         dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
     ) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum > 0 and no dampening")
+        precondition(
+            !nesterov || (momentum > 0 && dampening == 0),
+            "SGD: Nesterov needs momentum > 0 and no dampening")
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        slots = OptimizerSlots(parameters: parameters, slotNames: momentum > 0 ? ["momentum_buffer"] : [])
+        slots = OptimizerSlots(
+            parameters: parameters, slotNames: momentum > 0 ? ["momentum_buffer"] : [])
     }
 
     public func step() {
         let first = stepCount == 0
-        let (lr, mu, damp, wd, nesterov) = (learningRate, momentum, dampening, weightDecay, self.nesterov)
+        let (lr, mu, damp, wd, nesterov) = (
+            learningRate, momentum, dampening, weightDecay, self.nesterov
+        )
         for (i, (_, p)) in parameters.enumerated() {
             withBuffers(p, &slots.slots, index: i) { value, gradient, s, n in
                 for j in 0..<n {
@@ -52,7 +59,9 @@ public final class SGD: Optimizer {
         stepCount += 1
     }
 
-    public var state: OptimizerState { OptimizerState(kind: "sgd", step: stepCount, tensors: slots.snapshot()) }
+    public var state: OptimizerState {
+        OptimizerState(kind: "sgd", step: stepCount, tensors: slots.snapshot())
+    }
 
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, "sgd")

@@ -129,7 +129,9 @@ public struct CellBackwardStep {
     /// `[B, G·H]`.
     public var recurrentGradient: UnsafeMutablePointer<Float>
     /// Bias-gradient accumulators `[G·H]` (`+=` for the units processed): the input side's, and
-    /// the recurrent side's when it differs (GRU). Row b accumulates at
+    /// the recurrent side's when it differs (GRU).
+    ///
+    /// Row b accumulates at
     /// `b · biasGradientRowStride` from these (0: all rows into one accumulator).
     public var inputBiasGradient: UnsafeMutablePointer<Float>
     public var recurrentBiasGradient: UnsafeMutablePointer<Float>
@@ -205,7 +207,9 @@ public protocol RecurrentCellKernel: Sendable {
 enum Lanes {
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD16<Float> {
-        n >= 16 ? UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) : VectorMath.load(p, count: n)
+        n >= 16
+            ? UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+            : VectorMath.load(p, count: n)
     }
 
     @inline(__always)
@@ -221,7 +225,10 @@ enum Lanes {
 
     /// Copies `units` of a row.
     @inline(__always)
-    static func copy(_ units: Range<Int>, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>) {
+    static func copy(
+        _ units: Range<Int>, from source: UnsafePointer<Float>,
+        to destination: UnsafeMutablePointer<Float>
+    ) {
         (destination + units.lowerBound).update(from: source + units.lowerBound, count: units.count)
     }
 

@@ -47,9 +47,11 @@ public struct GRUKernel: RecurrentCellKernel {
             @inline(__always) func chunk(_ j: Int, _ n: Int) {
                 let (o0, o1, o2) = (j, h + j, 2 * h + j)
                 let r = VectorMath.sigmoid(
-                    Lanes.load(x + o0, n) + Lanes.load(rec + o0, n) + Lanes.load(bi + o0, n) + Lanes.load(bh + o0, n))
+                    Lanes.load(x + o0, n) + Lanes.load(rec + o0, n) + Lanes.load(bi + o0, n)
+                        + Lanes.load(bh + o0, n))
                 let z = VectorMath.sigmoid(
-                    Lanes.load(x + o1, n) + Lanes.load(rec + o1, n) + Lanes.load(bi + o1, n) + Lanes.load(bh + o1, n))
+                    Lanes.load(x + o1, n) + Lanes.load(rec + o1, n) + Lanes.load(bi + o1, n)
+                        + Lanes.load(bh + o1, n))
                 let hn = Lanes.load(rec + o2, n) + Lanes.load(bh + o2, n)
                 let nv = VectorMath.tanh(Lanes.load(x + o2, n) + Lanes.load(bi + o2, n) + r * hn)
                 let hp = Lanes.load(hPrev + j, n)

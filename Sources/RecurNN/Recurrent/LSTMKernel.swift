@@ -1,6 +1,7 @@
 import RecurTensor
 
-/// The LSTM cell (Hochreiter & Schmidhuber 1997, with forget gate), PyTorch `nn.LSTM` semantics:
+/// The LSTM cell (Hochreiter & Schmidhuber 1997, with forget gate), as PyTorch's `nn.LSTM`.
+///
 ///
 /// ```
 /// i = σ(W_ii x + b_ii + W_hi h + b_hi)
@@ -52,7 +53,8 @@ public struct LSTMKernel: RecurrentCellKernel {
             @inline(__always) func chunk(_ j: Int, _ n: Int) {
                 @inline(__always) func pre(_ k: Int) -> SIMD16<Float> {
                     let o = k * h + j
-                    return Lanes.load(x + o, n) + Lanes.load(r + o, n) + Lanes.load(bi + o, n) + Lanes.load(bh + o, n)
+                    return Lanes.load(x + o, n) + Lanes.load(r + o, n) + Lanes.load(bi + o, n)
+                        + Lanes.load(bh + o, n)
                 }
                 let i = VectorMath.sigmoid(pre(0))
                 let f = VectorMath.sigmoid(pre(1))

@@ -1,6 +1,6 @@
 import RecurTensor
 
-/// The Elman RNN cell, PyTorch `nn.RNN` semantics:
+/// The Elman RNN cell, as PyTorch's `nn.RNN`.
 ///
 /// ```
 /// h' = tanh(W_ih x + b_ih + W_hh h + b_hh)      (or relu(…) with nonlinearity relu)
@@ -41,7 +41,9 @@ public struct RNNKernel: RecurrentCellKernel {
             // Full 16-lane chunks in the hot loop (n is a constant 16 there, so the loads
             // compile to plain vector moves); a partial chunk only when H is not a multiple of 16.
             @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                let a = Lanes.load(x + j, n) + Lanes.load(rec + j, n) + Lanes.load(bi + j, n) + Lanes.load(bh + j, n)
+                let a =
+                    Lanes.load(x + j, n) + Lanes.load(rec + j, n) + Lanes.load(bi + j, n)
+                    + Lanes.load(bh + j, n)
                 var hv: SIMD16<Float>
                 if relu {
                     hv = a

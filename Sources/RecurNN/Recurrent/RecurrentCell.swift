@@ -18,7 +18,9 @@ public final class RecurrentCell<Kernel: RecurrentCellKernel>: Module {
     public var isTraining = true
 
     public init(kernel: Kernel, inputSize: Int, hiddenSize: Int, rng: inout Xoshiro256) {
-        layer = RecurrentLayer(kernel: kernel, inputSize: inputSize, hiddenSize: hiddenSize, plainNames: true, rng: &rng)
+        layer = RecurrentLayer(
+            kernel: kernel, inputSize: inputSize, hiddenSize: hiddenSize, plainNames: true,
+            rng: &rng)
     }
 
     public var inputSize: Int { layer.inputSize }
@@ -33,24 +35,36 @@ public final class RecurrentCell<Kernel: RecurrentCellKernel>: Module {
     /// The state of a batch: hidden (and, for an LSTM, cell) `[B, H]`, zero.
     public func zeroState(batch: Int) -> RecurrentState {
         RecurrentState(
-            hidden: Tensor.zeros([batch, hiddenSize]), cell: layer.kernel.hasCellState ? Tensor.zeros([batch, hiddenSize]) : nil)
+            hidden: Tensor.zeros([batch, hiddenSize]),
+            cell: layer.kernel.hasCellState ? Tensor.zeros([batch, hiddenSize]) : nil)
     }
 
     /// One step without gradients: input `[B, I]`, state `[B, H]` → the next state (its hidden
     /// part is the output).
     public func step(_ input: Tensor, state: RecurrentState) -> RecurrentState {
-        precondition(input.rank == 2 && input.shape[1] == inputSize, "RecurrentCell: input must be [B, \(inputSize)], got \(input.shape)")
+        precondition(
+            input.rank == 2 && input.shape[1] == inputSize,
+            "RecurrentCell: input must be [B, \(inputSize)], got \(input.shape)")
         let b = input.shape[0]
-        precondition(state.hidden.shape == [b, hiddenSize], "RecurrentCell: state must be [\(b), \(hiddenSize)], got \(state.hidden.shape)")
+        precondition(
+            state.hidden.shape == [b, hiddenSize],
+            "RecurrentCell: state must be [\(b), \(hiddenSize)], got \(state.hidden.shape)")
         var rng = Xoshiro256(seed: 0)  // one layer: no dropout draws
-        let initial = RecurrentState(hidden: state.hidden.reshaped([1, b, hiddenSize]), cell: state.cell?.reshaped([1, b, hiddenSize]))
-        let (_, next, cache) = layer.forward(input.reshaped([1, b, inputSize]), initialState: initial, lengths: nil, rng: &rng)
+        let initial = RecurrentState(
+            hidden: state.hidden.reshaped([1, b, hiddenSize]),
+            cell: state.cell?.reshaped([1, b, hiddenSize]))
+        let (_, next, cache) = layer.forward(
+            input.reshaped([1, b, inputSize]), initialState: initial, lengths: nil, rng: &rng)
         layer.release(cache)
-        return RecurrentState(hidden: next.hidden.reshaped([b, hiddenSize]), cell: next.cell?.reshaped([b, hiddenSize]))
+        return RecurrentState(
+            hidden: next.hidden.reshaped([b, hiddenSize]),
+            cell: next.cell?.reshaped([b, hiddenSize]))
     }
 
     /// One step on a tape: input `[B, I]`, hidden (and cell) `[B, H]` → the next hidden and cell.
-    public func callAsFunction(_ input: Variable, hidden: Variable, cell: Variable? = nil) -> (hidden: Variable, cell: Variable?) {
+    public func callAsFunction(_ input: Variable, hidden: Variable, cell: Variable? = nil) -> (
+        hidden: Variable, cell: Variable?
+    ) {
         let b = input.shape[0]
         var rng = Xoshiro256(seed: 0)
         let (_, h, c) = layer(
@@ -80,8 +94,13 @@ extension RecurrentCell where Kernel == GRUKernel {
 }
 
 extension RecurrentCell where Kernel == RNNKernel {
-    public convenience init(inputSize: Int, hiddenSize: Int, nonlinearity: RNNKernel.Nonlinearity = .tanh, rng: inout Xoshiro256) {
-        self.init(kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, rng: &rng)
+    public convenience init(
+        inputSize: Int, hiddenSize: Int, nonlinearity: RNNKernel.Nonlinearity = .tanh,
+        rng: inout Xoshiro256
+    ) {
+        self.init(
+            kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize,
+            hiddenSize: hiddenSize, rng: &rng)
     }
 }
 
@@ -98,8 +117,10 @@ public enum RecurrentInitialization: String, Sendable, CaseIterable {
 
 extension RecurrentLayer {
     /// Re-initializes every weight with `scheme`; with `forgetBias` (LSTM only), the forget
-    /// gate's bias starts there (Jozefowicz et al. 2015 recommend 1) and the other biases at 0.
-    public func initialize(_ scheme: RecurrentInitialization, forgetBias: Float? = nil, rng: inout Xoshiro256) {
+    /// gate's bias starts there (Jozefowicz et al., 2015, recommend 1) and the other biases at 0.
+    public func initialize(
+        _ scheme: RecurrentInitialization, forgetBias: Float? = nil, rng: inout Xoshiro256
+    ) {
         let h = hiddenSize
         let gates = kernel.gateCount
         for l in 0..<layerCount {
@@ -113,8 +134,10 @@ extension RecurrentLayer {
                 case .xavierOrthogonal:
                     let input = layerInputSize(l)
                     let bound = (6 / Float(input + h)).squareRoot()
-                    weightIH[l][d].value = Tensor.uniform([gates * h, input], in: -bound...bound, using: &rng)
-                    weightHH[l][d].value = Tensor.concatenate((0..<gates).map { _ in Tensor.orthogonal(h, using: &rng) }, axis: 0)
+                    weightIH[l][d].value = Tensor.uniform(
+                        [gates * h, input], in: -bound...bound, using: &rng)
+                    weightHH[l][d].value = Tensor.concatenate(
+                        (0..<gates).map { _ in Tensor.orthogonal(h, using: &rng) }, axis: 0)
                     biasIH[l][d].value = Tensor.zeros([gates * h])
                     biasHH[l][d].value = Tensor.zeros([gates * h])
                 }
@@ -123,7 +146,9 @@ extension RecurrentLayer {
                     // PyTorch's gate order i|f|g|o: the forget gate is block 1. The sum of the
                     // two biases is what the gate sees.
                     var bih = Tensor.zeros([gates * h])
-                    bih.withUnsafeMutableBufferPointer { for j in h..<(2 * h) { $0[j] = forgetBias } }
+                    bih.withUnsafeMutableBufferPointer {
+                        for j in h..<(2 * h) { $0[j] = forgetBias }
+                    }
                     biasIH[l][d].value = bih
                     biasHH[l][d].value = Tensor.zeros([gates * h])
                 }
@@ -181,20 +206,25 @@ public struct TruncatedBPTT: Sendable {
 
     public init(state: RecurrentState? = nil) { self.state = state }
 
-    /// Forgets the carried state (the next window starts from zeros), e.g. at a document end.
+    /// Forgets the carried state (the next window starts from zeros), as at a document end.
     public mutating func reset() { state = nil }
 
     /// Runs `layer` over one window from the carried state and keeps the final state (detached)
-    /// for the next window. Returns the window's output `[T, B, D·H]`.
+    /// for the next window.
+    ///
+    /// Returns the window's output `[T, B, D·H]`.
     public mutating func callAsFunction<K>(
         _ layer: RecurrentLayer<K>, _ input: Variable, lengths: [Int]? = nil, rng: inout Xoshiro256
     ) -> Variable {
         let tape = input.tape
         if let carried = state, carried.hidden.shape[1] != input.shape[1] {
-            preconditionFailure("TruncatedBPTT: the batch changed from \(carried.hidden.shape[1]) to \(input.shape[1]); reset() first")
+            preconditionFailure(
+                "TruncatedBPTT: the batch changed from \(carried.hidden.shape[1]) to \(input.shape[1]); reset() first"
+            )
         }
         let (output, hidden, cell) = layer(
-            input, initialHidden: state.map { tape.constant($0.hidden) }, initialCell: state?.cell.map { tape.constant($0) },
+            input, initialHidden: state.map { tape.constant($0.hidden) },
+            initialCell: state?.cell.map { tape.constant($0) },
             lengths: lengths, rng: &rng)
         state = RecurrentState(hidden: hidden.value, cell: cell?.value)
         return output

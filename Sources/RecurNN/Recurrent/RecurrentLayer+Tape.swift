@@ -10,8 +10,11 @@ extension RecurrentLayer {
         lengths: [Int]? = nil, rng: inout Xoshiro256
     ) -> (output: Variable, hidden: Variable, cell: Variable?) {
         let tape = input.tape
-        let initial = initialHidden.map { RecurrentState(hidden: $0.value, cell: initialCell?.value) }
-        let (output, state, cache) = forward(input.value, initialState: initial, lengths: lengths, rng: &rng)
+        let initial = initialHidden.map {
+            RecurrentState(hidden: $0.value, cell: initialCell?.value)
+        }
+        let (output, state, cache) = forward(
+            input.value, initialState: initial, lengths: lengths, rng: &rng)
         var values = [output, state.hidden]
         if let cell = state.cell { values.append(cell) }
         var inputs = [input]
@@ -45,16 +48,21 @@ extension RecurrentLayer {
         initialHidden: Variable? = nil, initialCell: Variable? = nil, lengths: [Int]? = nil,
         rng: inout Xoshiro256
     ) -> (output: Variable, hidden: Variable, cell: Variable?) {
-        let initial = initialHidden.map { RecurrentState(hidden: $0.value, cell: initialCell?.value) }
+        let initial = initialHidden.map {
+            RecurrentState(hidden: $0.value, cell: initialCell?.value)
+        }
         let (output, state, cache) = forward(
-            tokens: tokens, timeSteps: timeSteps, batch: batch, embedding: embedding, initialState: initial,
+            tokens: tokens, timeSteps: timeSteps, batch: batch, embedding: embedding,
+            initialState: initial,
             lengths: lengths, rng: &rng)
         var values = [output, state.hidden]
         if let cell = state.cell { values.append(cell) }
         var inputs: [Variable] = []
         if let initialHidden { inputs.append(initialHidden) }
         if let initialCell { inputs.append(initialCell) }
-        let parameters = (self.parameters() + embedding.parameters()).map { tape.parameter($0.parameter) }
+        let parameters = (self.parameters() + embedding.parameters()).map {
+            tape.parameter($0.parameter)
+        }
         let hasCell = kernel.hasCellState
         if !tape.isRecording { release(cache) }
         let results = tape.recordMultiple(values, inputs: inputs + parameters) { gradients in
@@ -64,7 +72,8 @@ extension RecurrentLayer {
                 : RecurrentState(
                     hidden: gradients[1] ?? Tensor.zeros(state.hidden.shape),
                     cell: hasCell ? (gradients[2] ?? Tensor.zeros(state.hidden.shape)) : nil)
-            let (_, dInitial) = self.backward(cache, outputGradient: gradients[0], stateGradient: stateGradient)
+            let (_, dInitial) = self.backward(
+                cache, outputGradient: gradients[0], stateGradient: stateGradient)
             if let initialHidden { tape.accumulate(dInitial.hidden, into: initialHidden) }
             if let initialCell, let c = dInitial.cell { tape.accumulate(c, into: initialCell) }
         }

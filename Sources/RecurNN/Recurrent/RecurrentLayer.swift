@@ -14,6 +14,7 @@
 // dX = dA W_ih. Workspaces live in a cache that is recycled, so after the first call a
 // forward/backward pair allocates nothing.
 
+import RecurBase
 import RecurTensor
 
 /// The recurrent state of every layer and direction: `hidden` and (LSTM) `cell`, each
@@ -83,12 +84,18 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     /// Creates the layer with PyTorch's initialization: every weight and bias uniform in ±1/√H,
     /// drawn in parameter order.
     public init(
-        kernel: Kernel, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
+        kernel: Kernel, inputSize: Int, hiddenSize: Int, layers: Int = 1,
+        bidirectional: Bool = false,
         dropout: Float = 0, plainNames: Bool = false, rng: inout Xoshiro256
     ) {
-        precondition(inputSize > 0 && hiddenSize > 0 && layers > 0, "RecurrentLayer: sizes must be positive")
-        precondition(dropout >= 0 && dropout < 1, "RecurrentLayer: dropout must be in [0, 1), got \(dropout)")
-        precondition(!plainNames || (layers == 1 && !bidirectional), "RecurrentLayer: plain names need one unidirectional layer")
+        precondition(
+            inputSize > 0 && hiddenSize > 0 && layers > 0, "RecurrentLayer: sizes must be positive")
+        precondition(
+            dropout >= 0 && dropout < 1, "RecurrentLayer: dropout must be in [0, 1), got \(dropout)"
+        )
+        precondition(
+            !plainNames || (layers == 1 && !bidirectional),
+            "RecurrentLayer: plain names need one unidirectional layer")
         self.kernel = kernel
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
@@ -110,7 +117,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             var d: [Parameter] = []
             for _ in 0..<(bidirectional ? 2 : 1) {
                 a.append(Parameter(Tensor.uniform([g, input], in: -bound...bound, using: &rng)))
-                b.append(Parameter(Tensor.uniform([g, hiddenSize], in: -bound...bound, using: &rng)))
+                b.append(
+                    Parameter(Tensor.uniform([g, hiddenSize], in: -bound...bound, using: &rng)))
                 c.append(Parameter(Tensor.uniform([g], in: -bound...bound, using: &rng)))
                 d.append(Parameter(Tensor.uniform([g], in: -bound...bound, using: &rng)))
             }
@@ -163,7 +171,9 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             "\(kernel.mode): input must be [T, B, \(inputSize)], got \(input.shape)")
         let cache = takeCache()
         cache.source = .tensor(input)
-        run(cache, timeSteps: input.shape[0], batch: input.shape[1], initialState: initialState, lengths: lengths, rng: &rng)
+        run(
+            cache, timeSteps: input.shape[0], batch: input.shape[1], initialState: initialState,
+            lengths: lengths, rng: &rng)
         return (cache.layerOutputs[layerCount - 1], cache.finalState, cache)
     }
 
@@ -176,14 +186,22 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding,
         initialState: RecurrentState? = nil, lengths: [Int]? = nil, rng: inout Xoshiro256
     ) -> (output: Tensor, state: RecurrentState, cache: RecurrentCache) {
-        precondition(tokens.count == timeSteps * batch, "\(kernel.mode): \(tokens.count) tokens for T=\(timeSteps), B=\(batch)")
-        precondition(embedding.embeddingSize == inputSize, "\(kernel.mode): embedding size \(embedding.embeddingSize) ≠ input size \(inputSize)")
+        precondition(
+            tokens.count == timeSteps * batch,
+            "\(kernel.mode): \(tokens.count) tokens for T=\(timeSteps), B=\(batch)")
+        precondition(
+            embedding.embeddingSize == inputSize,
+            "\(kernel.mode): embedding size \(embedding.embeddingSize) ≠ input size \(inputSize)")
         for id in tokens {
-            precondition(id >= 0 && Int(id) < embedding.vocabularySize, "\(kernel.mode): token \(id) out of range")
+            precondition(
+                id >= 0 && Int(id) < embedding.vocabularySize,
+                "\(kernel.mode): token \(id) out of range")
         }
         let cache = takeCache()
         cache.source = .tokens(tokens, embedding)
-        run(cache, timeSteps: timeSteps, batch: batch, initialState: initialState, lengths: lengths, rng: &rng)
+        run(
+            cache, timeSteps: timeSteps, batch: batch, initialState: initialState, lengths: lengths,
+            rng: &rng)
         return (cache.layerOutputs[layerCount - 1], cache.finalState, cache)
     }
 
@@ -192,7 +210,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         _ input: Tensor, initialState: RecurrentState? = nil, lengths: [Int]? = nil
     ) -> (output: Tensor, state: RecurrentState) {
         var rng = Xoshiro256(seed: 0)
-        let (output, state, cache) = forward(input, initialState: initialState, lengths: lengths, rng: &rng)
+        let (output, state, cache) = forward(
+            input, initialState: initialState, lengths: lengths, rng: &rng)
         release(cache)
         return (output, state)
     }
@@ -220,7 +239,9 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                     && g.shape[2] == hiddenSize * directionCount,
                 "\(kernel.mode).backward: output gradient \(g.shape) does not match the output")
         }
-        let result = runBackward(cache, outputGradient: outputGradient, stateGradient: stateGradient, needsInputGradient: needsInputGradient)
+        let result = runBackward(
+            cache, outputGradient: outputGradient, stateGradient: stateGradient,
+            needsInputGradient: needsInputGradient)
         release(cache)
         return result
     }
@@ -234,7 +255,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     }
 
     private func takeCache() -> RecurrentCache {
-        let cache = freeCaches.popLast() ?? RecurrentCache(layers: layerCount, directions: directionCount)
+        let cache =
+            freeCaches.popLast() ?? RecurrentCache(layers: layerCount, directions: directionCount)
         cache.isLive = true
         return cache
     }
@@ -250,18 +272,26 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         let ld = layerCount * d
         precondition(t > 0 && b > 0, "\(kernel.mode): empty sequence batch (T=\(t), B=\(b))")
         if let initialState {
-            precondition(initialState.hidden.shape == [ld, b, h], "\(kernel.mode): initial hidden state must be [\(ld), \(b), \(h)], got \(initialState.hidden.shape)")
+            precondition(
+                initialState.hidden.shape == [ld, b, h],
+                "\(kernel.mode): initial hidden state must be [\(ld), \(b), \(h)], got \(initialState.hidden.shape)"
+            )
             if kernel.hasCellState, let c = initialState.cell {
-                precondition(c.shape == [ld, b, h], "\(kernel.mode): initial cell state must be [\(ld), \(b), \(h)], got \(c.shape)")
+                precondition(
+                    c.shape == [ld, b, h],
+                    "\(kernel.mode): initial cell state must be [\(ld), \(b), \(h)], got \(c.shape)"
+                )
             }
         }
         cache.timeSteps = t
         cache.batch = b
         cache.lengths.removeAll(keepingCapacity: true)
         if let lengths {
-            precondition(lengths.count == b, "\(kernel.mode): \(lengths.count) lengths for batch \(b)")
+            precondition(
+                lengths.count == b, "\(kernel.mode): \(lengths.count) lengths for batch \(b)")
             for length in lengths {
-                precondition(length >= 1 && length <= t, "\(kernel.mode): length \(length) outside 1…\(t)")
+                precondition(
+                    length >= 1 && length <= t, "\(kernel.mode): length \(length) outside 1…\(t)")
                 cache.lengths.append(Int32(length))
             }
         }
@@ -294,10 +324,13 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             }
             // Everything both directions write is made unique here, on one thread.
             let finalHidden = cache.finalState.hidden.unsafeMutableBase()
-            let finalCell: UnsafeMutablePointer<Float>? = kernel.hasCellState ? cache.cellBase() : nil
+            let finalCell: UnsafeMutablePointer<Float>? =
+                kernel.hasCellState ? cache.cellBase() : nil
             let output = cache.layerOutputs[l].unsafeMutableBase()
             let job = cache.job(for: self)
-            job.begin(phase: .forward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit, pool: threadPool)
+            job.begin(
+                phase: .forward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h,
+                split: recurrenceSplit, pool: threadPool)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 prepareForward(cache, buffers, layer: l, direction: dir, inputWidth: inputWidth)
@@ -309,10 +342,18 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 // h_{-1} (and c) go into the history slot of the first processed step.
                 let first = dir == 0 ? 0 : t - 1
                 let h0 = run.hiddenPrevious + first * b * h
-                if let initial = cache.initialHidden(state) { h0.update(from: initial, count: b * h) } else { h0.update(repeating: 0, count: b * h) }
+                if let initial = cache.initialHidden(state) {
+                    h0.update(from: initial, count: b * h)
+                } else {
+                    h0.update(repeating: 0, count: b * h)
+                }
                 if kernel.hasCellState {
                     let c0 = run.cellPrevious + first * b * h
-                    if let initial = cache.initialCell(state) { c0.update(from: initial, count: b * h) } else { c0.update(repeating: 0, count: b * h) }
+                    if let initial = cache.initialCell(state) {
+                        c0.update(from: initial, count: b * h)
+                    } else {
+                        c0.update(repeating: 0, count: b * h)
+                    }
                 }
                 job.runs.append(run)
             }
@@ -322,16 +363,21 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
 
     /// Fills the gates buffer with the input projection x W_ihᵀ (or builds the token table
     /// E W_ihᵀ) and the transposed recurrent weights, and sizes the buffers for one layer and
-    /// direction. Biases are added by the kernels.
+    /// direction.
+    ///
+    /// Biases are added by the kernels.
     private func prepareForward(
-        _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int, inputWidth: Int
+        _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int,
+        inputWidth: Int
     ) {
         let (t, b, h, g) = (cache.timeSteps, cache.batch, hiddenSize, gateWidth)
         let gates = buffers.gates.resizedPointer(t, b, g)
         _ = buffers.auxiliary.resizedPointer(t, b, Swift.max(1, kernel.auxiliaryWidth) * h)
         _ = buffers.hiddenPrevious.resizedPointer(t, b, h)
         if kernel.hasCellState { _ = buffers.cellPrevious.resizedPointer(t, b, h) }
-        if kernel.separateRecurrentGradient { _ = buffers.recurrentGradient.resizedPointer(t, b, g) }
+        if kernel.separateRecurrentGradient {
+            _ = buffers.recurrentGradient.resizedPointer(t, b, g)
+        }
         _ = buffers.scratch.resizedPointer(b, g)
         // W_hhᵀ packed for PanelGEMM (K = H, G blocks of H columns), once per pass instead of
         // once per step. In evaluation mode it is kept while the weights' storage is unchanged, so
@@ -339,40 +385,51 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         // change every step and holding them would make the optimizer copy them.
         let whhValue = weightHH[l][dir].value
         if isTraining || buffers.packedFrom?.sharesStorage(with: whhValue) != true {
-            let packed = buffers.packedHH.resizedPointer(h, PanelGEMM.packedCount(k: 1, blocks: kernel.gateCount, blockWidth: h))
-            PanelGEMM.pack(whhValue.unsafeBase, stride: h, k: h, blocks: kernel.gateCount, blockWidth: h, transposed: true, into: packed)
+            let packed = buffers.packedHH.resizedPointer(
+                h, PanelGEMM.packedCount(k: 1, blocks: kernel.gateCount, blockWidth: h))
+            PanelGEMM.pack(
+                whhValue.unsafeBase, stride: h, k: h, blocks: kernel.gateCount, blockWidth: h,
+                transposed: true, into: packed)
             buffers.packedFrom = isTraining ? nil : whhValue
         }
         let weight = weightIH[l][dir].value.unsafeBase
         if l == 0, case .tokens(_, let embedding) = cache.source {
             let v = embedding.vocabularySize
             let fresh =
-                !isTraining && buffers.tableFrom.0?.sharesStorage(with: embedding.weight.value) == true
+                !isTraining
+                && buffers.tableFrom.0?.sharesStorage(with: embedding.weight.value) == true
                 && buffers.tableFrom.1?.sharesStorage(with: weightIH[0][dir].value) == true
                 && buffers.table.shape == [v, g]
             if !fresh {
                 let table = buffers.table.resizedPointer(v, g)
                 BLAS.gemm(
-                    transposeB: true, m: v, n: g, k: inputWidth, a: embedding.weight.value.unsafeBase, lda: inputWidth,
+                    transposeB: true, m: v, n: g, k: inputWidth,
+                    a: embedding.weight.value.unsafeBase, lda: inputWidth,
                     b: weight, ldb: inputWidth, c: table, ldc: g)
-                buffers.tableFrom = isTraining ? (nil, nil) : (embedding.weight.value, weightIH[0][dir].value)
+                buffers.tableFrom =
+                    isTraining ? (nil, nil) : (embedding.weight.value, weightIH[0][dir].value)
             }
             return
         }
         BLAS.gemm(
-            transposeB: true, m: t * b, n: g, k: inputWidth, a: layerInput(cache, l), lda: inputWidth, b: weight,
+            transposeB: true, m: t * b, n: g, k: inputWidth, a: layerInput(cache, l),
+            lda: inputWidth, b: weight,
             ldb: inputWidth, c: gates, ldc: g)
     }
 
     /// The base of layer l's input `[T·B, I_l]` (tensor input only).
     private func layerInput(_ cache: RecurrentCache, _ l: Int) -> UnsafePointer<Float> {
         if l > 0 { return cache.layerInputs[l].unsafeBase }
-        guard case .tensor(let input) = cache.source else { preconditionFailure("token input has no tensor") }
+        guard case .tensor(let input) = cache.source else {
+            preconditionFailure("token input has no tensor")
+        }
         return input.unsafeBase
     }
 
     /// The pointers of one layer and direction for the recurrence job.
-    private func directionRun(_ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int) -> DirectionRun {
+    private func directionRun(
+        _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int
+    ) -> DirectionRun {
         let hPrev = buffers.hiddenPrevious.unsafeMutableBase()
         var run = DirectionRun(
             direction: dir,
@@ -385,7 +442,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             biasIH: biasIH[l][dir].value.unsafeBase,
             biasHH: biasHH[l][dir].value.unsafeBase,
             outputStride: directionCount * hiddenSize)
-        run.lengths = cache.lengths.isEmpty ? nil : cache.lengths.withUnsafeBufferPointer { $0.baseAddress }
+        run.lengths =
+            cache.lengths.isEmpty ? nil : cache.lengths.withUnsafeBufferPointer { $0.baseAddress }
         if l == 0, case .tokens(let tokens, _) = cache.source {
             run.tokens = tokens.withUnsafeBufferPointer { $0.baseAddress }
             run.table = buffers.table.unsafeBase
@@ -396,32 +454,47 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     // MARK: - Backward driver
 
     private func runBackward(
-        _ cache: RecurrentCache, outputGradient: Tensor?, stateGradient: RecurrentState?, needsInputGradient: Bool
+        _ cache: RecurrentCache, outputGradient: Tensor?, stateGradient: RecurrentState?,
+        needsInputGradient: Bool
     ) -> (input: Tensor?, initialState: RecurrentState) {
         let (t, b, h, g) = (cache.timeSteps, cache.batch, hiddenSize, gateWidth)
         let d = directionCount
         let ld = layerCount * d
         if let stateGradient {
-            precondition(stateGradient.hidden.shape == [ld, b, h], "\(kernel.mode).backward: state gradient must be [\(ld), \(b), \(h)]")
+            precondition(
+                stateGradient.hidden.shape == [ld, b, h],
+                "\(kernel.mode).backward: state gradient must be [\(ld), \(b), \(h)]")
         }
         cache.initialGradient.hidden.resize(ld, b, h)
-        if kernel.hasCellState { cache.ensureInitialCellGradient(ld, b, h) } else { cache.initialGradient.cell = nil }
+        if kernel.hasCellState {
+            cache.ensureInitialCellGradient(ld, b, h)
+        } else {
+            cache.initialGradient.cell = nil
+        }
         var inputGradient: Tensor?
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             // d loss / d layer output: the caller's for the top layer, else what layer l+1 sent
             // down (already multiplied by its dropout mask).
             let dOut: UnsafePointer<Float>? =
-                l == layerCount - 1 ? outputGradient?.unsafeBase : UnsafePointer(cache.layerGradients[l].unsafeMutableBase())
+                l == layerCount - 1
+                ? outputGradient?.unsafeBase
+                : UnsafePointer(cache.layerGradients[l].unsafeMutableBase())
             let initialHidden = cache.initialGradient.hidden.unsafeMutableBase()
-            let initialCell: UnsafeMutablePointer<Float>? = kernel.hasCellState ? cache.initialCellGradientBase() : nil
+            let initialCell: UnsafeMutablePointer<Float>? =
+                kernel.hasCellState ? cache.initialCellGradientBase() : nil
             let job = cache.job(for: self)
-            job.begin(phase: .backward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit, pool: threadPool)
+            job.begin(
+                phase: .backward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h,
+                split: recurrenceSplit, pool: threadPool)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 let state = l * d + dir
                 var run = directionRun(cache, buffers, layer: l, direction: dir)
-                let packed = buffers.packedHHBackward.resizedPointer(g, PanelGEMM.packedCount(k: 1, blocks: 1, blockWidth: h))
-                PanelGEMM.pack(weightHH[l][dir].value.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h, transposed: false, into: packed)
+                let packed = buffers.packedHHBackward.resizedPointer(
+                    g, PanelGEMM.packedCount(k: 1, blocks: 1, blockWidth: h))
+                PanelGEMM.pack(
+                    weightHH[l][dir].value.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h,
+                    transposed: false, into: packed)
                 run.packedHH = UnsafePointer(packed)
                 run.outputGradient = dOut.map { $0 + dir * h }
                 run.finalHidden = initialHidden + state * b * h
@@ -429,13 +502,16 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 run.hiddenGradient = buffers.hiddenGradient.resizedPointer(b, h)
                 run.hiddenGradientNext = buffers.hiddenGradientNext.resizedPointer(b, h)
                 run.cellGradient = buffers.cellGradient.resizedPointer(b, h)
-                run.recurrentGradient = kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeMutableBase() : run.gates
+                run.recurrentGradient =
+                    kernel.separateRecurrentGradient
+                    ? buffers.recurrentGradient.unsafeMutableBase() : run.gates
                 // Bias-gradient accumulators per batch row (input side, recurrent side), summed
                 // over rows after the job: the sums do not depend on how threads split the work.
                 let accumulators = buffers.biasGradients.resizedPointer(b, biasAccumulatorWidth)
                 accumulators.update(repeating: 0, count: b * biasAccumulatorWidth)
                 run.inputBiasGradient = accumulators
-                run.recurrentBiasGradient = kernel.separateRecurrentGradient ? accumulators + g : accumulators
+                run.recurrentBiasGradient =
+                    kernel.separateRecurrentGradient ? accumulators + g : accumulators
                 run.biasGradientRowStride = biasAccumulatorWidth
                 if let s = stateGradient?.hidden {
                     run.hiddenGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
@@ -464,28 +540,37 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 let dA = buffers.gates.unsafeBase
-                let dRec = kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeBase : dA
+                let dRec =
+                    kernel.separateRecurrentGradient ? buffers.recurrentGradient.unsafeBase : dA
                 BLAS.gemm(
-                    transposeA: true, m: g, n: h, k: t * b, a: dRec, lda: g, b: buffers.hiddenPrevious.unsafeBase, ldb: h,
+                    transposeA: true, m: g, n: h, k: t * b, a: dRec, lda: g,
+                    b: buffers.hiddenPrevious.unsafeBase, ldb: h,
                     beta: 1, c: weightHH[l][dir].gradient.unsafeMutableBase(), ldc: h)
                 let accumulators = buffers.biasGradients.unsafeBase
-                let (dbIH, dbHH) = (biasIH[l][dir].gradient.unsafeMutableBase(), biasHH[l][dir].gradient.unsafeMutableBase())
+                let (dbIH, dbHH) = (
+                    biasIH[l][dir].gradient.unsafeMutableBase(),
+                    biasHH[l][dir].gradient.unsafeMutableBase()
+                )
                 for row in 0..<b {
                     let pair = accumulators + row * biasAccumulatorWidth
                     VectorMath.axpy(1, pair, dbIH, count: g)
-                    VectorMath.axpy(1, kernel.separateRecurrentGradient ? pair + g : pair, dbHH, count: g)
+                    VectorMath.axpy(
+                        1, kernel.separateRecurrentGradient ? pair + g : pair, dbHH, count: g)
                 }
                 if l == 0, case .tokens(let tokens, let embedding) = cache.source {
-                    backwardThroughTable(cache, buffers, tokens: tokens, embedding: embedding, direction: dir)
+                    backwardThroughTable(
+                        cache, buffers, tokens: tokens, embedding: embedding, direction: dir)
                     continue
                 }
                 BLAS.gemm(
-                    transposeA: true, m: g, n: inputWidth, k: t * b, a: dA, lda: g, b: layerInput(cache, l), ldb: inputWidth,
+                    transposeA: true, m: g, n: inputWidth, k: t * b, a: dA, lda: g,
+                    b: layerInput(cache, l), ldb: inputWidth,
                     beta: 1, c: weightIH[l][dir].gradient.unsafeMutableBase(), ldc: inputWidth)
                 if let dX {
                     // The first direction overwrites, the second accumulates.
                     BLAS.gemm(
-                        m: t * b, n: inputWidth, k: g, a: dA, lda: g, b: weightIH[l][dir].value.unsafeBase, ldb: inputWidth,
+                        m: t * b, n: inputWidth, k: g, a: dA, lda: g,
+                        b: weightIH[l][dir].value.unsafeBase, ldb: inputWidth,
                         beta: dir == 0 ? 0 : 1, c: dX, ldc: inputWidth)
                 }
             }
@@ -501,7 +586,8 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     /// The token-table path of layer 0: dTable[v] = Σ over (t, b) with token v of dA[t, b];
     /// then dW_ih += dTableᵀ E and dE += dTable W_ih (the bias gradient came from the kernel).
     private func backwardThroughTable(
-        _ cache: RecurrentCache, _ buffers: DirectionBuffers, tokens: [Int32], embedding: Embedding, direction dir: Int
+        _ cache: RecurrentCache, _ buffers: DirectionBuffers, tokens: [Int32], embedding: Embedding,
+        direction dir: Int
     ) {
         let g = gateWidth
         let v = embedding.vocabularySize
@@ -513,12 +599,15 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         tokens.withUnsafeBufferPointer { ids in
             threadPool.parallelRanges(count: g, granularity: 64) { columns in
                 for (row, id) in ids.enumerated() {
-                    VectorMath.axpy(1, dA + row * g + columns.lowerBound, dTable + Int(id) * g + columns.lowerBound, count: columns.count)
+                    VectorMath.axpy(
+                        1, dA + row * g + columns.lowerBound,
+                        dTable + Int(id) * g + columns.lowerBound, count: columns.count)
                 }
             }
         }
         BLAS.gemm(
-            transposeA: true, m: g, n: e, k: v, a: dTable, lda: g, b: embedding.weight.value.unsafeBase, ldb: e,
+            transposeA: true, m: g, n: e, k: v, a: dTable, lda: g,
+            b: embedding.weight.value.unsafeBase, ldb: e,
             beta: 1, c: weightIH[0][dir].gradient.unsafeMutableBase(), ldc: e)
         BLAS.gemm(
             m: v, n: e, k: g, a: dTable, lda: g, b: weightIH[0][dir].value.unsafeBase, ldb: e,
@@ -538,20 +627,20 @@ struct DirectionRun {
     var biasIH: UnsafePointer<Float>
     var biasHH: UnsafePointer<Float>
     var outputStride: Int
-    var output = UnsafeMutablePointer<Float>(bitPattern: 64)!  // layer output + direction offset
-    var finalHidden = UnsafeMutablePointer<Float>(bitPattern: 64)!  // forward: h_n; backward: d h_0
+    var output = UnsafeMutablePointer<Float>.unset  // layer output + direction offset
+    var finalHidden = UnsafeMutablePointer<Float>.unset  // forward: h_n; backward: d h_0
     var finalCell: UnsafeMutablePointer<Float>?
     var lengths: UnsafePointer<Int32>?
     var tokens: UnsafePointer<Int32>?
     var table: UnsafePointer<Float>?
     // Backward only.
     var outputGradient: UnsafePointer<Float>?
-    var hiddenGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
-    var hiddenGradientNext = UnsafeMutablePointer<Float>(bitPattern: 64)!
-    var cellGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
-    var recurrentGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
-    var inputBiasGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
-    var recurrentBiasGradient = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var hiddenGradient = UnsafeMutablePointer<Float>.unset
+    var hiddenGradientNext = UnsafeMutablePointer<Float>.unset
+    var cellGradient = UnsafeMutablePointer<Float>.unset
+    var recurrentGradient = UnsafeMutablePointer<Float>.unset
+    var inputBiasGradient = UnsafeMutablePointer<Float>.unset
+    var recurrentBiasGradient = UnsafeMutablePointer<Float>.unset
     var biasGradientRowStride = 0
 
     init(
@@ -560,7 +649,9 @@ struct DirectionRun {
         scratch: UnsafeMutablePointer<Float>, packedHH: UnsafePointer<Float>,
         biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>, outputStride: Int
     ) {
-        (self.direction, self.gates, self.auxiliary, self.hiddenPrevious) = (direction, gates, auxiliary, hiddenPrevious)
+        (self.direction, self.gates, self.auxiliary, self.hiddenPrevious) = (
+            direction, gates, auxiliary, hiddenPrevious
+        )
         (self.cellPrevious, self.scratch, self.packedHH) = (cellPrevious, scratch, packedHH)
         (self.biasIH, self.biasHH, self.outputStride) = (biasIH, biasHH, outputStride)
     }
@@ -576,8 +667,9 @@ public enum RecurrenceSplit: Sendable {
     case hiddenUnits
 }
 
-/// The time loop of one layer (both directions), run on the thread pool, split one of two ways
-/// across the P threads of a direction:
+/// The time loop of one layer (both directions), run on the thread pool.
+///
+/// It is split one of two ways across the P threads of a direction:
 ///
 /// - By batch rows, when every thread gets at least 16 rows (8 if W_hh fits in a core's cache):
 ///   the rows of a batch never interact inside the recurrence, so thread p runs the whole time
@@ -619,7 +711,8 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     init() { runs.reserveCapacity(2) }
 
     func begin(
-        phase: Phase, kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int, split: RecurrenceSplit, pool: ThreadPool
+        phase: Phase, kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int,
+        split: RecurrenceSplit, pool: ThreadPool
     ) {
         self.split = split
         self.pool = pool
@@ -640,11 +733,13 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         let rowsPerThread = batch / threads
         switch split {
         case .automatic:
-            splitsRows = rowsPerThread >= 16 || (rowsPerThread >= 8 && weightBytes <= Self.cachedWeightLimit)
+            splitsRows =
+                rowsPerThread >= 16 || (rowsPerThread >= 8 && weightBytes <= Self.cachedWeightLimit)
             if splitsRows {
                 parts = Swift.min(threads, batch / 8)
             } else {
-                parts = Swift.min(threads, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16))
+                parts = Swift.min(
+                    threads, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16))
                 // Small steps run on one thread: a barrier per step would cost more than the step.
                 if batch * hiddenSize * hiddenSize * kernel.gateCount < 1 << 20 { parts = 1 }
             }
@@ -653,7 +748,8 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             parts = Swift.min(threads, batch)
         case .hiddenUnits:
             splitsRows = false
-            parts = Swift.min(threads, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16))
+            parts = Swift.min(
+                threads, ThreadPool.chunkCount(count: hiddenSize, parts: 64, granularity: 16))
         }
         if barriers.count != directions || barriers.first?.parties != parts {
             barriers = (0..<directions).map { _ in SpinBarrier(parties: parts) }
@@ -674,8 +770,11 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     func run(task: Int) {
         let d = task / parts
         let part = task % parts
-        let rows = splitsRows ? ThreadPool.chunk(part, of: parts, count: batch, granularity: 1) : 0..<batch
-        let units = splitsRows ? 0..<hiddenSize : ThreadPool.chunk(part, of: parts, count: hiddenSize, granularity: 16)
+        let rows =
+            splitsRows ? ThreadPool.chunk(part, of: parts, count: batch, granularity: 1) : 0..<batch
+        let units =
+            splitsRows
+            ? 0..<hiddenSize : ThreadPool.chunk(part, of: parts, count: hiddenSize, granularity: 16)
         let barrier = splitsRows || parts == 1 ? nil : barriers[d]
         if phase == .forward {
             forward(runs[d], rows: rows, units: units, barrier: barrier)
@@ -684,7 +783,9 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         }
     }
 
-    private func forward(_ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?) {
+    private func forward(
+        _ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?
+    ) {
         guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
@@ -696,8 +797,10 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             let hPrev = r.hiddenPrevious + time * b * h
             barrier?.wait()
             PanelGEMM.multiply(
-                m: rows.count, k: h, a: hPrev + rows.lowerBound * h, lda: h, packed: r.packedHH, blocks: kernel.gateCount,
-                blockWidth: h, units: units, c: r.scratch + rows.lowerBound * g, ldc: g, accumulate: false)
+                m: rows.count, k: h, a: hPrev + rows.lowerBound * h, lda: h, packed: r.packedHH,
+                blocks: kernel.gateCount,
+                blockWidth: h, units: units, c: r.scratch + rows.lowerBound * g, ldc: g,
+                accumulate: false)
             let step = CellForwardStep(
                 rows: rows, units: units, hiddenSize: h, biasIH: r.biasIH,
                 input: r.table ?? UnsafePointer(r.gates + time * b * g), inputStride: g,
@@ -713,7 +816,9 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         }
     }
 
-    private func backward(_ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?) {
+    private func backward(
+        _ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?
+    ) {
         guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
@@ -726,24 +831,30 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             let step = CellBackwardStep(
                 rows: rows, units: units, hiddenSize: h, gates: r.gates + time * b * g,
                 auxiliary: r.auxiliary + time * b * auxWidth,
-                hiddenPrevious: r.hiddenPrevious + time * b * h, cellPrevious: r.cellPrevious + time * b * h,
+                hiddenPrevious: r.hiddenPrevious + time * b * h,
+                cellPrevious: r.cellPrevious + time * b * h,
                 outputGradient: r.outputGradient.map { $0 + time * b * r.outputStride },
                 outputStride: r.outputStride, hiddenGradient: dh, hiddenGradientPrevious: dhNext,
                 cellGradient: r.cellGradient, recurrentGradient: r.recurrentGradient + time * b * g,
-                inputBiasGradient: r.inputBiasGradient, recurrentBiasGradient: r.recurrentBiasGradient,
+                inputBiasGradient: r.inputBiasGradient,
+                recurrentBiasGradient: r.recurrentBiasGradient,
                 biasGradientRowStride: r.biasGradientRowStride, lengths: r.lengths, time: time)
             kernel.backward(step)
             barrier?.wait()
             PanelGEMM.multiply(
-                m: rows.count, k: g, a: r.recurrentGradient + (time * b + rows.lowerBound) * g, lda: g, packed: r.packedHH,
-                blocks: 1, blockWidth: h, units: units, c: dhNext + rows.lowerBound * h, ldc: h, accumulate: true)
+                m: rows.count, k: g, a: r.recurrentGradient + (time * b + rows.lowerBound) * g,
+                lda: g, packed: r.packedHH,
+                blocks: 1, blockWidth: h, units: units, c: dhNext + rows.lowerBound * h, ldc: h,
+                accumulate: true)
             swap(&dh, &dhNext)
         }
         // d h_0 and d c_0 for this thread's rows and units.
         for row in rows {
-            (r.finalHidden + row * h + units.lowerBound).update(from: dh + row * h + units.lowerBound, count: units.count)
+            (r.finalHidden + row * h + units.lowerBound).update(
+                from: dh + row * h + units.lowerBound, count: units.count)
             if let cell = r.finalCell {
-                (cell + row * h + units.lowerBound).update(from: r.cellGradient + row * h + units.lowerBound, count: units.count)
+                (cell + row * h + units.lowerBound).update(
+                    from: r.cellGradient + row * h + units.lowerBound, count: units.count)
             }
         }
     }
@@ -766,9 +877,11 @@ final class DirectionBuffers {
     var hiddenGradient = Tensor()  // [B, H]
     var hiddenGradientNext = Tensor()  // [B, H]
     var cellGradient = Tensor()  // [B, H]
-    var biasGradients = Tensor()  // [B, biasAccumulatorWidth]: per row, input-side (and recurrent-side) bias gradient sums
+    // [B, biasAccumulatorWidth]: per row, input-side (and recurrent-side) bias gradient sums.
+    var biasGradients = Tensor()
     var packedFrom: Tensor?  // evaluation mode: the W_hh value packedHH was made from
-    var tableFrom: (Tensor?, Tensor?) = (nil, nil)  // evaluation mode: (E, W_ih) the table came from
+    // Evaluation mode: (E, W_ih) the table came from.
+    var tableFrom: (Tensor?, Tensor?) = (nil, nil)
 }
 
 /// What a forward pass recorded for its backward pass; owned by the layer and recycled.
@@ -872,7 +985,8 @@ public typealias RNN = RecurrentLayer<RNNKernel>
 extension RecurrentLayer where Kernel == LSTMKernel {
     /// An LSTM stack with PyTorch's initialization.
     public convenience init(
-        inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false, dropout: Float = 0,
+        inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
+        dropout: Float = 0,
         rng: inout Xoshiro256
     ) {
         self.init(
@@ -884,7 +998,8 @@ extension RecurrentLayer where Kernel == LSTMKernel {
 extension RecurrentLayer where Kernel == GRUKernel {
     /// A GRU stack with PyTorch's initialization.
     public convenience init(
-        inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false, dropout: Float = 0,
+        inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
+        dropout: Float = 0,
         rng: inout Xoshiro256
     ) {
         self.init(
@@ -896,11 +1011,13 @@ extension RecurrentLayer where Kernel == GRUKernel {
 extension RecurrentLayer where Kernel == RNNKernel {
     /// An Elman RNN stack with PyTorch's initialization.
     public convenience init(
-        inputSize: Int, hiddenSize: Int, layers: Int = 1, nonlinearity: RNNKernel.Nonlinearity = .tanh,
+        inputSize: Int, hiddenSize: Int, layers: Int = 1,
+        nonlinearity: RNNKernel.Nonlinearity = .tanh,
         bidirectional: Bool = false, dropout: Float = 0, rng: inout Xoshiro256
     ) {
         self.init(
-            kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize,
+            kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize,
+            hiddenSize: hiddenSize,
             layers: layers, bidirectional: bidirectional, dropout: dropout, rng: &rng)
     }
 }

@@ -17,13 +17,15 @@ public protocol RecurrentSequenceLayer: Module {
     ) -> (output: Tensor, state: RecurrentState, cache: RecurrentCache)
 
     func forward(
-        tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding, initialState: RecurrentState?,
+        tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding,
+        initialState: RecurrentState?,
         lengths: [Int]?, rng: inout Xoshiro256
     ) -> (output: Tensor, state: RecurrentState, cache: RecurrentCache)
 
     @discardableResult
     func backward(
-        _ cache: RecurrentCache, outputGradient: Tensor?, stateGradient: RecurrentState?, needsInputGradient: Bool
+        _ cache: RecurrentCache, outputGradient: Tensor?, stateGradient: RecurrentState?,
+        needsInputGradient: Bool
     ) -> (input: Tensor?, initialState: RecurrentState)
 
     func release(_ cache: RecurrentCache)
@@ -36,8 +38,10 @@ extension RecurrentLayer: RecurrentSequenceLayer {
 
 extension RecurrentState {
     /// Zeros for `count` layer-directions of batch `batch`.
-    public static func zeros(count: Int, batch: Int, hiddenSize: Int, cell: Bool) -> RecurrentState {
+    public static func zeros(count: Int, batch: Int, hiddenSize: Int, cell: Bool) -> RecurrentState
+    {
         RecurrentState(
-            hidden: Tensor.zeros([count, batch, hiddenSize]), cell: cell ? Tensor.zeros([count, batch, hiddenSize]) : nil)
+            hidden: Tensor.zeros([count, batch, hiddenSize]),
+            cell: cell ? Tensor.zeros([count, batch, hiddenSize]) : nil)
     }
 }

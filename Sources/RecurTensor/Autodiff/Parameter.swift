@@ -25,7 +25,8 @@ public final class Parameter {
     public func accumulateGradient(_ delta: Tensor) {
         precondition(
             delta.shape == value.shape,
-            "Parameter.accumulateGradient: gradient shape \(delta.shape) differs from parameter shape \(value.shape)")
+            "Parameter.accumulateGradient: gradient shape \(delta.shape) differs from parameter shape \(value.shape)"
+        )
         gradient += delta
     }
 }

@@ -50,14 +50,19 @@ public final class Tape {
 
     /// A leaf that needs no gradient.
     public func constant(_ value: Tensor) -> Variable {
-        nodes.append(Node(value: value, gradient: nil, backward: nil, parameter: nil, requiresGradient: false))
+        nodes.append(
+            Node(
+                value: value, gradient: nil, backward: nil, parameter: nil, requiresGradient: false)
+        )
         return Variable(tape: self, index: nodes.count - 1)
     }
 
     /// A leaf whose gradient is kept on the tape (read it with `gradient(of:)`).
     public func variable(_ value: Tensor) -> Variable {
         nodes.append(
-            Node(value: value, gradient: nil, backward: nil, parameter: nil, requiresGradient: isRecording))
+            Node(
+                value: value, gradient: nil, backward: nil, parameter: nil,
+                requiresGradient: isRecording))
         return Variable(tape: self, index: nodes.count - 1)
     }
 
@@ -134,7 +139,8 @@ public final class Tape {
         guard nodes[i].requiresGradient else { return }
         precondition(
             gradient.shape == nodes[i].value.shape,
-            "Tape.accumulate: gradient shape \(gradient.shape) differs from value shape \(nodes[i].value.shape)")
+            "Tape.accumulate: gradient shape \(gradient.shape) differs from value shape \(nodes[i].value.shape)"
+        )
         if let parameter = nodes[i].parameter {
             parameter.accumulateGradient(gradient)
         } else if var existing = nodes[i].gradient {
@@ -147,7 +153,9 @@ public final class Tape {
     }
 
     /// Back-propagates from `root`, seeding its gradient with `seed` (default: ones, which for a
-    /// scalar loss is d loss / d loss = 1). Consumes the graph: values and leaf gradients stay
+    /// scalar loss is d loss / d loss = 1).
+    ///
+    /// Consumes the graph: values and leaf gradients stay
     /// readable, but a second `backward` needs the operations recorded again (after `reset()`).
     public func backward(from root: Variable, seed: Tensor? = nil) {
         precondition(root.tape === self, "Tape.backward: variable belongs to another tape")

@@ -27,8 +27,12 @@ extension Variable {
     public static func * (a: Variable, b: Variable) -> Variable {
         let (x, y) = (a.value, b.value)
         return a.tape.record(x * y, inputs: [a, b]) { g in
-            if a.tape.requiresGradient(a) { a.tape.accumulate((g * y).summed(toShape: x.shape), into: a) }
-            if b.tape.requiresGradient(b) { b.tape.accumulate((g * x).summed(toShape: y.shape), into: b) }
+            if a.tape.requiresGradient(a) {
+                a.tape.accumulate((g * y).summed(toShape: x.shape), into: a)
+            }
+            if b.tape.requiresGradient(b) {
+                b.tape.accumulate((g * x).summed(toShape: y.shape), into: b)
+            }
         }
     }
 
@@ -36,7 +40,9 @@ extension Variable {
     public static func / (a: Variable, b: Variable) -> Variable {
         let (x, y) = (a.value, b.value)
         return a.tape.record(x / y, inputs: [a, b]) { g in
-            if a.tape.requiresGradient(a) { a.tape.accumulate((g / y).summed(toShape: x.shape), into: a) }
+            if a.tape.requiresGradient(a) {
+                a.tape.accumulate((g / y).summed(toShape: x.shape), into: a)
+            }
             if b.tape.requiresGradient(b) {
                 b.tape.accumulate((-(g * x) / (y * y)).summed(toShape: y.shape), into: b)
             }
@@ -100,7 +106,8 @@ extension Variable {
         let x = value
         return tape.record(x.relu(), inputs: [self]) { g in
             // g where x > 0, else 0, in one pass.
-            let dx = Tensor.broadcasting(g, x, op: "relu backward", LaneFunctions.PassWherePositive())
+            let dx = Tensor.broadcasting(
+                g, x, op: "relu backward", LaneFunctions.PassWherePositive())
             self.tape.accumulate(dx, into: self)
         }
     }
@@ -138,7 +145,9 @@ extension Variable {
         -> Variable
     {
         let (a, b) = (value, other.value)
-        precondition(a.rank >= 2 && b.rank >= 2, "Variable.matmul: operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
+        precondition(
+            a.rank >= 2 && b.rank >= 2,
+            "Variable.matmul: operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
         let c = a.matmul(b, transposeSelf: transposeSelf, transposeOther: transposeOther)
         return tape.record(c, inputs: [self, other]) { g in
             if self.tape.requiresGradient(self) {
@@ -258,7 +267,8 @@ extension Variable {
             pieces.append(narrow(axis: a, start: start, length: size))
             start += size
         }
-        precondition(start == shape[a], "Variable.split: sizes \(sizes) do not add up to \(shape[a])")
+        precondition(
+            start == shape[a], "Variable.split: sizes \(sizes) do not add up to \(shape[a])")
         return pieces
     }
 
@@ -266,7 +276,9 @@ extension Variable {
     public func narrow(axis: Int, start: Int, length: Int) -> Variable {
         let a = Shape.axis(axis, rank: shape.count, in: "Variable.narrow")
         let n = shape[a]
-        precondition(start >= 0 && length >= 0 && start + length <= n, "Variable.narrow: \(start)..<\(start + length) out of 0..<\(n)")
+        precondition(
+            start >= 0 && length >= 0 && start + length <= n,
+            "Variable.narrow: \(start)..<\(start + length) out of 0..<\(n)")
         let piece = value.split(sizes: [start, length, n - start - length], axis: a)[1]
         let shape = self.shape
         return tape.record(piece, inputs: [self]) { g in
@@ -296,7 +308,8 @@ extension Variable {
     public func sum(axis: Int, keepingDimension: Bool = false) -> Variable {
         let shape = self.shape
         let a = Shape.axis(axis, rank: shape.count, in: "Variable.sum(axis:)")
-        return tape.record(value.sum(axis: a, keepingDimension: keepingDimension), inputs: [self]) { g in
+        return tape.record(value.sum(axis: a, keepingDimension: keepingDimension), inputs: [self]) {
+            g in
             var kept = shape
             kept[a] = 1
             self.tape.accumulate(g.reshaped(kept) + Tensor.zeros(shape), into: self)
@@ -315,7 +328,8 @@ extension Variable {
         let a = Shape.axis(axis, rank: x.rank, in: "Variable.max(axis:)")
         let indices = x.argmax(axis: a)
         let g0 = x.reductionGeometry(a, op: "Variable.max(axis:)")
-        return tape.record(x.max(axis: a, keepingDimension: keepingDimension), inputs: [self]) { g in
+        return tape.record(x.max(axis: a, keepingDimension: keepingDimension), inputs: [self]) {
+            g in
             var full = Tensor.zeros(x.shape)
             full.withUnsafeMutableBufferPointer { d in
                 g.withUnsafeBufferPointer { s in

@@ -13,13 +13,17 @@
 /// stays at the peak of one step, as with PyTorch's caching allocators.
 public enum Allocator {
     /// Keeps freed blocks up to 32 MiB in the heap for reuse (done once, by `BLAS.prepare()`).
+    ///
     /// `mallopt` is looked up at run time: Glibc's module map leaves out `malloc.h`.
     public static func keepFreedMemory() {
         #if canImport(Glibc)
             typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else {
+                return
+            }
             let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
-            let (trimThreshold, topPad, mmapThreshold): (Int32, Int32, Int32) = (-1, -2, -3)  // M_* in malloc.h
+            // M_TRIM_THRESHOLD, M_TOP_PAD and M_MMAP_THRESHOLD in malloc.h.
+            let (trimThreshold, topPad, mmapThreshold): (Int32, Int32, Int32) = (-1, -2, -3)
             _ = mallopt(mmapThreshold, 32 << 20)
             _ = mallopt(trimThreshold, Int32.max)
             _ = mallopt(topPad, 16 << 20)

@@ -2,6 +2,7 @@
 // GEMV and level-1 wrappers that the rest of Recur calls.
 
 import CBLAS
+import RecurBase
 
 #if canImport(Glibc)
     import Glibc
@@ -46,7 +47,8 @@ public enum BLAS {
         public var description: String {
             switch reason {
             case .detected: return "\(coreName) (detected by OpenBLAS)"
-            case .upgraded: return "\(coreName) (OpenBLAS detected \(detectedCoreName); upgraded by Recur)"
+            case .upgraded:
+                return "\(coreName) (OpenBLAS detected \(detectedCoreName); upgraded by Recur)"
             case .userForced: return "\(coreName) (OPENBLAS_CORETYPE set by the user)"
             }
         }
@@ -105,7 +107,9 @@ public enum BLAS {
             guard let line else { break }
             let text = String(cString: line)
             if text.hasPrefix("flags") {
-                return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+                return Set(
+                    text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(
+                        String.init))
             }
         }
         return []
@@ -174,7 +178,8 @@ public enum BLAS {
         let busy = !pool.tryAcquire()
         let job = busy ? GemmJob() : pool.gemmJob
         job.configure(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-        job.parts = ThreadPool.chunkCount(count: n >= m ? n : m, parts: parts, granularity: n >= m ? 16 : 8)
+        job.parts = ThreadPool.chunkCount(
+            count: n >= m ? n : m, parts: parts, granularity: n >= m ? 16 : 8)
         job.splitColumns = n >= m
         if busy {
             for i in 0..<job.parts { job.run(task: i) }
@@ -199,10 +204,14 @@ public enum BLAS {
             let incx = transposeA ? lda : 1
             if transposeB {
                 // B is N×K: y = B x.
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(k), alpha, b, blasint(ldb), a, blasint(incx), beta, c, 1)
+                cblas_sgemv(
+                    CblasRowMajor, CblasNoTrans, blasint(n), blasint(k), alpha, b, blasint(ldb), a,
+                    blasint(incx), beta, c, 1)
             } else {
                 // B is K×N: y = Bᵀ x.
-                cblas_sgemv(CblasRowMajor, CblasTrans, blasint(k), blasint(n), alpha, b, blasint(ldb), a, blasint(incx), beta, c, 1)
+                cblas_sgemv(
+                    CblasRowMajor, CblasTrans, blasint(k), blasint(n), alpha, b, blasint(ldb), a,
+                    blasint(incx), beta, c, 1)
             }
             return
         }
@@ -247,9 +256,9 @@ public final class GemmJob: ParallelJob {
     var k = 0
     var alpha: Float = 1
     var beta: Float = 0
-    var a = UnsafePointer<Float>(bitPattern: 64)!
-    var b = UnsafePointer<Float>(bitPattern: 64)!
-    var c = UnsafeMutablePointer<Float>(bitPattern: 64)!
+    var a = UnsafePointer<Float>.unset
+    var b = UnsafePointer<Float>.unset
+    var c = UnsafeMutablePointer<Float>.unset
     var lda = 0
     var ldb = 0
     var ldc = 0
@@ -263,8 +272,12 @@ public final class GemmJob: ParallelJob {
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        (self.transposeA, self.transposeB, self.m, self.n, self.k) = (transposeA, transposeB, m, n, k)
-        (self.alpha, self.a, self.lda, self.b, self.ldb, self.beta, self.c, self.ldc) = (alpha, a, lda, b, ldb, beta, c, ldc)
+        (self.transposeA, self.transposeB, self.m, self.n, self.k) = (
+            transposeA, transposeB, m, n, k
+        )
+        (self.alpha, self.a, self.lda, self.b, self.ldb, self.beta, self.c, self.ldc) = (
+            alpha, a, lda, b, ldb, beta, c, ldc
+        )
     }
 
     public func run(task i: Int) {
@@ -272,12 +285,14 @@ public final class GemmJob: ParallelJob {
             let r = ThreadPool.chunk(i, of: parts, count: n, granularity: 16)
             let bPart = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
             BLAS.gemmSerial(
-                transposeA, transposeB, m, r.count, k, alpha, a, lda, bPart, ldb, beta, c + r.lowerBound, ldc)
+                transposeA, transposeB, m, r.count, k, alpha, a, lda, bPart, ldb, beta,
+                c + r.lowerBound, ldc)
         } else {
             let r = ThreadPool.chunk(i, of: parts, count: m, granularity: 8)
             let aPart = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
             BLAS.gemmSerial(
-                transposeA, transposeB, r.count, n, k, alpha, aPart, lda, b, ldb, beta, c + r.lowerBound * ldc, ldc)
+                transposeA, transposeB, r.count, n, k, alpha, aPart, lda, b, ldb, beta,
+                c + r.lowerBound * ldc, ldc)
         }
     }
 }

@@ -14,7 +14,9 @@
 /// results is below 1.2e-38 in absolute value, and deterministic.
 public enum FloatingPointMode {
     /// Sets flush-to-zero on the calling thread (x86-64; a no-op
-    /// elsewhere). Every compute thread calls it: the thread pool's workers do at start, and the
+    /// elsewhere).
+    ///
+    /// Every compute thread calls it: the thread pool's workers do at start, and the
     /// driving thread through `BLAS.prepare()`.
     public static func flushSubnormalsOnCurrentThread() {
         #if arch(x86_64) && canImport(Glibc)

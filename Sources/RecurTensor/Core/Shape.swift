@@ -35,7 +35,8 @@ public enum Shape {
         var offset = 0
         for (axis, i) in index.enumerated() {
             precondition(
-                i >= 0 && i < shape[axis], "Tensor subscript: index \(index) out of range for shape \(shape)")
+                i >= 0 && i < shape[axis],
+                "Tensor subscript: index \(index) out of range for shape \(shape)")
             offset = offset * shape[axis] + i
         }
         return offset

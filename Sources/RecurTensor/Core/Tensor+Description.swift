@@ -23,7 +23,9 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         let indices: [Int?] = n > 8 ? [0, 1, 2, nil, n - 3, n - 2, n - 1] : (0..<n).map { $0 }
         out += "["
         for (position, index) in indices.enumerated() {
-            if position > 0 { out += axis == rank - 1 ? ", " : ",\n" + String(repeating: " ", count: axis + 1) }
+            if position > 0 {
+                out += axis == rank - 1 ? ", " : ",\n" + String(repeating: " ", count: axis + 1)
+            }
             guard let index else {
                 out += "..."
                 continue

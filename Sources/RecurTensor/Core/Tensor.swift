@@ -23,7 +23,8 @@ public struct Tensor: Sendable {
     public init(shape: [Int], storage: TensorStorage) {
         precondition(
             Shape.count(of: shape) == storage.count,
-            "Tensor: shape \(shape) needs \(Shape.count(of: shape)) elements, storage has \(storage.count)")
+            "Tensor: shape \(shape) needs \(Shape.count(of: shape)) elements, storage has \(storage.count)"
+        )
         self.shape = shape
         self.storage = storage
     }
@@ -31,7 +32,8 @@ public struct Tensor: Sendable {
     /// A tensor of the given shape with every element equal to `value`.
     public init(shape: [Int], repeating value: Float = 0) {
         Shape.validate(shape, in: "Tensor.init")
-        self.init(shape: shape, storage: TensorStorage(count: Shape.count(of: shape), repeating: value))
+        self.init(
+            shape: shape, storage: TensorStorage(count: Shape.count(of: shape), repeating: value))
     }
 
     /// A tensor of the given shape with uninitialized elements; the caller must write all of them.
@@ -45,10 +47,13 @@ public struct Tensor: Sendable {
         Shape.validate(shape, in: "Tensor.init(shape:scalars:)")
         precondition(
             Shape.count(of: shape) == scalars.count,
-            "Tensor.init(shape:scalars:): shape \(shape) needs \(Shape.count(of: shape)) scalars, got \(scalars.count)")
+            "Tensor.init(shape:scalars:): shape \(shape) needs \(Shape.count(of: shape)) scalars, got \(scalars.count)"
+        )
         let storage = TensorStorage(uninitializedCount: scalars.count)
         scalars.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { storage.base.initialize(from: base, count: scalars.count) }
+            if let base = source.baseAddress {
+                storage.base.initialize(from: base, count: scalars.count)
+            }
         }
         self.init(shape: shape, storage: storage)
     }
@@ -113,7 +118,9 @@ public struct Tensor: Sendable {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
-    /// An empty rank-1 tensor (a placeholder for workspace buffers sized later). Allocates
+    /// An empty rank-1 tensor (a placeholder for workspace buffers sized later).
+    ///
+    /// Allocates
     /// nothing: all empty tensors share one storage.
     public init() {
         self.init(shape: [0], storage: TensorStorage.empty)
@@ -127,7 +134,9 @@ public struct Tensor: Sendable {
     public var unsafeBase: UnsafePointer<Float> { UnsafePointer(storage.base) }
 
     /// Makes the storage unique and returns its base address for writing, valid until this
-    /// tensor is reassigned, resized or copied-and-mutated. See `unsafeBase`.
+    /// tensor is reassigned, resized or copied-and-mutated.
+    ///
+    /// See `unsafeBase`.
     public mutating func unsafeMutableBase() -> UnsafeMutablePointer<Float> {
         makeUnique()
         return storage.base
@@ -135,7 +144,11 @@ public struct Tensor: Sendable {
 
     /// Resizes to a rank-2 shape without allocating a shape array when it already matches.
     public mutating func resize(_ d0: Int, _ d1: Int) {
-        if shape.count == 2 && shape[0] == d0 && shape[1] == d1 && isKnownUniquelyReferenced(&storage) { return }
+        if shape.count == 2 && shape[0] == d0 && shape[1] == d1
+            && isKnownUniquelyReferenced(&storage)
+        {
+            return
+        }
         resize(to: [d0, d1])
     }
 
@@ -150,7 +163,9 @@ public struct Tensor: Sendable {
     }
 
     /// Resizes (reusing storage when possible) and returns the base for writing.
-    public mutating func resizedPointer(_ d0: Int, _ d1: Int, _ d2: Int) -> UnsafeMutablePointer<Float> {
+    public mutating func resizedPointer(_ d0: Int, _ d1: Int, _ d2: Int) -> UnsafeMutablePointer<
+        Float
+    > {
         resize(d0, d1, d2)
         return unsafeMutableBase()
     }
@@ -177,7 +192,9 @@ public struct Tensor: Sendable {
     }
 
     /// Reuses this tensor's storage for `shape` when it is unshared and has the same element
-    /// count, and allocates otherwise. The contents are unspecified afterwards.
+    /// count, and allocates otherwise.
+    ///
+    /// The contents are unspecified afterwards.
     ///
     /// Layers call this on their workspace tensors so that a training step allocates nothing
     /// once the shapes have been seen.

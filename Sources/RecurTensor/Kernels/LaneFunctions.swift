@@ -22,28 +22,35 @@ public enum LaneFunctions {
     /// Any closure, for cold paths (called, not inlined, per 16 lanes).
     public struct Closure: LaneFunction {
         public let body: (SIMD16<Float>) -> SIMD16<Float>
-        @inlinable public init(_ body: @escaping (SIMD16<Float>) -> SIMD16<Float>) { self.body = body }
+        @inlinable public init(_ body: @escaping (SIMD16<Float>) -> SIMD16<Float>) {
+            self.body = body
+        }
         @inlinable public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { body(v) }
     }
     public struct Exp: LaneFunction {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.exp(v) }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        { VectorMath.exp(v) }
     }
     public struct Log: LaneFunction {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.log(v) }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        { VectorMath.log(v) }
     }
     public struct Tanh: LaneFunction {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.tanh(v) }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        { VectorMath.tanh(v) }
     }
     public struct Sigmoid: LaneFunction {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorMath.sigmoid(v) }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        { VectorMath.sigmoid(v) }
     }
     public struct ReLU: LaneFunction {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        {
             var r = v
             r.replace(with: 0, where: v .< 0)
             return r
@@ -57,7 +64,8 @@ public enum LaneFunctions {
             self.a = a
             self.b = b
         }
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        {
             VectorMath.madd(v, SIMD16(repeating: a), SIMD16(repeating: b))
         }
     }
@@ -65,7 +73,8 @@ public enum LaneFunctions {
     public struct ShiftedExp: LaneFunction {
         public var shift: Float
         @inlinable public init(shift: Float) { self.shift = shift }
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        {
             VectorMath.exp(v - shift)
         }
     }
@@ -78,7 +87,8 @@ public enum LaneFunctions {
             self.first = first
             self.second = second
         }
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { (v - first) - second }
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        { (v - first) - second }
     }
     /// (e^(x - shift) · inverse - smooth) · scale: the gradient of label-smoothed cross-entropy
     /// before the target's own term.
@@ -93,47 +103,62 @@ public enum LaneFunctions {
             self.smooth = smooth
             self.scale = scale
         }
-        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
+        {
             (VectorMath.exp(v - shift) * inverse - smooth) * scale
         }
     }
 
     public struct Add: LaneOperator {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a + b }
+        @inlinable @inline(__always) public func callAsFunction(
+            _ a: SIMD16<Float>, _ b: SIMD16<Float>
+        ) -> SIMD16<Float> { a + b }
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a + b }
     }
     public struct Subtract: LaneOperator {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a - b }
+        @inlinable @inline(__always) public func callAsFunction(
+            _ a: SIMD16<Float>, _ b: SIMD16<Float>
+        ) -> SIMD16<Float> { a - b }
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a - b }
     }
     public struct Multiply: LaneOperator {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a * b }
+        @inlinable @inline(__always) public func callAsFunction(
+            _ a: SIMD16<Float>, _ b: SIMD16<Float>
+        ) -> SIMD16<Float> { a * b }
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a * b }
     }
     public struct Divide: LaneOperator {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a / b }
+        @inlinable @inline(__always) public func callAsFunction(
+            _ a: SIMD16<Float>, _ b: SIMD16<Float>
+        ) -> SIMD16<Float> { a / b }
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a / b }
     }
     /// The gradient of ReLU: `a` where `b` > 0, else 0.
     public struct PassWherePositive: LaneOperator {
         @inlinable public init() {}
-        @inlinable @inline(__always) public func callAsFunction(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        @inlinable @inline(__always) public func callAsFunction(
+            _ a: SIMD16<Float>, _ b: SIMD16<Float>
+        ) -> SIMD16<Float> {
             var r = a
             r.replace(with: 0, where: b .<= 0)
             return r
         }
-        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { b > 0 ? a : 0 }
+        @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float {
+            b > 0 ? a : 0
+        }
     }
 }
 
 extension VectorMath {
     /// Applies `f` to `count` elements of `x`, writing `y` (which may be `x`).
     @inlinable @inline(__always)
-    public static func map<F: LaneFunction>(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ f: F) {
+    public static func map<F: LaneFunction>(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ f: F
+    ) {
         var i = 0
         while i + 16 <= count {
             let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)

@@ -37,7 +37,9 @@ public enum PanelGEMM {
 
     /// Panels per block of `blockWidth` columns.
     @inline(__always)
-    public static func panelsPerBlock(_ blockWidth: Int) -> Int { (blockWidth + panelWidth - 1) / panelWidth }
+    public static func panelsPerBlock(_ blockWidth: Int) -> Int {
+        (blockWidth + panelWidth - 1) / panelWidth
+    }
 
     /// Floats the packed form of a K-row matrix with `blocks` blocks of `blockWidth` columns takes.
     public static func packedCount(k: Int, blocks: Int, blockWidth: Int) -> Int {
@@ -51,7 +53,8 @@ public enum PanelGEMM {
     ///   - source: B row-major with row stride `stride` (B[k, n] at `source[k·stride + n]`), or,
     ///     when `transposed`, Bᵀ (B[k, n] at `source[n·stride + k]`, e.g. a weight `[N, K]`).
     public static func pack(
-        _ source: UnsafePointer<Float>, stride: Int, k: Int, blocks: Int, blockWidth: Int, transposed: Bool,
+        _ source: UnsafePointer<Float>, stride: Int, k: Int, blocks: Int, blockWidth: Int,
+        transposed: Bool,
         into packed: UnsafeMutablePointer<Float>
     ) {
         let perBlock = panelsPerBlock(blockWidth)
@@ -70,7 +73,9 @@ public enum PanelGEMM {
                     for kk in 0..<k {
                         let row = panel + kk * panelWidth
                         row.update(from: source + kk * stride + first, count: width)
-                        if width < panelWidth { (row + width).update(repeating: 0, count: panelWidth - width) }
+                        if width < panelWidth {
+                            (row + width).update(repeating: 0, count: panelWidth - width)
+                        }
                     }
                 }
             }
@@ -85,21 +90,30 @@ public enum PanelGEMM {
     ///   - a: A `[m, K]` row-major with row stride `lda`.
     ///   - c: C with row stride `ldc`; only the selected columns of rows `0..<m` are written.
     public static func multiply(
-        m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>, blocks: Int,
-        blockWidth: Int, units: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+        blocks: Int,
+        blockWidth: Int, units: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool
     ) {
-        precondition(units.lowerBound % panelWidth == 0 && units.upperBound <= blockWidth, "PanelGEMM: bad unit range \(units)")
+        precondition(
+            units.lowerBound % panelWidth == 0 && units.upperBound <= blockWidth,
+            "PanelGEMM: bad unit range \(units)")
         if m == 0 || units.isEmpty { return }
         let perBlock = panelsPerBlock(blockWidth)
         let unitPanels = (units.count + panelWidth - 1) / panelWidth
         let firstPanel = units.lowerBound / panelWidth
         let panelCount = blocks * unitPanels
         // Panel j of the selection: its packed data, its first column in C and its width.
-        @inline(__always) func panel(_ j: Int) -> (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) {
+        @inline(__always) func panel(_ j: Int) -> (
+            UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int
+        ) {
             let q = j / unitPanels
             let p = firstPanel + j % unitPanels
             let u = p * panelWidth
-            return (packed + (q * perBlock + p) * k * panelWidth, c + q * blockWidth + u, Swift.min(panelWidth, units.upperBound - u))
+            return (
+                packed + (q * perBlock + p) * k * panelWidth, c + q * blockWidth + u,
+                Swift.min(panelWidth, units.upperBound - u)
+            )
         }
         var j = 0
         while j < panelCount {
@@ -111,12 +125,18 @@ public enum PanelGEMM {
             case 3:
                 let p1 = panel(j + 1)
                 let p2 = panel(j + 2)
-                rowTiles(m: m, k: k, a: a, lda: lda, panels: [p0.0, p1.0, p2.0], c: [p0.1, p1.1, p2.1], widths: [p0.2, p1.2, p2.2], ldc: ldc, accumulate: accumulate)
+                rowTiles(
+                    m: m, k: k, a: a, lda: lda, panels: [p0.0, p1.0, p2.0], c: [p0.1, p1.1, p2.1],
+                    widths: [p0.2, p1.2, p2.2], ldc: ldc, accumulate: accumulate)
             case 2:
                 let p1 = panel(j + 1)
-                rowTiles(m: m, k: k, a: a, lda: lda, panels: [p0.0, p1.0], c: [p0.1, p1.1], widths: [p0.2, p1.2], ldc: ldc, accumulate: accumulate)
+                rowTiles(
+                    m: m, k: k, a: a, lda: lda, panels: [p0.0, p1.0], c: [p0.1, p1.1],
+                    widths: [p0.2, p1.2], ldc: ldc, accumulate: accumulate)
             default:
-                rowTiles(m: m, k: k, a: a, lda: lda, panels: [p0.0], c: [p0.1], widths: [p0.2], ldc: ldc, accumulate: accumulate)
+                rowTiles(
+                    m: m, k: k, a: a, lda: lda, panels: [p0.0], c: [p0.1], widths: [p0.2], ldc: ldc,
+                    accumulate: accumulate)
             }
             j += count
         }
@@ -126,20 +146,29 @@ public enum PanelGEMM {
     /// rows, 8 at most: 7 + 6 + 6 + 6), so that no tile is left with one or two rows.
     @inline(__always)
     private static func rowTiles<let N: Int>(
-        m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, panels: InlineArray<N, UnsafePointer<Float>>,
-        c: InlineArray<N, UnsafeMutablePointer<Float>>, widths: InlineArray<N, Int>, ldc: Int, accumulate: Bool
+        m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        panels: InlineArray<N, UnsafePointer<Float>>,
+        c: InlineArray<N, UnsafeMutablePointer<Float>>, widths: InlineArray<N, Int>, ldc: Int,
+        accumulate: Bool
     ) {
         let tiles = (m + tileRows - 1) / tileRows
         var row = 0
         @inline(__always) func rows<let R: Int>(_ pointers: InlineArray<R, UnsafePointer<Float>>) {
-            tile(k: k, a: pointers, panels: panels, c: c, row: row, ldc: ldc, widths: widths, accumulate: accumulate)
+            tile(
+                k: k, a: pointers, panels: panels, c: c, row: row, ldc: ldc, widths: widths,
+                accumulate: accumulate)
         }
         for index in 0..<tiles {
             let r = a + row * lda
             let count = (m * (index + 1)) / tiles - (m * index) / tiles
             switch count {
-            case 8: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda, r + 7 * lda])
-            case 7: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda])
+            case 8:
+                rows([
+                    r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda,
+                    r + 7 * lda,
+                ])
+            case 7:
+                rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda, r + 6 * lda])
             case 6: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda, r + 5 * lda])
             case 5: rows([r, r + lda, r + 2 * lda, r + 3 * lda, r + 4 * lda])
             case 4: rows([r, r + lda, r + 2 * lda, r + 3 * lda])
@@ -152,17 +181,23 @@ public enum PanelGEMM {
     }
 
     /// One R-row × N-panel register tile over the whole K: `C[row..<row+R, panels] (+)= A_rows · B_panels`.
+    ///
     /// A panel's columns past its width are not stored.
     @inline(__always)
     private static func tile<let R: Int, let N: Int>(
-        k: Int, a: InlineArray<R, UnsafePointer<Float>>, panels: InlineArray<N, UnsafePointer<Float>>,
-        c: InlineArray<N, UnsafeMutablePointer<Float>>, row: Int, ldc: Int, widths: InlineArray<N, Int>, accumulate: Bool
+        k: Int, a: InlineArray<R, UnsafePointer<Float>>,
+        panels: InlineArray<N, UnsafePointer<Float>>,
+        c: InlineArray<N, UnsafeMutablePointer<Float>>, row: Int, ldc: Int,
+        widths: InlineArray<N, Int>, accumulate: Bool
     ) {
-        var sums = InlineArray<R, InlineArray<N, SIMD16<Float>>>(repeating: InlineArray(repeating: SIMD16<Float>()))
+        var sums = InlineArray<R, InlineArray<N, SIMD16<Float>>>(
+            repeating: InlineArray(repeating: SIMD16<Float>()))
         for kk in 0..<k {
             let o = kk &* panelWidth
             var v = InlineArray<N, SIMD16<Float>>(repeating: SIMD16<Float>())
-            for j in 0..<N { v[j] = UnsafeRawPointer(panels[j] + o).loadUnaligned(as: SIMD16<Float>.self) }
+            for j in 0..<N {
+                v[j] = UnsafeRawPointer(panels[j] + o).loadUnaligned(as: SIMD16<Float>.self)
+            }
             for r in 0..<R {
                 let x = SIMD16<Float>(repeating: a[r][kk])
                 for j in 0..<N { sums[r][j] = VectorMath.madd(x, v[j], sums[r][j]) }

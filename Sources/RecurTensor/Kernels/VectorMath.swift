@@ -20,7 +20,9 @@ public enum VectorMath {
     /// a · b + c on 16 lanes: one fused multiply-add when the build targets a CPU with FMA
     /// (`RECUR_FMA`, set by the manifest), else a multiply and an add.
     @_transparent
-    public static func madd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
+    public static func madd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<
+        Float
+    > {
         #if RECUR_FMA
             return c.addingProduct(a, b)
         #else
@@ -69,7 +71,9 @@ public enum VectorMath {
     }
 
     /// e^x on 16 lanes for x ≤ 0 (or NaN): `exp` without the overflow side, for sigmoid and
-    /// tanh, whose exponentials never exceed 1. Same polynomial and accuracy as `exp`; 2^n
+    /// tanh, whose exponentials never exceed 1.
+    ///
+    /// Same polynomial and accuracy as `exp`; 2^n
     /// (n ≥ -126) is one exponent-field write instead of two, and there are no overflow checks.
     @_transparent
     public static func expNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
@@ -122,7 +126,8 @@ public enum VectorMath {
 
     /// |x| with the sign bit of `sign` (two bit operations).
     @_transparent
-    public static func copySign(_ magnitude: SIMD16<Float>, _ sign: SIMD16<Float>) -> SIMD16<Float> {
+    public static func copySign(_ magnitude: SIMD16<Float>, _ sign: SIMD16<Float>) -> SIMD16<Float>
+    {
         let m = unsafeBitCast(magnitude, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF
         let s = unsafeBitCast(sign, to: SIMD16<UInt32>.self) & 0x8000_0000
         return unsafeBitCast(m | s, to: SIMD16<Float>.self)
@@ -161,7 +166,8 @@ public enum VectorMath {
 
     /// Loads up to 16 floats; lanes past `count` are `fill`.
     @_transparent
-    public static func load(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float> {
+    public static func load(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float>
+    {
         if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
         var v = SIMD16<Float>(repeating: fill)
         for i in 0..<count { v[i] = p[i] }
@@ -179,27 +185,33 @@ public enum VectorMath {
     }
 
     /// y = e^x for `count` elements.
-    public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int)
+    {
         map(x, y, count: count, LaneFunctions.Exp())
     }
 
     /// y = ln x for `count` elements.
-    public static func log(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func log(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int)
+    {
         map(x, y, count: count, LaneFunctions.Log())
     }
 
     /// y = tanh x for `count` elements.
-    public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int)
+    {
         map(x, y, count: count, LaneFunctions.Tanh())
     }
 
     /// y = sigmoid x for `count` elements.
-    public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func sigmoid(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         map(x, y, count: count, LaneFunctions.Sigmoid())
     }
 
     /// y = max(x, 0) for `count` elements.
-    public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int)
+    {
         map(x, y, count: count, LaneFunctions.ReLU())
     }
 
@@ -241,7 +253,9 @@ public enum VectorMath {
 
     /// The dot product of two vectors of `count` elements, accumulated in 16 lanes.
     @inlinable
-    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int)
+        -> Float
+    {
         var acc = SIMD16<Float>(repeating: 0)
         var i = 0
         while i + 16 <= count {

@@ -21,7 +21,8 @@ extension Tensor {
             result.withUnsafeMutableBufferPointer { y in
                 guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
                 Tensor.forEachChunk(count: x.count) { range in
-                    VectorMath.map(xb + range.lowerBound, yb + range.lowerBound, count: range.count, f)
+                    VectorMath.map(
+                        xb + range.lowerBound, yb + range.lowerBound, count: range.count, f)
                 }
             }
         }
@@ -33,9 +34,12 @@ extension Tensor {
     @usableFromInline static let parallelElementThreshold = 1 << 15
 
     /// Runs `body` over `0..<count` in chunks whose bounds are multiples of `granularity`, on
-    /// the thread pool when `count` is large. Element-wise results do not depend on the split.
+    /// the thread pool when `count` is large.
+    ///
+    /// Element-wise results do not depend on the split.
     @inlinable
-    public static func forEachChunk(count: Int, granularity: Int = 16, _ body: (Range<Int>) -> Void) {
+    public static func forEachChunk(count: Int, granularity: Int = 16, _ body: (Range<Int>) -> Void)
+    {
         if count < parallelElementThreshold {
             body(0..<count)
         } else {
@@ -101,19 +105,29 @@ extension Tensor {
     }
 
     /// Adds a scalar to every element.
-    public static func + (a: Tensor, s: Float) -> Tensor { a.map(LaneFunctions.Affine(scale: 1, shift: s)) }
+    public static func + (a: Tensor, s: Float) -> Tensor {
+        a.map(LaneFunctions.Affine(scale: 1, shift: s))
+    }
     /// Subtracts a scalar from every element.
-    public static func - (a: Tensor, s: Float) -> Tensor { a.map(LaneFunctions.Affine(scale: 1, shift: -s)) }
+    public static func - (a: Tensor, s: Float) -> Tensor {
+        a.map(LaneFunctions.Affine(scale: 1, shift: -s))
+    }
     /// Multiplies every element by a scalar.
-    public static func * (a: Tensor, s: Float) -> Tensor { a.map(LaneFunctions.Affine(scale: s, shift: 0)) }
+    public static func * (a: Tensor, s: Float) -> Tensor {
+        a.map(LaneFunctions.Affine(scale: s, shift: 0))
+    }
     /// Divides every element by a scalar.
     public static func / (a: Tensor, s: Float) -> Tensor { a.map { $0 / s } }
     /// Adds a scalar to every element.
-    public static func + (s: Float, a: Tensor) -> Tensor { a.map(LaneFunctions.Affine(scale: 1, shift: s)) }
+    public static func + (s: Float, a: Tensor) -> Tensor {
+        a.map(LaneFunctions.Affine(scale: 1, shift: s))
+    }
     /// Subtracts every element from a scalar.
     public static func - (s: Float, a: Tensor) -> Tensor { a.map { s - $0 } }
     /// Multiplies every element by a scalar.
-    public static func * (s: Float, a: Tensor) -> Tensor { a.map(LaneFunctions.Affine(scale: s, shift: 0)) }
+    public static func * (s: Float, a: Tensor) -> Tensor {
+        a.map(LaneFunctions.Affine(scale: s, shift: 0))
+    }
     /// Divides a scalar by every element.
     public static func / (s: Float, a: Tensor) -> Tensor { a.map { s / $0 } }
 
@@ -138,7 +152,8 @@ extension Tensor {
     /// In-place product; `b` must broadcast to `a`'s shape.
     public static func *= (a: inout Tensor, b: Tensor) {
         let product = a * b
-        precondition(product.shape == a.shape, "*=: shape \(b.shape) does not broadcast to \(a.shape)")
+        precondition(
+            product.shape == a.shape, "*=: shape \(b.shape) does not broadcast to \(a.shape)")
         a = product
     }
     /// In-place scaling.
@@ -152,7 +167,8 @@ extension Tensor {
     /// z = f(x, y) for `count` elements of contiguous operands.
     @inlinable @inline(__always)
     static func zipLanes<O: LaneOperator>(
-        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count: Int, _ f: O
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
+        count: Int, _ f: O
     ) {
         var i = 0
         while i + 16 <= count {
@@ -170,13 +186,15 @@ extension Tensor {
     /// z = f(x, s) (or f(s, x) with `scalarFirst`) for `count` contiguous elements of x.
     @inlinable @inline(__always)
     static func scalarLanes<O: LaneOperator>(
-        _ x: UnsafePointer<Float>, _ s: Float, _ z: UnsafeMutablePointer<Float>, count: Int, scalarFirst: Bool, _ f: O
+        _ x: UnsafePointer<Float>, _ s: Float, _ z: UnsafeMutablePointer<Float>, count: Int,
+        scalarFirst: Bool, _ f: O
     ) {
         let sv = SIMD16<Float>(repeating: s)
         var i = 0
         while i + 16 <= count {
             let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(z + i).storeBytes(of: scalarFirst ? f(sv, u) : f(u, sv), as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(z + i).storeBytes(
+                of: scalarFirst ? f(sv, u) : f(u, sv), as: SIMD16<Float>.self)
             i += 16
         }
         while i < count {
@@ -187,7 +205,9 @@ extension Tensor {
 
     /// Shared driver of the broadcasting binary operators.
     @inlinable
-    public static func broadcasting<O: LaneOperator>(_ a: Tensor, _ b: Tensor, op: String, _ f: O) -> Tensor {
+    public static func broadcasting<O: LaneOperator>(_ a: Tensor, _ b: Tensor, op: String, _ f: O)
+        -> Tensor
+    {
         if a.shape == b.shape {
             var result = Tensor(uninitializedShape: a.shape)
             a.withUnsafeBufferPointer { x in

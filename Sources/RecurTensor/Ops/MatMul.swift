@@ -15,9 +15,12 @@ extension Tensor {
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false)
         -> Tensor
     {
-        precondition(rank >= 1 && other.rank >= 1, "matmul: rank-0 operand (shapes \(shape) and \(other.shape))")
+        precondition(
+            rank >= 1 && other.rank >= 1,
+            "matmul: rank-0 operand (shapes \(shape) and \(other.shape))")
         if rank == 1 {
-            let r = reshaped([1, shape[0]]).matmul(other, transposeSelf: false, transposeOther: transposeOther)
+            let r = reshaped([1, shape[0]]).matmul(
+                other, transposeSelf: false, transposeOther: transposeOther)
             var s = r.shape
             s.remove(at: s.count - 2)
             return r.reshaped(s)
@@ -26,19 +29,22 @@ extension Tensor {
             let r = matmul(other.reshaped([other.shape[0], 1]), transposeSelf: transposeSelf)
             return r.reshaped(Array(r.shape.dropLast()))
         }
-        let (m, k) = transposeSelf ? (shape[rank - 1], shape[rank - 2]) : (shape[rank - 2], shape[rank - 1])
+        let (m, k) =
+            transposeSelf ? (shape[rank - 1], shape[rank - 2]) : (shape[rank - 2], shape[rank - 1])
         let (k2, n) =
             transposeOther
             ? (other.shape[other.rank - 1], other.shape[other.rank - 2])
             : (other.shape[other.rank - 2], other.shape[other.rank - 1])
         precondition(
             k == k2,
-            "matmul: inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") × \(other.shape)\(transposeOther ? "ᵀ" : "")")
+            "matmul: inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") × \(other.shape)\(transposeOther ? "ᵀ" : "")"
+        )
         let batchA = Array(shape.dropLast(2))
         let batchB = Array(other.shape.dropLast(2))
         precondition(
             batchA == batchB || batchA.isEmpty || batchB.isEmpty,
-            "matmul: batch dimensions \(batchA) and \(batchB) differ (shapes \(shape) and \(other.shape))")
+            "matmul: batch dimensions \(batchA) and \(batchB) differ (shapes \(shape) and \(other.shape))"
+        )
         let batch = batchA.isEmpty ? batchB : batchA
         let batchCount = Shape.count(of: batch)
         var result = Tensor(uninitializedShape: batch + [m, n])
@@ -47,11 +53,13 @@ extension Tensor {
         withUnsafeBufferPointer { a in
             other.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
-                    guard let ab = a.baseAddress, let bb = b.baseAddress, let cb = c.baseAddress else { return }
+                    guard let ab = a.baseAddress, let bb = b.baseAddress, let cb = c.baseAddress
+                    else { return }
                     if batchB.isEmpty && !transposeSelf {
                         // Fold the batch into M: one large GEMM.
                         BLAS.gemm(
-                            transposeA: false, transposeB: transposeOther, m: batchCount * m, n: n, k: k,
+                            transposeA: false, transposeB: transposeOther, m: batchCount * m, n: n,
+                            k: k,
                             a: ab, lda: lda, b: bb, ldb: ldb, c: cb, ldc: n)
                         return
                     }
@@ -71,6 +79,7 @@ extension Tensor {
 
     /// Writes the rank-2 product `op(self) · op(other)` into `output`, reusing its storage when
     /// it is unshared and large enough (the layers' workspace pattern: no allocation per step).
+    ///
     /// With `accumulate`, adds to `output`'s current contents instead (which must then already
     /// have the product's shape).
     public func matmul(
@@ -78,19 +87,24 @@ extension Tensor {
         transposeOther: Bool = false, accumulate: Bool = false
     ) {
         precondition(
-            rank == 2 && other.rank == 2, "matmul(into:): needs rank-2 operands, got \(shape) and \(other.shape)")
+            rank == 2 && other.rank == 2,
+            "matmul(into:): needs rank-2 operands, got \(shape) and \(other.shape)")
         let (m, k) = transposeSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
-        let (k2, n) = transposeOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+        let (k2, n) =
+            transposeOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
         precondition(k == k2, "matmul(into:): inner dimensions differ: \(shape) × \(other.shape)")
         if accumulate {
-            precondition(output.shape == [m, n], "matmul(into:accumulate:): output shape \(output.shape) is not [\(m), \(n)]")
+            precondition(
+                output.shape == [m, n],
+                "matmul(into:accumulate:): output shape \(output.shape) is not [\(m), \(n)]")
         } else {
             output.resize(to: [m, n])
         }
         withUnsafeBufferPointer { a in
             other.withUnsafeBufferPointer { b in
                 output.withUnsafeMutableBufferPointer { c in
-                    guard let ab = a.baseAddress, let bb = b.baseAddress, let cb = c.baseAddress else { return }
+                    guard let ab = a.baseAddress, let bb = b.baseAddress, let cb = c.baseAddress
+                    else { return }
                     BLAS.gemm(
                         transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
                         a: ab, lda: shape[1], b: bb, ldb: other.shape[1], beta: accumulate ? 1 : 0,

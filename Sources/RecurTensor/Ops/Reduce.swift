@@ -6,7 +6,8 @@ extension Tensor {
     func reductionGeometry(_ axis: Int, op: String) -> (outer: Int, n: Int, inner: Int, axis: Int) {
         let a = Shape.axis(axis, rank: rank, in: op)
         return (
-            Shape.count(of: Array(shape[..<a])), shape[a], Shape.count(of: Array(shape[(a + 1)...])), a
+            Shape.count(of: Array(shape[..<a])), shape[a],
+            Shape.count(of: Array(shape[(a + 1)...])), a
         )
     }
 
@@ -38,7 +39,8 @@ extension Tensor {
     /// Sums over `axis`; the axis is removed unless `keepingDimension`.
     public func sum(axis: Int, keepingDimension: Bool = false) -> Tensor {
         let g = reductionGeometry(axis, op: "Tensor.sum(axis:)")
-        var result = Tensor(shape: reducedShape(g.axis, keepingDimension: keepingDimension), repeating: 0)
+        var result = Tensor(
+            shape: reducedShape(g.axis, keepingDimension: keepingDimension), repeating: 0)
         withUnsafeBufferPointer { s in
             result.withUnsafeMutableBufferPointer { d in
                 guard let sb = s.baseAddress, let db = d.baseAddress else { return }
@@ -48,7 +50,9 @@ extension Tensor {
                         db[o] = VectorMath.sum(block, count: g.n)
                     } else {
                         let out = db + o * g.inner
-                        for j in 0..<g.n { VectorMath.axpy(1, block + j * g.inner, out, count: g.inner) }
+                        for j in 0..<g.n {
+                            VectorMath.axpy(1, block + j * g.inner, out, count: g.inner)
+                        }
                     }
                 }
             }
@@ -67,7 +71,8 @@ extension Tensor {
         let g = reductionGeometry(axis, op: "Tensor.max(axis:)")
         precondition(g.n > 0, "Tensor.max(axis:): axis \(g.axis) of shape \(shape) is empty")
         let indices = argmaxIndices(g)
-        var result = Tensor(uninitializedShape: reducedShape(g.axis, keepingDimension: keepingDimension))
+        var result = Tensor(
+            uninitializedShape: reducedShape(g.axis, keepingDimension: keepingDimension))
         withUnsafeBufferPointer { s in
             result.withUnsafeMutableBufferPointer { d in
                 for o in 0..<g.outer {
@@ -131,6 +136,7 @@ extension Tensor {
     }
 
     /// Sums this tensor down to `target`, the inverse of broadcasting `target` to this shape.
+    ///
     /// Used by the gradients of broadcasting operators.
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
@@ -141,7 +147,8 @@ extension Tensor {
             result = result.sum(axis: axis, keepingDimension: true)
         }
         precondition(
-            result.shape == target, "Tensor.summed(toShape:): \(shape) does not reduce to \(target)")
+            result.shape == target, "Tensor.summed(toShape:): \(shape) does not reduce to \(target)"
+        )
         return result
     }
 }

@@ -6,7 +6,9 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var resolved = newShape
         if let unknown = newShape.firstIndex(of: -1) {
-            let known = newShape.enumerated().filter { $0.offset != unknown }.reduce(1) { $0 * $1.element }
+            let known = newShape.enumerated().filter { $0.offset != unknown }.reduce(1) {
+                $0 * $1.element
+            }
             precondition(
                 known > 0 && count % known == 0,
                 "Tensor.reshaped: cannot reshape \(shape) into \(newShape)")
@@ -91,7 +93,9 @@ extension Tensor {
     /// The sub-tensor at `index` along the first axis (rank drops by one).
     public subscript(_ index: Int) -> Tensor {
         precondition(rank >= 1, "Tensor[\(index)]: rank-0 tensor cannot be indexed")
-        precondition(index >= 0 && index < shape[0], "Tensor[\(index)]: index out of range for shape \(shape)")
+        precondition(
+            index >= 0 && index < shape[0],
+            "Tensor[\(index)]: index out of range for shape \(shape)")
         return self[index..<(index + 1)].reshaped(Array(shape.dropFirst()))
     }
 
@@ -216,7 +220,8 @@ extension Tensor {
         let a = Shape.axis(axis, rank: rank, in: "Tensor.split")
         precondition(
             parts > 0 && shape[a] % parts == 0,
-            "Tensor.split: dimension \(shape[a]) of shape \(shape) is not divisible into \(parts) parts")
+            "Tensor.split: dimension \(shape[a]) of shape \(shape) is not divisible into \(parts) parts"
+        )
         return split(sizes: Array(repeating: shape[a] / parts, count: parts), axis: a)
     }
 }

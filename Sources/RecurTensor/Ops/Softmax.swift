@@ -38,7 +38,9 @@ extension Tensor {
 
 /// Row kernels shared by the tensor ops, the fused cross-entropy loss and samplers.
 public enum Softmax {
-    /// y = softmax(x) for one row of `count` elements (y may alias x). Returns log Σ exp(x).
+    /// y = softmax(x) for one row of `count` elements (y may alias x).
+    ///
+    /// Returns log Σ exp(x).
     @discardableResult
     @inlinable
     public static func row(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int)
@@ -53,10 +55,14 @@ public enum Softmax {
         return m + logf(total)
     }
 
-    /// y = log softmax(x) for one row (y may alias x). Returns log Σ exp(x).
+    /// y = log softmax(x) for one row (y may alias x).
+    ///
+    /// Returns log Σ exp(x).
     @discardableResult
     @inlinable
-    public static func logRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int)
+    public static func logRow(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    )
         -> Float
     {
         let m = VectorMath.maximum(x, count: count)

@@ -1,9 +1,11 @@
+import RecurBase
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// A fixed set of worker threads that run the parallel parts of Recur's kernels.
 ///
@@ -26,7 +28,9 @@ public final class ThreadPool: @unchecked Sendable {
     // never reads it while it is being written. Every other shared field is an Atomic, or is
     // guarded by `lock`.
 
-    /// The pool used by Recur's kernels. Configure it once at start-up with `setThreadCount`.
+    /// The pool used by Recur's kernels.
+    ///
+    /// Configure it once at start-up with `setThreadCount`.
     public static let shared = ThreadPool(threadCount: ThreadPool.defaultThreadCount)
 
     /// The number of online processors.
@@ -57,7 +61,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Creates a pool with `threadCount - 1` worker threads.
     public init(threadCount: Int) {
-        precondition(threadCount >= 1, "ThreadPool: thread count must be at least 1, got \(threadCount)")
+        precondition(
+            threadCount >= 1, "ThreadPool: thread count must be at least 1, got \(threadCount)")
         self.threadCount = threadCount
         lock = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
@@ -78,9 +83,12 @@ public final class ThreadPool: @unchecked Sendable {
         done.deallocate()
     }
 
-    /// Changes the number of threads (the caller included). Must not be called while a job runs.
+    /// Changes the number of threads (the caller included).
+    ///
+    /// Must not be called while a job runs.
     public func setThreadCount(_ count: Int) {
-        precondition(count >= 1, "ThreadPool.setThreadCount: count must be at least 1, got \(count)")
+        precondition(
+            count >= 1, "ThreadPool.setThreadCount: count must be at least 1, got \(count)")
         guard count != threadCount else { return }
         stopWorkers()
         threadCount = count
@@ -88,7 +96,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Binds workers to CPUs 1, 2, … (true) or lets the scheduler place them (false, the
-    /// default). Pinning gains a few percent on a dedicated machine; beside other work it hurts
+    /// default).
+    ///
+    /// Pinning gains a few percent on a dedicated machine; beside other work it hurts
     /// badly (a pinned worker cannot move off a core another process keeps busy), so it is
     /// opt-in (`recur --pin-threads`). Must not be called while a job runs.
     public func setPinning(_ pin: Bool) {
@@ -115,7 +125,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `job.run(task:)` for tasks `0..<tasks` on the pool (serially on the calling thread
-    /// when the pool is busy). Allocates nothing.
+    /// when the pool is busy).
+    ///
+    /// Allocates nothing.
     public func run(tasks: Int, job: any ParallelJob) {
         if tasks <= 0 { return }
         if tasks == 1 || threadCount == 1 || !tryAcquire() {
@@ -127,7 +139,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs the tasks of `job` on distinct threads at the same time, so that they may wait for
-    /// each other (for example at a `SpinBarrier`). Returns false, running nothing, when that
+    /// each other (for example at a `SpinBarrier`).
+    ///
+    /// Returns false, running nothing, when that
     /// cannot be guaranteed: the pool is busy or has fewer threads than `tasks`.
     public func runConcurrently(tasks: Int, job: any ParallelJob) -> Bool {
         if tasks == 1 {
@@ -168,6 +182,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Publishes `job` to the workers, runs tasks on the calling thread too, and waits for all.
+    ///
     /// The caller must hold the pool (`tryAcquire`).
     private func dispatch(tasks: Int, job: any ParallelJob) {
         precondition(tasks < ThreadPool.maximumTasks, "ThreadPool.run: too many tasks (\(tasks))")
@@ -189,7 +204,8 @@ public final class ThreadPool: @unchecked Sendable {
         while finishedTasks.load(ordering: .acquiring) < tasks {
             if wait.shouldSleep(after: ThreadPool.waitSpinSeconds) {
                 SpinWait.sleep(
-                    lock: lock, condition: done, register: { callerSleeping.store(true, ordering: .sequentiallyConsistent) },
+                    lock: lock, condition: done,
+                    register: { callerSleeping.store(true, ordering: .sequentiallyConsistent) },
                     unregister: { callerSleeping.store(false, ordering: .relaxed) },
                     while: { finishedTasks.load(ordering: .sequentiallyConsistent) < tasks })
             }
@@ -200,7 +216,8 @@ public final class ThreadPool: @unchecked Sendable {
     /// Splits `0..<count` into at most `threadCount` contiguous chunks whose bounds are
     /// multiples of `granularity` (except the last) and runs `body(range)` for each in parallel.
     public func parallelRanges(count: Int, granularity: Int = 1, _ body: (Range<Int>) -> Void) {
-        let parts = ThreadPool.chunkCount(count: count, parts: threadCount, granularity: granularity)
+        let parts = ThreadPool.chunkCount(
+            count: count, parts: threadCount, granularity: granularity)
         if parts <= 1 {
             if count > 0 { body(0..<count) }
             return
@@ -222,7 +239,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// Chunk `index` of `parts` contiguous ranges covering `0..<count`, with bounds on multiples
     /// of `granularity` (computed without allocating).
     @inlinable
-    public static func chunk(_ index: Int, of parts: Int, count: Int, granularity: Int) -> Range<Int> {
+    public static func chunk(_ index: Int, of parts: Int, count: Int, granularity: Int) -> Range<
+        Int
+    > {
         let blocks = (count + granularity - 1) / granularity
         let start = Swift.min(count, (blocks * index / parts) * granularity)
         let end = Swift.min(count, (blocks * (index + 1) / parts) * granularity)
@@ -232,7 +251,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// The chunks of `chunk(_:of:count:granularity:)` as an array.
     public static func chunks(count: Int, parts: Int, granularity: Int) -> [Range<Int>] {
         let n = chunkCount(count: count, parts: parts, granularity: granularity)
-        return (0..<n).map { chunk($0, of: n, count: count, granularity: granularity) }.filter { !$0.isEmpty }
+        return (0..<n).map { chunk($0, of: n, count: count, granularity: granularity) }.filter {
+            !$0.isEmpty
+        }
     }
 
     /// Claims and runs tasks of job `generation` until none is left.
@@ -258,7 +279,9 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// How long an idle worker spins before it sleeps. A sleeping worker takes hundreds of
+    /// How long an idle worker spins before it sleeps.
+    ///
+    /// A sleeping worker takes hundreds of
     /// microseconds to wake on a virtual machine (measured: a job of two 500 µs tasks then runs
     /// serially), so workers keep spinning through the short gaps between the jobs of a training
     /// step, as OpenMP runtimes do (Intel's KMP_BLOCKTIME is 200 ms).
@@ -282,7 +305,8 @@ public final class ThreadPool: @unchecked Sendable {
             while current == seen && !stopping.load(ordering: .relaxed) {
                 if wait.shouldSleep(after: ThreadPool.spinSeconds) {
                     SpinWait.sleep(
-                        lock: lock, condition: wake, register: { sleepers.add(1, ordering: .sequentiallyConsistent) },
+                        lock: lock, condition: wake,
+                        register: { sleepers.add(1, ordering: .sequentiallyConsistent) },
                         unregister: { sleepers.subtract(1, ordering: .relaxed) },
                         while: {
                             ticket.load(ordering: .sequentiallyConsistent) >> 40 == seen
@@ -299,7 +323,9 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Binds the calling thread to one CPU (Linux `sched_setaffinity`, looked up at run time
-    /// because Glibc's module map hides GNU extensions). Returns false where unsupported.
+    /// because Glibc's module map hides GNU extensions).
+    ///
+    /// Returns false where unsupported.
     ///
     /// Workers are bound to CPUs 1, 2, … so that the scheduler cannot stack a spinning worker
     /// on the caller's CPU: measured on a 2-vCPU VM, an unbound fresh worker often shared the
@@ -307,13 +333,15 @@ public final class ThreadPool: @unchecked Sendable {
     @discardableResult
     public static func bindCurrentThread(toCPU cpu: Int) -> Bool {
         typealias SetAffinity = @convention(c) (Int32, Int, UnsafeRawPointer) -> Int32
-        guard cpu >= 0 && cpu < 1024, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity") else {
+        guard cpu >= 0 && cpu < 1024,
+            let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity")
+        else {
             return false
         }
         let setAffinity = unsafeBitCast(symbol, to: SetAffinity.self)
         var mask = [UInt64](repeating: 0, count: 16)  // cpu_set_t: 1024 bits
         mask[cpu / 64] |= 1 << UInt64(cpu % 64)
-        return mask.withUnsafeBytes { setAffinity(0, $0.count, $0.baseAddress!) } == 0
+        return mask.withUnsafeBytes { setAffinity(0, $0.count, $0.start) } == 0
     }
 
     /// Binds the calling thread to CPU 0, away from the workers, when the pool pins them
@@ -322,7 +350,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// Call it from the thread that drives training (the CLI and the examples do): with pinned
     /// workers the scheduler could otherwise run it on a worker's CPU.
     public func bindCallingThread() {
-        if pinsWorkers && threadCount > 1 && ThreadPool.defaultThreadCount > 1 { ThreadPool.bindCurrentThread(toCPU: 0) }
+        if pinsWorkers && threadCount > 1 && ThreadPool.defaultThreadCount > 1 {
+            ThreadPool.bindCurrentThread(toCPU: 0)
+        }
     }
 
     private final class WorkerContext {
@@ -346,12 +376,15 @@ public final class ThreadPool: @unchecked Sendable {
                 WorkerContext(pool: self, index: i, startGeneration: generation)
             ).toOpaque()
             var thread = pthread_t()
-            let status = pthread_create(&thread, nil, { raw in
-                guard let raw else { return nil }
-                let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
-                context.pool.workerLoop(index: context.index, startGeneration: context.startGeneration)
-                return nil
-            }, context)
+            let status = pthread_create(
+                &thread, nil,
+                { raw in
+                    guard let raw else { return nil }
+                    let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
+                    context.pool.workerLoop(
+                        index: context.index, startGeneration: context.startGeneration)
+                    return nil
+                }, context)
             precondition(status == 0, "ThreadPool: pthread_create failed with \(status)")
             threads.append(thread)
         }
@@ -387,9 +420,10 @@ final class ClosureJob: ParallelJob {
 /// which is right for the microsecond-scale steps of a recurrence on dedicated cores, and
 /// sleeps on a condition variable after `ThreadPool.waitSpinSeconds`, so that a party whose
 /// thread another process has descheduled does not make the others burn their cores.
-public final class SpinBarrier: @unchecked Sendable {
-    // @unchecked Sendable: the counters are atomic; the mutex and condition variable are used
-    // only through pthread calls.
+///
+/// The parties share it through their job (not `Sendable`): the counters are atomic and the
+/// mutex and condition variable are used only through pthread calls.
+public final class SpinBarrier {
     private let arrived = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
@@ -434,7 +468,8 @@ public final class SpinBarrier: @unchecked Sendable {
         while generation.load(ordering: .acquiring) == current {
             if wait.shouldSleep(after: ThreadPool.waitSpinSeconds) {
                 SpinWait.sleep(
-                    lock: lock, condition: released, register: { sleepers.add(1, ordering: .sequentiallyConsistent) },
+                    lock: lock, condition: released,
+                    register: { sleepers.add(1, ordering: .sequentiallyConsistent) },
                     unregister: { sleepers.subtract(1, ordering: .sequentiallyConsistent) },
                     while: { generation.load(ordering: .sequentiallyConsistent) == current })
                 return
@@ -467,7 +502,8 @@ struct SpinWait {
     }
 
     static func sleep(
-        lock: UnsafeMutablePointer<pthread_mutex_t>, condition: UnsafeMutablePointer<pthread_cond_t>, register: () -> Void,
+        lock: UnsafeMutablePointer<pthread_mutex_t>,
+        condition: UnsafeMutablePointer<pthread_cond_t>, register: () -> Void,
         unregister: () -> Void, while waiting: () -> Bool
     ) {
         pthread_mutex_lock(lock)

@@ -1,3 +1,6 @@
+// Double-precision log and cos for the generators, through swift-numerics.
+import RealModule
+
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny generator used to expand one 64-bit seed into
 /// the state of `Xoshiro256`, and useful on its own where a stream of hashes is needed.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
@@ -112,9 +115,6 @@ extension RandomNumberGenerator {
         return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
     }
 }
-
-// Double-precision log and cos for the generators, through swift-numerics.
-import RealModule
 
 @usableFromInline func _log(_ x: Double) -> Double { Double.log(x) }
 @usableFromInline func _cos(_ x: Double) -> Double { Double.cos(x) }

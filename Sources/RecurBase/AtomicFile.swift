@@ -36,8 +36,12 @@ public enum AtomicFile {
     /// `path` itself, never its target. A crash, a full disk or Ctrl-C during the write leaves
     /// the previous file (if any) intact; the temporary file is removed on every error path,
     /// and `removeStaleTemporaries` clears those a `kill -9` left.
-    public static func write(_ bytes: [UInt8], to path: String, replacing: Bool = true) throws(FileWriteError) {
-        try write(to: path, replacing: replacing) { sink throws(FileWriteError) in try sink.write(bytes) }
+    public static func write(_ bytes: [UInt8], to path: String, replacing: Bool = true)
+        throws(FileWriteError)
+    {
+        try write(to: path, replacing: replacing) { sink throws(FileWriteError) in
+            try sink.write(bytes)
+        }
     }
 
     /// Where `write(to:producing:)` sends bytes: buffered writes to the temporary file.
@@ -56,7 +60,7 @@ public enum AtomicFile {
             var written = 0
             let failure: String? = buffer.withUnsafeBytes { raw in
                 while written < raw.count {
-                    let n = Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
+                    let n = Glibc.write(descriptor, raw.start + written, raw.count - written)
                     if n < 0 {
                         if errno == EINTR { continue }
                         return lastError()
@@ -71,14 +75,17 @@ public enum AtomicFile {
     }
 
     /// Writes a file atomically from a producer that streams its bytes into a `Sink`, so that
-    /// a large file (a vocabulary's vectors as text) never has to exist whole in memory. Same
+    /// a large file (a vocabulary's vectors as text) never has to exist whole in memory.
+    ///
+    /// Same
     /// guarantees as `write(_:to:)`.
     ///
     /// - Parameter replacing: false publishes with `link(2)` instead of `rename(2)`, which fails
     ///   when `path` exists: a file that appeared meanwhile (another run writing the same
     ///   output) is never replaced, and this write reports "already exists" instead.
     public static func write(
-        to path: String, replacing: Bool = true, producing produce: (inout Sink) throws(FileWriteError) -> Void
+        to path: String, replacing: Bool = true,
+        producing produce: (inout Sink) throws(FileWriteError) -> Void
     ) throws(FileWriteError) {
         let (directory, name) = split(path)
         var descriptor: Int32 = -1
@@ -86,7 +93,8 @@ public enum AtomicFile {
         for _ in 0..<8 {
             let token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
             temporary = directory + "/." + name + temporaryMarker + token
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            descriptor = open(
+                temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
             if descriptor >= 0 || errno != EEXIST { break }
         }
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: lastError()) }
@@ -112,7 +120,10 @@ public enum AtomicFile {
             guard rename(temporary, path) == 0 else { throw fail(lastError()) }
         } else {
             guard link(temporary, path) == 0 else {
-                throw fail(errno == EEXIST ? "it already exists (written by another process meanwhile?); nothing replaced" : lastError())
+                throw fail(
+                    errno == EEXIST
+                        ? "it already exists (written by another process meanwhile?); nothing replaced"
+                        : lastError())
             }
             unlink(temporary)
         }
@@ -132,7 +143,8 @@ public enum AtomicFile {
             var info = stat()
             if stat(current, &info) == 0 {
                 if (info.st_mode & S_IFMT) != S_IFDIR {
-                    throw FileWriteError(path: path, reason: "\(current) exists and is not a directory")
+                    throw FileWriteError(
+                        path: path, reason: "\(current) exists and is not a directory")
                 }
                 continue
             }
@@ -144,6 +156,7 @@ public enum AtomicFile {
 
     /// Deletes the temporary files that interrupted writes left in `directory`: Recur's
     /// (`.<name>.recur-tmp.<random>`) and those of versions before 0.2 (`<name>.tmp-<pid>`).
+    ///
     /// Call it only while holding the directory (`RunDirectory`), so that no live write of
     /// another process is removed. Returns how many were removed.
     @discardableResult
@@ -222,7 +235,8 @@ public enum FileReadError: Error, Equatable, CustomStringConvertible {
     /// The file concerned.
     public var path: String {
         switch self {
-        case .notFound(let path), .isDirectory(let path), .notRegular(let path, _), .symbolicLink(let path),
+        case .notFound(let path), .isDirectory(let path), .notRegular(let path, _),
+            .symbolicLink(let path),
             .tooLarge(let path, _, _), .unreadable(let path, _):
             return path
         }
@@ -235,7 +249,8 @@ public enum FileReadError: Error, Equatable, CustomStringConvertible {
         case .isDirectory: return "is a directory, not a file"
         case .notRegular(_, let kind): return "is a \(kind), not a regular file"
         case .symbolicLink: return "is a symbolic link (refused inside a checkpoint)"
-        case .tooLarge(_, let bytes, let limit): return "\(bytes) bytes is more than the \(limit) this reader accepts"
+        case .tooLarge(_, let bytes, let limit):
+            return "\(bytes) bytes is more than the \(limit) this reader accepts"
         case .unreadable(_, let reason): return reason
         }
     }
@@ -251,8 +266,12 @@ public enum FileReadError: Error, Equatable, CustomStringConvertible {
 /// refusal of symbolic links, and a size limit.
 public enum SafeRead {
     /// Opens `path` for reading and checks that it is a regular file; returns the descriptor and
-    /// its size. The caller closes the descriptor.
-    public static func open(_ path: String, followLinks: Bool = true) throws(FileReadError) -> (descriptor: Int32, size: Int) {
+    /// its size.
+    ///
+    /// The caller closes the descriptor.
+    public static func open(_ path: String, followLinks: Bool = true) throws(FileReadError) -> (
+        descriptor: Int32, size: Int
+    ) {
         // O_NONBLOCK: opening a FIFO without a writer would otherwise block here.
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW)
         let fd = Glibc.open(path, flags)
@@ -294,8 +313,12 @@ public enum SafeRead {
         return size
     }
 
-    /// Reads a whole regular file. `limit` caps its size (default 16 GiB).
-    public static func readAll(_ path: String, followLinks: Bool = true, limit: Int = 1 << 34) throws(FileReadError) -> [UInt8] {
+    /// Reads a whole regular file.
+    ///
+    /// `limit` caps its size (default 16 GiB).
+    public static func readAll(_ path: String, followLinks: Bool = true, limit: Int = 1 << 34)
+        throws(FileReadError) -> [UInt8]
+    {
         let (fd, size) = try open(path, followLinks: followLinks)
         defer { close(fd) }
         guard size <= limit else { throw .tooLarge(path: path, bytes: size, limit: limit) }
@@ -303,7 +326,7 @@ public enum SafeRead {
         var filled = 0
         let failure: String? = bytes.withUnsafeMutableBytes { raw in
             while filled < size {
-                let n = read(fd, raw.baseAddress! + filled, size - filled)
+                let n = read(fd, raw.start + filled, size - filled)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return lastError()
@@ -323,29 +346,38 @@ public enum SafeRead {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.start, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .unreadable(path: "standard input", reason: lastError())
             }
             if n == 0 { return bytes }
             bytes += chunk[0..<n]
-            if bytes.count > limit { throw .tooLarge(path: "standard input", bytes: bytes.count, limit: limit) }
+            if bytes.count > limit {
+                throw .tooLarge(path: "standard input", bytes: bytes.count, limit: limit)
+            }
         }
     }
 
     /// Whether `path` names a plain file name inside a directory: no `/`, not `.`/`..`, not
-    /// hidden, printable ASCII letters, digits, `.`, `-` and `_` only. Checkpoints name their
+    /// hidden, printable ASCII letters, digits, `.`, `-` and `_` only.
+    ///
+    /// Checkpoints name their
     /// files this way; anything else (`../../etc/passwd`) is refused before it is opened.
     public static func isPlainFileName(_ name: String) -> Bool {
         name.utf8.count <= 255 && plainFileName(name) == name
     }
 
     /// `name` made plain (see `isPlainFileName`): every other character becomes `_`, and so
-    /// does a leading dot. For names built from untrusted parts (a manifest, a URL).
+    /// does a leading dot.
+    ///
+    /// For names built from untrusted parts (a manifest, a URL).
     public static func plainFileName(_ name: String) -> String {
         var bytes = name.unicodeScalars.map { c -> UInt8 in
-            let allowed = c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-" || c == "_")
+            let allowed =
+                c.isASCII
+                && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-"
+                    || c == "_")
             return allowed ? UInt8(c.value) : UInt8(ascii: "_")
         }
         if bytes.first == UInt8(ascii: ".") { bytes[0] = UInt8(ascii: "_") }

@@ -36,7 +36,9 @@ public final class RunDirectory {
     ///   `.replace`); the lock file and temporary files are always recognised.
     /// - Throws: `FileWriteError` with a one-line reason: another process holds the directory,
     ///   it is not empty for a fresh run, or it cannot be created or locked.
-    public init(claiming path: String, intent: Intent, isRunFile: (String) -> Bool) throws(FileWriteError) {
+    public init(claiming path: String, intent: Intent, isRunFile: (String) -> Bool)
+        throws(FileWriteError)
+    {
         self.path = path
         do {
             try AtomicFile.createDirectory(path)
@@ -46,12 +48,17 @@ public final class RunDirectory {
         let lock = path + "/" + RunDirectory.lockName
         let fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw FileWriteError(path: path, reason: errno == ELOOP ? "\(RunDirectory.lockName) is a symbolic link" : "cannot create its lock file (\(lastError()))")
+            throw FileWriteError(
+                path: path,
+                reason: errno == ELOOP
+                    ? "\(RunDirectory.lockName) is a symbolic link"
+                    : "cannot create its lock file (\(lastError()))")
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw FileWriteError(path: path, reason: "\(RunDirectory.lockName) is not a regular file")
+            throw FileWriteError(
+                path: path, reason: "\(RunDirectory.lockName) is not a regular file")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
@@ -75,17 +82,21 @@ public final class RunDirectory {
         case .fresh:
             if !contents.isEmpty {
                 release()
-                let shown = contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
+                let shown =
+                    contents.prefix(3).joined(separator: ", ") + (contents.count > 3 ? ", …" : "")
                 throw FileWriteError(
                     path: path,
                     reason:
-                        "it already holds files (\(shown)); continue that run with --resume \(path), replace it with --force, or choose another --out")
+                        "it already holds files (\(shown)); continue that run with --resume \(path), replace it with --force, or choose another --out"
+                )
             }
         case .replace:
             for name in contents where isRunFile(name) {
                 let full = path + "/" + name
                 if RunDirectory.isDirectory(full) {
-                    for inner in AtomicFile.entries(of: full) where isRunFile(inner) { unlink(full + "/" + inner) }
+                    for inner in AtomicFile.entries(of: full) where isRunFile(inner) {
+                        unlink(full + "/" + inner)
+                    }
                     rmdir(full)
                 } else {
                     unlink(full)
@@ -116,7 +127,8 @@ public final class RunDirectory {
         func available(_ p: String) -> Bool {
             var info = stat()
             guard lstat(p, &info) == 0 else { return true }
-            return (info.st_mode & S_IFMT) == S_IFDIR && AtomicFile.entries(of: p).allSatisfy { $0 == lockName }
+            return (info.st_mode & S_IFMT) == S_IFDIR
+                && AtomicFile.entries(of: p).allSatisfy { $0 == lockName }
         }
         if available(base) { return base }
         var n = 2

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecurBase
 import RecurTensor
 import RecurText
 import ZIPFoundation
@@ -7,50 +8,6 @@ import ZIPFoundation
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-
-/// `recur corpus …`: standard corpora from `corpora/MANIFEST`.
-struct CorpusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "corpus", abstract: "List and download standard corpora (corpora/MANIFEST).",
-        subcommands: [CorpusList.self, CorpusFetch.self])
-}
-
-struct ManifestOption: ParsableArguments {
-    @Option(help: "The manifest to read.") var manifest: String = "corpora/MANIFEST"
-
-    func load() throws -> CorpusManifest {
-        let text: String
-        do {
-            text = try TextFile.read(manifest)
-        } catch TextError.fileNotFound {
-            throw CLIError("\(manifest) not found; run recur from the Recur checkout or pass --manifest")
-        }
-        return try CorpusManifest(text: text, path: manifest)
-    }
-}
-
-struct CorpusList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the corpora in the manifest.")
-    @OptionGroup var manifest: ManifestOption
-    @Flag(help: "Print one JSON line per corpus.") var json = false
-
-    func run() throws {
-        for e in try manifest.load().entries {
-            if json {
-                Output.line(
-                    JSONValue.object([
-                        ("name", .string(e.name)), ("url", .string(e.url)), ("sha256", e.sha256.map(JSONValue.string) ?? .null),
-                        ("bytes", e.bytes.map(JSONValue.int) ?? .null), ("unzip", e.unzip.map(JSONValue.string) ?? .null),
-                        ("unzipped_sha256", e.unzippedSHA256.map(JSONValue.string) ?? .null),
-                        ("unzipped_bytes", e.unzippedBytes.map(JSONValue.int) ?? .null), ("description", .string(e.description)),
-                    ]).text)
-                continue
-            }
-            let size = e.bytes.map { " (\(Console.compact(Double($0)))B)" } ?? ""
-            Output.line("\(e.name)\(size): \(e.description)\(e.sha256 == nil ? " [no checksum recorded]" : "")")
-        }
-    }
-}
 
 struct CorpusFetch: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,22 +20,33 @@ struct CorpusFetch: ParsableCommand {
 
     @Argument(help: "Corpus name (see `recur corpus list`).") var name: String
     @Option(help: "Directory to save into.") var to: String = "corpora/downloads"
-    @Flag(help: "Accept a corpus whose checksum the manifest does not record (prints the computed one).")
+    @Flag(
+        help:
+            "Accept a corpus whose checksum the manifest does not record (prints the computed one)."
+    )
     var allowUnverified = false
     @OptionGroup var manifest: ManifestOption
 
     func run() throws {
         let m = try manifest.load()
         guard let entry = m.entry(name) else {
-            throw CLIError("no corpus named \(name) in \(manifest.manifest); known: \(m.entries.map(\.name).joined(separator: ", "))")
+            throw CLIError(
+                "no corpus named \(name) in \(manifest.manifest); known: \(m.entries.map(\.name).joined(separator: ", "))"
+            )
         }
         guard entry.isVerifiable || allowUnverified else {
-            throw CLIError("\(name): the manifest records no SHA-256, so the download cannot be verified; pass --allow-unverified to fetch it anyway")
+            throw CLIError(
+                "\(name): the manifest records no SHA-256, so the download cannot be verified; pass --allow-unverified to fetch it anyway"
+            )
         }
-        guard let url = URL(string: entry.url), let scheme = url.scheme, ["http", "https", "file"].contains(scheme) else {
+        guard let url = URL(string: entry.url), let scheme = url.scheme,
+            ["http", "https", "file"].contains(scheme)
+        else {
             throw CLIError("\(name): unsupported URL \(entry.url)")
         }
-        if scheme != "file" && Console().isTerminal { Output.error("fetching \(name) from \(entry.url)\n") }
+        if scheme != "file" && Console().isTerminal {
+            Output.error("fetching \(name) from \(entry.url)\n")
+        }
         let data: Data
         if scheme == "file" {
             // Through the safe reader: a FIFO or device named by a manifest is refused, not read.
@@ -92,15 +60,19 @@ struct CorpusFetch: ParsableCommand {
                 data = try Data(contentsOf: url)
             } catch {
                 throw CLIError(
-                    "\(name): cannot download \(entry.url) from \(url.host ?? "its host"): \(Self.reason(error)); check the network, or download the file by hand and verify it with sha256sum")
+                    "\(name): cannot download \(entry.url) from \(url.host ?? "its host"): \(Self.reason(error)); check the network, or download the file by hand and verify it with sha256sum"
+                )
             }
         }
         if let bytes = entry.bytes, data.count != bytes {
-            throw CLIError("\(name): expected \(bytes) bytes, got \(data.count); the download is incomplete or changed")
+            throw CLIError(
+                "\(name): expected \(bytes) bytes, got \(data.count); the download is incomplete or changed"
+            )
         }
         let digest = SHA256.hex(data)
         if let expected = entry.sha256, digest != expected {
-            throw CLIError("\(name): SHA-256 mismatch (expected \(expected), got \(digest)); not saved")
+            throw CLIError(
+                "\(name): SHA-256 mismatch (expected \(expected), got \(digest)); not saved")
         }
         if let member = entry.unzip {
             try unpack(member, of: data, entry: entry, archiveDigest: digest)
@@ -117,7 +89,8 @@ struct CorpusFetch: ParsableCommand {
         }
         Output.line(file)
         Output.error(
-            "saved \(data.count) bytes to \(file); SHA-256 \(digest)\(entry.sha256 == nil ? " (unverified: add it to the manifest to pin it)" : " verified")\n")
+            "saved \(data.count) bytes to \(file); SHA-256 \(digest)\(entry.sha256 == nil ? " (unverified: add it to the manifest to pin it)" : " verified")\n"
+        )
     }
 
     /// Unpacks `member` of the zip archive `data` into --to/member, verifying its size and
@@ -130,7 +103,9 @@ struct CorpusFetch: ParsableCommand {
             throw CLIError("\(name): the download is not a readable zip archive (\(error))")
         }
         guard let item = archive[member] else {
-            throw CLIError("\(name): the archive has no member \(member) (it holds: \(archive.map(\.path).prefix(10).joined(separator: ", ")))")
+            throw CLIError(
+                "\(name): the archive has no member \(member) (it holds: \(archive.map(\.path).prefix(10).joined(separator: ", ")))"
+            )
         }
         let file = to + "/" + SafeRead.plainFileName(member)
         var hash = SHA256()
@@ -153,14 +128,19 @@ struct CorpusFetch: ParsableCommand {
                 }
                 let digest = hash.finalizeHex()
                 if let bytes = entry.unzippedBytes, count != bytes {
-                    failure = "\(member) has \(count) bytes, expected \(bytes); the archive is not the recorded one"
+                    failure =
+                        "\(member) has \(count) bytes, expected \(bytes); the archive is not the recorded one"
                 } else if let expected = entry.unzippedSHA256, digest != expected {
-                    failure = "SHA-256 mismatch for \(member) (expected \(expected), got \(digest)); not saved"
+                    failure =
+                        "SHA-256 mismatch for \(member) (expected \(expected), got \(digest)); not saved"
                 } else {
                     Output.error(
-                        "unpacked \(count) bytes; SHA-256 \(digest)\(entry.unzippedSHA256 == nil ? (entry.sha256 == nil ? " (unverified)" : " (the archive's \(archiveDigest) verified)") : " verified")\n")
+                        "unpacked \(count) bytes; SHA-256 \(digest)\(entry.unzippedSHA256 == nil ? (entry.sha256 == nil ? " (unverified)" : " (the archive's \(archiveDigest) verified)") : " verified")\n"
+                    )
                 }
-                if failure != nil { throw FileWriteError(path: file, reason: "verification failed") }
+                if failure != nil {
+                    throw FileWriteError(path: file, reason: "verification failed")
+                }
             }
         } catch {
             throw CLIError("\(name): \(failure ?? error.description)")
@@ -175,7 +155,9 @@ struct CorpusFetch: ParsableCommand {
         var best = current.userInfo[NSLocalizedDescriptionKey] as? String
         while let underlying = current.userInfo[NSUnderlyingErrorKey] as? any Error {
             current = underlying as NSError
-            if let description = current.userInfo[NSLocalizedDescriptionKey] as? String { best = description }
+            if let description = current.userInfo[NSLocalizedDescriptionKey] as? String {
+                best = description
+            }
         }
         return best ?? "\(current.domain) error \(current.code)"
     }

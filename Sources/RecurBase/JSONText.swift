@@ -12,7 +12,8 @@ public enum JSONText {
             case "\n": out += "\\n"
             default:
                 if scalar.value < 0x20 {
-                    out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+                    out +=
+                        "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
