@@ -40,9 +40,9 @@ func hostTargetCPU() -> String? {
 /// checks dependencies out into a directory named `checkouts` (`.build/checkouts/recur`, Xcode's
 /// `SourcePackages/checkouts/recur`).
 ///
-/// SwiftPM refuses `unsafeFlags` in such a dependency, so
-/// there the manifest uses only safe settings (see "Use Recur from your package" in the README).
-/// `RECUR_DEPENDENCY_BUILD=1` / `0` overrides the guess.
+/// SwiftPM refuses `unsafeFlags` in such a dependency, so there the manifest uses only safe
+/// settings (see "Use Recur from your package" in the README). `RECUR_DEPENDENCY_BUILD=1` / `0`
+/// overrides the guess.
 let isDependencyCheckout: Bool = {
     switch Context.environment["RECUR_DEPENDENCY_BUILD"] {
     case "1": return true
@@ -55,10 +55,9 @@ let isDependencyCheckout: Bool = {
 
 /// The CPU the code is compiled for.
 ///
-/// A root build compiles for the build machine. A dependency
-/// cannot pass `-target-cpu` itself: it compiles for the CPU named by `RECUR_TARGET_CPU` (the
-/// consumer passes the same name with `-Xswiftc -target-cpu -Xswiftc NAME`), otherwise for the
-/// x86-64 or arm64 baseline.
+/// A root build compiles for the build machine. A dependency cannot pass `-target-cpu` itself: it
+/// compiles for the CPU named by `RECUR_TARGET_CPU` (the consumer passes the same name with
+/// `-Xswiftc -target-cpu -Xswiftc NAME`), otherwise for the x86-64 or arm64 baseline.
 let targetCPU: String? = {
     guard isDependencyCheckout else { return hostTargetCPU() }
     switch Context.environment["RECUR_TARGET_CPU"] {
@@ -105,6 +104,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        // `swift package generate-documentation` (Scripts/docs.sh); a plugin, linked into nothing.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(

@@ -34,10 +34,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
 /// What one run of a target did.
 public struct FuzzReport: Sendable, CustomStringConvertible {
+    /// The loader that was fed.
     public var target: FuzzTarget
+    /// Mutated inputs fed to it.
     public var inputs = 0
+    /// Inputs it loaded.
     public var accepted = 0
+    /// Inputs it refused with a thrown error.
     public var rejected = 0
+    /// One line: target, inputs, accepted and rejected.
     public var description: String {
         "\(target.rawValue): \(inputs) inputs, \(accepted) accepted, \(rejected) rejected with an error"
     }
@@ -48,6 +53,7 @@ public struct FuzzReport: Sendable, CustomStringConvertible {
 public struct Mutator {
     var rng: Xoshiro256
 
+    /// A mutator whose choices follow `seed`.
     public init(seed: UInt64) { rng = Xoshiro256(seed: seed) }
 
     static let numbers = [
@@ -98,8 +104,7 @@ public struct Mutator {
     /// Replaces one value of a JSON document (any field, at any depth) with an extreme one:
     /// numbers at the edges of `Int`, huge and negative values, wrong types, empty arrays.
     ///
-    /// Byte
-    /// mutations rarely keep JSON valid; this reaches every field's validation.
+    /// Byte mutations rarely keep JSON valid; this reaches every field's validation.
     public mutating func mutateJSON(_ bytes: [UInt8]) -> [UInt8] {
         guard let document = try? JSONNode.parse(ArraySlice(bytes)) else { return mutate(bytes) }
         // Targets are object members (the fields), so that long arrays (a vocabulary's symbols)
@@ -170,6 +175,7 @@ public struct Mutator {
 
 /// Valid seed files for every target, and the loaders to feed mutations to.
 public final class FuzzHarness {
+    /// The directory holding the seed files and mutated copies.
     public let workDirectory: String
     private var seeds: [FuzzTarget: [(name: String, bytes: [UInt8])]] = [:]
     /// For the checkpoint targets: the seed checkpoint's files by name (the mutated file replaces one).

@@ -14,11 +14,13 @@ public struct FileWriteError: Error, Equatable, CustomStringConvertible {
     /// What went wrong (from `strerror`).
     public var reason: String
 
+    /// An error writing `path`, with the system's reason.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }
 
+    /// One line: the path and why it cannot be written.
     public var description: String { "\(path): cannot write (\(reason))" }
 }
 
@@ -77,8 +79,7 @@ public enum AtomicFile {
     /// Writes a file atomically from a producer that streams its bytes into a `Sink`, so that
     /// a large file (a vocabulary's vectors as text) never has to exist whole in memory.
     ///
-    /// Same
-    /// guarantees as `write(_:to:)`.
+    /// Same guarantees as `write(_:to:)`.
     ///
     /// - Parameter replacing: false publishes with `link(2)` instead of `rename(2)`, which fails
     ///   when `path` exists: a file that appeared meanwhile (another run writing the same
@@ -255,6 +256,7 @@ public enum FileReadError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// One line: the path and why it cannot be read.
     public var description: String {
         if case .unreadable = self { return "\(path): cannot be read (\(reason))" }
         return "\(path): \(reason)"
@@ -362,8 +364,8 @@ public enum SafeRead {
     /// Whether `path` names a plain file name inside a directory: no `/`, not `.`/`..`, not
     /// hidden, printable ASCII letters, digits, `.`, `-` and `_` only.
     ///
-    /// Checkpoints name their
-    /// files this way; anything else (`../../etc/passwd`) is refused before it is opened.
+    /// Checkpoints name their files this way; anything else (`../../etc/passwd`) is refused before
+    /// it is opened.
     public static func isPlainFileName(_ name: String) -> Bool {
         name.utf8.count <= 255 && plainFileName(name) == name
     }

@@ -7,6 +7,7 @@
 /// Seconds on the system's monotonic clock (unaffected by wall-clock changes): the one time
 /// source for throughput, ETAs, progress intervals and the thread pool's idle timing.
 public enum MonotonicClock {
+    /// Seconds since an arbitrary fixed point (`CLOCK_MONOTONIC`), for measuring intervals.
     @inline(__always)
     public static func seconds() -> Double {
         var ts = timespec()

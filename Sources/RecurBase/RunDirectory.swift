@@ -27,6 +27,7 @@ public final class RunDirectory {
     /// The lock file's name.
     public static let lockName = ".recur.lock"
 
+    /// The run directory.
     public let path: String
     private var descriptor: Int32
 

@@ -3,8 +3,11 @@ import RecurText
 /// A text prepared for a character model: normalized, split into symbols, encoded, and split
 /// into a training and a validation part (the last `validationFraction` of the text).
 public struct CharCorpus: Sendable {
+    /// The symbols of the whole text (training and validation), id 0 for `<unk>`.
     public let vocabulary: CharVocabulary
+    /// The first `1 - validationFraction` of the text, as ids.
     public let trainIDs: [Int32]
+    /// The last `validationFraction` of the text, as ids (held out).
     public let validationIDs: [Int32]
     /// Symbols that were not in a given vocabulary (mapped to `<unk>`).
     public let unknownSymbols: Int
@@ -49,7 +52,9 @@ public struct CharCorpus: Sendable {
 /// `batch` equal streams, and step after step each stream contributes the next window of
 /// `sequence` symbols, so the recurrent state carries over from one batch to the next.
 public struct ContiguousBatcher: Sendable {
+    /// Streams (rows of a batch).
     public let batch: Int
+    /// Symbols per window (time steps of truncated BPTT).
     public let sequence: Int
     /// Symbols per stream.
     public let columns: Int

@@ -8,6 +8,7 @@ public enum CharLMCell: String, Codable, CaseIterable, Sendable {
 
 /// The architecture of a character language model (saved in every checkpoint).
 public struct CharLMArchitecture: Codable, Equatable, Sendable {
+    /// LSTM, GRU, vanilla RNN or TCN.
     public var cell: CharLMCell
     /// V, including the unknown symbol.
     public var vocabularySize: Int
@@ -31,6 +32,7 @@ public struct CharLMArchitecture: Codable, Equatable, Sendable {
     /// TCN weight normalization.
     public var weightNormalization: Bool
 
+    /// An architecture; `outputDropout` and `weightDrop` nil mean 0.
     public init(
         cell: CharLMCell, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
         dropout: Float, outputDropout: Float? = nil, weightDrop: Float? = nil, kernelSize: Int = 3,
@@ -74,21 +76,33 @@ public enum CharLMSchedule: String, Codable, CaseIterable, Sendable {
 /// Everything that controls training (saved in checkpoints; a resumed run may change the
 /// length of training, not the rest).
 public struct CharLMTrainingConfig: Codable, Equatable, Sendable {
+    /// Streams per batch (B).
     public var batchSize: Int = 64
+    /// Time steps per window of truncated BPTT (T).
     public var sequenceLength: Int = 100
     /// Optimizer updates to run in total (the run stops at this step).
     public var steps: Int = 0
+    /// The base learning rate (the schedule scales it).
     public var learningRate: Float = 2e-3
+    /// The optimizer.
     public var optimizer: CharLMOptimizer = .adam
+    /// L2 weight decay (decoupled for AdamW).
     public var weightDecay: Float = 0
+    /// The learning-rate schedule over `steps`.
     public var schedule: CharLMSchedule = .constant
+    /// Steps of linear warm-up from 0 to the base rate.
     public var warmupSteps: Int = 0
     /// Clip the global gradient norm to this (0: no clipping).
     public var clip: Float = 5
+    /// The held-out fraction at the end of the text.
     public var validationFraction: Double = 0.1
+    /// Steps between validations (0: only at the end).
     public var evaluateEvery: Int = 500
+    /// Steps between checkpoints (0: only at the end).
     public var checkpointEvery: Int = 500
+    /// Steps between progress reports and metrics lines.
     public var logEvery: Int = 50
+    /// Seeds initialization, dropout and sampling.
     public var seed: UInt64 = 1
     /// How many model checkpoints (`model-<step>.safetensors`) the run directory keeps, newest
     /// first (nil: 1).
@@ -101,6 +115,7 @@ public struct CharLMTrainingConfig: Codable, Equatable, Sendable {
     /// Optional so that checkpoints written before it existed still load.
     public var patience: Int?
 
+    /// The defaults of `recur charlm train`: batch 64, sequence 100, Adam at 2e-3, clipping at 5.
     public init() {}
 }
 
@@ -112,28 +127,40 @@ public struct CharLMProgress: Codable, Equatable, Sendable {
     public var position: Int = 0
     /// Passes over the training text.
     public var epochs: Int = 0
+    /// The best validation bits per symbol so far.
     public var bestValidationBPC: Double?
+    /// The step of `bestValidationBPC`.
     public var bestStep: Int?
+    /// The most recent validation bits per symbol.
     public var lastValidationBPC: Double?
     /// Training time so far (excluding evaluation), seconds.
     public var trainingSeconds: Double = 0
+    /// Training symbols seen so far.
     public var trainedSymbols: Int = 0
+    /// Steps whose gradients clipping scaled down.
     public var clippedSteps: Int = 0
+    /// The learning-rate schedule's state (for the plateau schedule).
     public var schedule: LearningRateSchedule = LearningRateSchedule()
 
+    /// A run that has not started.
     public init() {}
 }
 
 /// The JSON sidecar's `config` of a char-LM checkpoint.
 public struct CharLMCheckpointConfig: Codable, Sendable {
+    /// The model's architecture.
     public var architecture: CharLMArchitecture
+    /// How text is split into symbols.
     public var unit: TextUnit
     /// The vocabulary's symbols (bytes), without the unknown symbol at id 0.
     public var symbols: [[UInt8]]
+    /// The training settings.
     public var training: CharLMTrainingConfig
+    /// Where training stood.
     public var progress: CharLMProgress
     /// The training text, for `inspect`.
     public var dataPath: String
+    /// Symbols in the training text.
     public var dataSymbols: Int
 
     /// The vocabulary these symbols describe.
@@ -142,6 +169,7 @@ public struct CharLMCheckpointConfig: Codable, Sendable {
 
 /// Kinds written into checkpoint sidecars.
 public enum CharLMCheckpoint {
+    /// The `kind` of a char-LM checkpoint sidecar.
     public static let kind = "recur charlm"
 }
 

@@ -13,6 +13,7 @@ public struct SamplingOptions: Sendable {
     /// Always take the most likely symbol.
     public var argmax = false
 
+    /// Options for sampling; the defaults sample from the model's distribution unchanged.
     public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, argmax: Bool = false) {
         self.temperature = temperature
         self.topK = topK
@@ -30,11 +31,14 @@ public struct SamplingOptions: Sendable {
 /// }
 /// ```
 public final class CharLMSampler {
+    /// The model that predicts each next symbol.
     public let model: CharLanguageModel
+    /// Maps between the model's ids and the text's symbols.
     public let vocabulary: CharVocabulary
     private var state: RecurrentState?
     private var context: [Int32] = []
 
+    /// A sampler for `model`, whose ids `vocabulary` describes.
     public init(model: CharLanguageModel, vocabulary: CharVocabulary) {
         self.model = model
         self.vocabulary = vocabulary

@@ -23,12 +23,19 @@ public enum CharLMEvent: Sendable {
 
 /// One step's numbers.
 public struct CharLMStepReport: Sendable {
+    /// The update just taken (1-based).
     public var step: Int
+    /// The step the run stops at.
     public var totalSteps: Int
+    /// The step's mean cross-entropy, nats per symbol.
     public var loss: Double
+    /// The step's loss in bits per symbol.
     public var bitsPerSymbol: Double { loss / Double.log(2) }
+    /// The learning rate the step used.
     public var learningRate: Float
+    /// The global L2 norm of the gradients before clipping.
     public var gradientNorm: Float
+    /// Whether clipping scaled the gradients down.
     public var clipped: Bool
     /// Training symbols per second, averaged over this run's timed steps.
     public var symbolsPerSecond: Double
@@ -38,16 +45,21 @@ public struct CharLMStepReport: Sendable {
 
 /// The result of a training run.
 public struct CharLMSummary: Sendable {
+    /// Updates taken in total (over all resumed parts of the run).
     public var steps: Int
     /// Time in training steps only (no start-up, evaluation or checkpoint writes).
     public var seconds: Double
+    /// Training symbols per second over `seconds`.
     public var symbolsPerSecond: Double
     /// Mean loss of the last 50 steps (nats per symbol).
     public var trainLoss: Double
     /// Validation bits per symbol on the whole validation split at the end (nil without one).
     public var validationBPC: Double?
+    /// The best validation bits per symbol of the run (its model is in `best/`).
     public var bestValidationBPC: Double?
+    /// Whether a stop request (Ctrl-C, SIGTERM) ended the run; a checkpoint was saved.
     public var interrupted: Bool
+    /// How many steps clipping scaled the gradients down.
     public var clippedSteps: Int
     /// Whether early stopping (`patience`) ended the run before `steps`.
     public var stoppedEarly: Bool = false
@@ -59,6 +71,7 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
     case textTooShort(symbols: Int, needed: Int, batch: Int, sequence: Int)
     case resumeMismatch(String)
 
+    /// One line saying what went wrong and what to do.
     public var description: String {
         switch self {
         case .notFinite(let step, let last, let lr, let directory):
@@ -82,12 +95,19 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
 /// random generator, the data position, the carried recurrent state and the schedule, so
 /// training 200 steps equals training 100, resuming and training 100 more, bit for bit.
 public final class CharLMTrainer {
+    /// The model being trained (its parameters are updated in place).
     public let model: CharLanguageModel
+    /// The training and validation text.
     public let corpus: CharCorpus
+    /// The run's training settings (saved in every checkpoint).
     public let config: CharLMTrainingConfig
+    /// How the text was split into symbols (saved with the vocabulary).
     public let unit: TextUnit
+    /// Where checkpoints, `best/` and `metrics.jsonl` are written.
     public let outputDirectory: String
+    /// The training text's path (recorded for `inspect`).
     public let dataPath: String
+    /// Where training stands (saved in every checkpoint).
     public private(set) var progress: CharLMProgress
     private var rng: Xoshiro256
     private let optimizer: any Optimizer
@@ -424,9 +444,13 @@ func format2(_ v: Double) -> String {
 
 /// Everything a resumed run restores besides the model's weights.
 public struct CharLMResumeState {
+    /// Where training stood: step, data position, best validation, schedule.
     public var progress: CharLMProgress
+    /// The generator's state, so dropout masks continue the same sequence.
     public var rng: Xoshiro256
+    /// The optimizer's moments and step count.
     public var optimizer: OptimizerState
+    /// The recurrent state carried into the next window (nil for a TCN or at an epoch start).
     public var carried: RecurrentState?
 }
 
@@ -435,8 +459,11 @@ public enum CharLMStore {
     /// A loaded checkpoint: the model (weights loaded, evaluation mode), its configuration and,
     /// when the checkpoint has one, the state needed to resume training.
     public struct Loaded {
+        /// The model with the checkpoint's weights, in evaluation mode.
         public var model: CharLanguageModel
+        /// The checkpoint's configuration, every field validated.
         public var config: CharLMCheckpointConfig
+        /// What resuming needs, when the checkpoint has training state (not for `best/`).
         public var resume: CharLMResumeState?
     }
 

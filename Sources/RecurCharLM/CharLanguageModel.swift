@@ -23,11 +23,17 @@ import RecurTensor
 ///     state: nil, rng: &rng)
 /// ```
 public final class CharLanguageModel: Module {
+    /// The sizes and kind of network (saved in checkpoints).
     public let architecture: CharLMArchitecture
+    /// Symbol embeddings `[V, E]` (`emb.weight`).
     public let embedding: Embedding
+    /// The recurrent stack (`rnn.*`), nil for a TCN.
     public let recurrent: (any RecurrentSequenceLayer)?
+    /// The temporal convolutional network (`tcn.*`), nil for recurrent cells.
     public let tcn: TCN?
+    /// The output layer `[V, H]` (`out.weight`, `out.bias`).
     public let decoder: Linear
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
     private var logits = Tensor()  // [T·B, V], then d loss / d logits
@@ -71,6 +77,7 @@ public final class CharLanguageModel: Module {
         decoder = Linear(inputSize: a.hiddenSize, outputSize: a.vocabularySize, rng: &rng)
     }
 
+    /// Visits the parameters with PyTorch's names: `emb.`, `rnn.` or `tcn.`, then `out.`.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         embedding.visitParameters(prefix: prefix + "emb.", visit)
         recurrent?.visitParameters(prefix: prefix + "rnn.", visit)
@@ -78,6 +85,7 @@ public final class CharLanguageModel: Module {
         decoder.visitParameters(prefix: prefix + "out.", visit)
     }
 
+    /// Visits the embedding, the recurrent stack or TCN, and the decoder.
     public func visitChildren(_ visit: (Module) -> Void) {
         visit(embedding)
         if let recurrent { visit(recurrent) }
@@ -94,7 +102,8 @@ public final class CharLanguageModel: Module {
     /// gradients accumulated into the parameters.
     ///
     /// - Parameters:
-    ///   - inputs, targets: `T·B` ids each, time-major.
+    ///   - inputs: `T·B` ids, time-major.
+    ///   - targets: `T·B` ids, time-major (each input's next symbol).
     ///   - state: the state carried from the previous window (nil: zeros).
     /// - Returns: the mean cross-entropy in nats per symbol, and the final state (to carry).
     public func trainingStep(

@@ -15,6 +15,7 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// Visits nothing: a module has no children unless it says so.
     public func visitChildren(_ visit: (Module) -> Void) {}
 
     /// Every parameter with its name, in visiting order.

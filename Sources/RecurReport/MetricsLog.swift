@@ -94,11 +94,16 @@ public enum MetricValue: Codable, Sendable, Equatable, ExpressibleByFloatLiteral
     case string(String)
     case bool(Bool)
 
+    /// A number from a literal.
     public init(floatLiteral value: Double) { self = .number(value) }
+    /// A number from an integer literal.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A string from a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// A boolean from a literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 
+    /// Decodes a JSON number, string or boolean.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let b = try? c.decode(Bool.self) {
@@ -110,6 +115,7 @@ public enum MetricValue: Codable, Sendable, Equatable, ExpressibleByFloatLiteral
         }
     }
 
+    /// Encodes the value as its JSON type.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

@@ -6,8 +6,11 @@ import RealModule
 public enum SVG {
     /// One line of a line chart.
     public struct Series: Sendable {
+        /// The legend's label.
         public var name: String
+        /// The points, in drawing order.
         public var points: [(x: Double, y: Double)]
+        /// A series named `name` through `points`.
         public init(name: String, points: [(x: Double, y: Double)]) {
             self.name = name
             self.points = points.filter { $0.x.isFinite && $0.y.isFinite }
@@ -184,9 +187,9 @@ public enum SVG {
 
     /// A labelled scatter plot (for 2-D projections of embeddings).
     ///
-    /// Labels go beside their
-    /// point on whichever side keeps them inside the frame and clear of labels already placed;
-    /// a label that fits nowhere is left out (its point keeps it as a tooltip).
+    /// Labels go beside their point on whichever side keeps them inside the frame and clear of
+    /// labels already placed; a label that fits nowhere is left out (its point keeps it as a
+    /// tooltip).
     public static func scatter(
         title: String, points: [(x: Double, y: Double, label: String)], width: Int = 720,
         height: Int = 720

@@ -17,7 +17,8 @@ public struct DecodingOptions: Sendable, Equatable {
     public var minLength = 0
     /// The length penalty α of Wu et al., 2016.
     ///
-    /// Hypotheses are ranked by log P / ((5 + |Y|) / 6)^α. 0 ranks by log-probability, which favours short outputs; 0.6–1 are common.
+    /// Hypotheses are ranked by log P / ((5 + |Y|) / 6)^α. 0 ranks by log-probability, which
+    /// favours short outputs; 0.6–1 are common.
     public var lengthPenalty: Float = 0
     /// Forbid repeating any n-gram of this size within a hypothesis (0: off).
     public var blockNgramRepeat = 0
@@ -26,6 +27,7 @@ public struct DecodingOptions: Sendable, Equatable {
     /// Keep each hypothesis's attention weights (for heatmaps).
     public var recordAttention = false
 
+    /// Greedy decoding (`beam` 1) or beam search of width `beam`, keeping `nBest` hypotheses.
     public init(beam: Int = 1, nBest: Int = 1) {
         self.beam = beam
         self.nBest = nBest

@@ -4,13 +4,17 @@ import RecurTensor
 
 /// Scores of a model's translations of a set of pairs.
 public struct TranslationScores: Sendable {
+    /// Corpus BLEU, as sacreBLEU computes it.
     public var bleu: MetricScore
+    /// Corpus chrF, as sacreBLEU computes it.
     public var chrF: MetricScore
     /// The best hypothesis per pair, as space-separated tokens.
     public var hypotheses: [String]
     /// The references, tokenized the same way.
     public var references: [String]
+    /// Time spent translating.
     public var seconds: Double
+    /// Sentences translated per second.
     public var sentencesPerSecond: Double { seconds > 0 ? Double(hypotheses.count) / seconds : 0 }
 }
 

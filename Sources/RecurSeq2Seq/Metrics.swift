@@ -75,11 +75,16 @@ public enum BLEUTokenizer: String, Sendable, CaseIterable {
 
 /// A corpus-level score with its sacreBLEU-style signature.
 public struct MetricScore: Sendable, CustomStringConvertible {
+    /// The metric, `BLEU` or `chrF2`.
     public var name: String
+    /// The score, 0–100.
     public var score: Double
+    /// sacreBLEU's signature: what was computed and how.
     public var signature: String
+    /// The statistics behind the score (n-gram precisions, brevity penalty, lengths).
     public var detail: String
 
+    /// The score as sacreBLEU prints it, such as `BLEU = 27.83 62.1/35.0/…`.
     public var description: String { "\(name) = \(Self.format(score)) \(detail)" }
 
     static func format(_ v: Double) -> String {
@@ -93,6 +98,7 @@ public struct MetricScore: Sendable, CustomStringConvertible {
 /// Corpus BLEU (Papineni et al., 2002) as sacreBLEU computes it: n-grams up to 4, one reference,
 /// brevity penalty over the corpus, "exp" smoothing for orders without matches.
 public enum BLEU {
+    /// The sacreBLEU version whose numbers these match (named in the signatures).
     public static let sacreBLEUVersion = "2.6.0"
 
     /// - Parameter lowercase: compare lower-cased text (sacreBLEU's `-lc`).
@@ -180,6 +186,7 @@ public enum BLEU {
 /// chrF (Popović 2015) as sacreBLEU computes it: character n-grams up to 6 with whitespace
 /// removed, β = 2, statistics summed over the corpus, averaged over the effective orders.
 public enum ChrF {
+    /// Corpus chrF of `hypotheses` against one reference each, as sacreBLEU's default `chrF2`.
     public static func corpus(hypotheses: [String], references: [String]) -> MetricScore {
         precondition(
             hypotheses.count == references.count,

@@ -9,6 +9,7 @@ public enum ParallelCorpusError: Error, Equatable, CustomStringConvertible {
     case emptySide(path: String, line: Int, side: String)
     case noPairs(path: String, reason: String)
 
+    /// One line naming the file, the line and what to do.
     public var description: String {
         switch self {
         case .missingTab(let path, let line):
@@ -24,12 +25,16 @@ public enum ParallelCorpusError: Error, Equatable, CustomStringConvertible {
 
 /// A tokenized sentence pair.
 public struct SentencePair: Sendable, Equatable {
+    /// Source tokens.
     public var source: [String]
+    /// Target tokens.
     public var target: [String]
     /// The untokenized source and target as read (for writing splits back out).
     public var sourceText: String
+    /// The untokenized target as read.
     public var targetText: String
 
+    /// A pair from its tokens; the texts default to the tokens joined by spaces.
     public init(
         source: [String], target: [String], sourceText: String? = nil, targetText: String? = nil
     ) {
@@ -43,17 +48,22 @@ public struct SentencePair: Sendable, Equatable {
 /// Vocabularies of a translation model: `<pad>` 0, `<s>` 1, `</s>` 2, `<unk>` 3, then the
 /// units with at least `minCount` occurrences, by decreasing frequency (ties by spelling).
 ///
-/// The
-/// units are words, or with `subwords` the byte-pair-encoded pieces of words (`zusammen@@`,
-/// `arbeit`): `encode` splits words into pieces and `decode` joins them again, so callers
-/// always see words.
+/// The units are words, or with `subwords` the byte-pair-encoded pieces of words (`zusammen@@`,
+/// `arbeit`): `encode` splits words into pieces and `decode` joins them again, so callers always
+/// see words.
 public struct TranslationVocabulary: Sendable, Equatable, Codable {
+    /// Padding (never predicted; masked out of the loss).
     public static let pad: Int32 = 0
+    /// The decoder's first input, `<s>`.
     public static let start: Int32 = 1
+    /// The end of a sentence, `</s>`.
     public static let end: Int32 = 2
+    /// A word the vocabulary does not hold, `<unk>`.
     public static let unknown: Int32 = 3
+    /// The special symbols, ids 0–3.
     public static let specials = ["<pad>", "<s>", "</s>", "<unk>"]
 
+    /// The units by id: the specials, then words or subword pieces.
     public let words: [String]
     /// The subword model, when the units are word pieces.
     public let subwords: BytePairEncoding?
@@ -62,12 +72,14 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey { case words, subwords }
 
+    /// A vocabulary of `words` in id order (the specials first), with an optional subword model.
     public init(words: [String], subwords: BytePairEncoding? = nil) {
         self.words = words
         self.subwords = subwords
         for (i, w) in words.enumerated() where index[w] == nil { index[w] = Int32(i) }
     }
 
+    /// Decodes the words and subword model (as checkpoints store them).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -75,12 +87,14 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
             subwords: try c.decodeIfPresent(BytePairEncoding.self, forKey: .subwords))
     }
 
+    /// Encodes the words and subword model.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(words, forKey: .words)
         try c.encodeIfPresent(subwords, forKey: .subwords)
     }
 
+    /// Vocabularies are equal when their words and subword models are.
     public static func == (a: TranslationVocabulary, b: TranslationVocabulary) -> Bool {
         a.words == b.words && a.subwords == b.subwords
     }
@@ -102,6 +116,7 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
         self.init(words: TranslationVocabulary.specials + kept.map(\.key), subwords: subwords)
     }
 
+    /// The number of units, specials included.
     public var count: Int { words.count }
 
     /// Ids of a sentence of words (unknown units → `<unk>`), and the words with an unknown unit.
@@ -128,6 +143,7 @@ public struct TranslationVocabulary: Sendable, Equatable, Codable {
         return (ids, unknown)
     }
 
+    /// The id of a unit, or nil when it is not in the vocabulary.
     public func id(of word: String) -> Int32? { index[word] }
 
     /// Words of ids, stopping at `</s>` and skipping padding and `<s>` (pieces joined).
@@ -157,9 +173,11 @@ final class PieceCache: Sendable {
 /// A parallel corpus read from a tab-separated file: source, target and any extra columns
 /// (ignored), as the Tatoeba/Anki exports that tutorials use.
 public struct ParallelCorpus: Sendable {
+    /// The usable pairs, in file order.
     public var pairs: [SentencePair]
     /// Lines skipped with `skipBadLines`, and pairs dropped by the length filter.
     public var skippedLines: Int
+    /// Pairs dropped because a side was longer than `maxLength`.
     public var filteredPairs: Int
 
     /// Reads and tokenizes `path`.
@@ -238,12 +256,17 @@ public struct ParallelCorpus: Sendable {
 public struct TranslationBatch: Sendable {
     /// `[S·B]`, `source[s·B + b]`, padded with `<pad>`.
     public var source: [Int32]
+    /// Each pair's source length (before padding).
     public var sourceLengths: [Int]
     /// Decoder inputs `<s> y…` and outputs `y… </s>`, `[T·B]`, padded.
     public var targetInput: [Int32]
+    /// The decoder's targets `y… </s>`, `[T·B]`, padded.
     public var targetOutput: [Int32]
+    /// Pairs in the batch (B).
     public var batch: Int
+    /// The longest source length (S).
     public var sourceSteps: Int
+    /// The longest target length plus one (T).
     public var targetSteps: Int
     /// Indices of the pairs in their list.
     public var indices: [Int]
@@ -309,6 +332,7 @@ public struct TranslationBatch: Sendable {
 /// Joins output tokens into text: with spaces, except around CJK ideographs and CJK
 /// punctuation, which Chinese and Japanese write without them (`我 爱 你 。` → `我爱你。`).
 public enum Detokenizer {
+    /// Joins `tokens` into one line of text.
     public static func join(_ tokens: [String]) -> String {
         var out = ""
         var previousIsCJK = false

@@ -24,20 +24,31 @@ public enum Seq2SeqCell: String, Codable, Sendable, CaseIterable {
 
 /// The architecture of a translation model (saved in checkpoints).
 public struct Seq2SeqArchitecture: Codable, Equatable, Sendable {
+    /// The recurrent cell of encoder and decoder.
     public var cell: Seq2SeqCell = .gru
+    /// Source vocabulary size, the four specials included.
     public var sourceVocabularySize = 0
+    /// Target vocabulary size (V), the four specials included.
     public var targetVocabularySize = 0
+    /// Embedding size of both sides (E).
     public var embeddingSize = 256
+    /// Hidden units of encoder and decoder (H).
     public var hiddenSize = 256
+    /// Recurrent layers of encoder and decoder.
     public var layers = 1
+    /// Whether the encoder reads both ways (its directions are summed).
     public var bidirectional = false
+    /// The attention score, or none.
     public var attention: AttentionKind = .general
+    /// Dropout on embeddings, between layers and before the output layer.
     public var dropout: Float = 0
     /// The output layer reuses the target embedding matrix (needs embedding = hidden size).
     public var tiedEmbeddings = false
 
+    /// The defaults: a GRU 1×256 with general attention (set the vocabulary sizes).
     public init() {}
 
+    /// A one-line description, such as `GRU 1×256, general attention, embedding 256, vocabularies 5000/6000`.
     public var summary: String {
         "\(cell.rawValue.uppercased()) \(layers)×\(hiddenSize)\(bidirectional ? " bidirectional encoder" : ""), \(attention.rawValue) attention, embedding \(embeddingSize), vocabularies \(sourceVocabularySize)/\(targetVocabularySize)"
     }
@@ -59,10 +70,15 @@ struct DecoderStep {
 /// maps h̃ to the target vocabulary (PyTorch peer `seq2seq_torch.py` uses the same layout and
 /// parameter names: `se`, `te`, `enc`, `dec`, `wa`, `wc`, `out`).
 public final class Seq2SeqModel: Module {
+    /// The sizes and kinds (saved in checkpoints).
     public let architecture: Seq2SeqArchitecture
+    /// Source embeddings `[V_src, E]` (`se`).
     public let sourceEmbedding: Embedding
+    /// Target embeddings `[V, E]` (`te`).
     public let targetEmbedding: Embedding
+    /// The encoder stack (`enc`).
     public let encoder: any RecurrentSequenceLayer
+    /// The decoder stack (`dec`), started from the encoder's final state.
     public let decoder: any RecurrentSequenceLayer
     /// W_a (general) or W₁ (additive), `[H, H]`, no bias.
     public let attentionQuery: Linear?
@@ -74,10 +90,14 @@ public final class Seq2SeqModel: Module {
     public let combine: Linear?
     /// `[V, H]`; nil when tied to the target embedding.
     public let outputWeight: Parameter?
+    /// The output layer's bias `[V]`.
     public let outputBias: Parameter
+    /// The dropout applied where `architecture.dropout` says.
     public let dropout: Dropout
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// A freshly initialized model (PyTorch's default initializations, drawn from `rng`).
     public init(architecture a: Seq2SeqArchitecture, rng: inout Xoshiro256) {
         precondition(
             !a.tiedEmbeddings || a.embeddingSize == a.hiddenSize,
@@ -133,6 +153,7 @@ public final class Seq2SeqModel: Module {
         dropout = Dropout(probability: a.dropout)
     }
 
+    /// Visits the parameters with the peer's names (`se`, `te`, `enc`, `dec`, `wa`, `wc`, `out`).
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         sourceEmbedding.visitParameters(prefix: prefix + "se.", visit)
         targetEmbedding.visitParameters(prefix: prefix + "te.", visit)
@@ -150,6 +171,7 @@ public final class Seq2SeqModel: Module {
         visit(prefix + "out.bias", outputBias)
     }
 
+    /// Visits the embeddings, encoder, decoder, attention layers and dropout.
     public func visitChildren(_ visit: (Module) -> Void) {
         visit(sourceEmbedding)
         visit(targetEmbedding)

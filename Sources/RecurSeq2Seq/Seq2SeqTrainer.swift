@@ -10,26 +10,34 @@ import RecurText
 
 /// Everything that controls training (saved in checkpoints).
 public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
+    /// Sentence pairs per batch.
     public var batchSize = 32
     /// Passes over the training pairs (the run stops after this many).
     public var epochs = 10
+    /// Adam's learning rate.
     public var learningRate: Float = 1e-3
     /// Clip the global gradient norm to this (0: no clipping).
     public var clip: Float = 1
     /// Probability of feeding the gold previous word (1: always; below 1 the model's own
     /// prediction is fed otherwise, step by step).
     public var teacherForcing: Float = 1
+    /// Fraction of the pairs held out for validation (chosen with the seed).
     public var validationFraction = 0.02
+    /// Fraction of the pairs held out as a test set (written next to the run, never trained on).
     public var testFraction = 0.0
     /// Keep pairs whose sides have at most this many tokens (0: all).
     public var maxLength = 50
     /// Longest input `translate run` accepts, in tokens.
     public var maxInputLength = 200
+    /// Words (or subwords) seen fewer times in training become `<unk>`.
     public var minCount = 1
+    /// How sentences are split into tokens.
     public var tokenization: Tokenization = .unicode
     /// Validation pairs translated for BLEU after each epoch (0: all).
     public var validationBLEUPairs = 2000
+    /// Steps between progress reports and metrics lines.
     public var logEvery = 50
+    /// Seeds the split, initialization, batch order, dropout and teacher forcing.
     public var seed: UInt64 = 1
     /// Byte-pair-encoding merges learned from the training pairs (nil or 0: whole words).
     public var subwordMerges: Int?
@@ -41,6 +49,7 @@ public struct Seq2SeqTrainingConfig: Codable, Equatable, Sendable {
     /// fairseq's `average_checkpoints.py`; nil or < 2: off).
     public var averageEpochs: Int?
 
+    /// The defaults of `recur translate train`.
     public init() {}
 }
 
@@ -54,34 +63,48 @@ public struct Seq2SeqProgress: Codable, Equatable, Sendable {
     public var batchInEpoch = 0
     /// Generator state that orders the current epoch's batches.
     public var epochOrderState: [UInt64] = []
+    /// The best validation BLEU so far.
     public var bestValidationBLEU: Double?
+    /// The epoch of `bestValidationBLEU`.
     public var bestEpoch: Int?
     /// Validation loss of the best model (breaks BLEU ties).
     public var bestValidationLoss: Double?
+    /// The most recent validation BLEU.
     public var lastValidationBLEU: Double?
+    /// The most recent validation loss per target token.
     public var lastValidationLoss: Double?
     /// Training time so far (excluding evaluation), seconds.
     public var trainingSeconds = 0.0
+    /// Training pairs seen so far.
     public var trainedPairs = 0
+    /// Steps whose gradients clipping scaled down.
     public var clippedSteps = 0
 
+    /// A run that has not started.
     public init() {}
 }
 
 /// The JSON sidecar's `config` of a translation checkpoint.
 public struct Seq2SeqCheckpointConfig: Codable, Sendable {
+    /// The model's architecture.
     public var architecture: Seq2SeqArchitecture
+    /// The source vocabulary (with its subword model, if any).
     public var sourceVocabulary: TranslationVocabulary
+    /// The target vocabulary (with its subword model, if any).
     public var targetVocabulary: TranslationVocabulary
+    /// The training settings.
     public var training: Seq2SeqTrainingConfig
+    /// Where training stood.
     public var progress: Seq2SeqProgress
     /// The parallel file trained on and its number of usable pairs (checked on resume).
     public var dataPath: String
+    /// The number of usable pairs in `dataPath`.
     public var dataPairs: Int
     /// How the target language is written (case, spacing), learned from the training targets;
     /// absent in checkpoints written before it existed (then Moses' English rules apply).
     public var targetStyle: TargetStyle?
 
+    /// The tokenizer the model was trained with.
     public var tokenizer: WordTokenizer { WordTokenizer(training.tokenization) }
 
     /// The style translations are printed in.
@@ -90,40 +113,59 @@ public struct Seq2SeqCheckpointConfig: Codable, Sendable {
 
 /// Kinds written into checkpoint sidecars.
 public enum Seq2SeqCheckpoint {
+    /// The `kind` of a translation checkpoint sidecar.
     public static let kind = "recur translate"
 }
 
 /// What the trainer reports while it runs.
 public enum Seq2SeqEvent: Sendable {
+    /// A training step finished (every `logEvery` steps).
     case step(Seq2SeqStepReport)
     /// Validation after an epoch: mean loss per target token and greedy BLEU.
     case evaluation(epoch: Int, loss: Double, bleu: Double, best: Bool)
+    /// A checkpoint was written.
     case checkpoint(step: Int, directory: String)
+    /// Something the user should know.
     case warning(String)
 }
 
+/// One step's numbers.
 public struct Seq2SeqStepReport: Sendable {
+    /// The update just taken (1-based).
     public var step: Int
+    /// The step the run ends at.
     public var totalSteps: Int
+    /// The epoch being trained (1-based).
     public var epoch: Int
+    /// The step's mean cross-entropy per target token.
     public var loss: Double
+    /// The global L2 norm of the gradients before clipping.
     public var gradientNorm: Float
+    /// Training pairs per second over this run's steps.
     public var pairsPerSecond: Double
+    /// Estimated seconds until the last step.
     public var secondsRemaining: Double
 }
 
 /// The result of a training run.
 public struct Seq2SeqSummary: Sendable {
+    /// Updates taken in total.
     public var steps: Int
+    /// Epochs completed.
     public var epochs: Int
     /// Time in training steps only (no evaluation or checkpoint writes), this run.
     public var seconds: Double
+    /// Training pairs per second over `seconds`.
     public var pairsPerSecond: Double
     /// Mean loss per target token of the last 50 steps.
     public var trainLoss: Double
+    /// Greedy validation BLEU after the last epoch (nil without validation pairs).
     public var validationBLEU: Double?
+    /// The best validation BLEU of the run (its model is in `best/`).
     public var bestValidationBLEU: Double?
+    /// Whether a stop request ended the run; a checkpoint was saved.
     public var interrupted: Bool
+    /// How many steps clipping scaled the gradients down.
     public var clippedSteps: Int
 }
 
@@ -132,6 +174,7 @@ public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
     case notFinite(step: Int, lastCheckpointStep: Int?, learningRate: Float, directory: String)
     case vectors(String)
 
+    /// One line saying what went wrong and what to do.
     public var description: String {
         switch self {
         case .notFinite(let step, let last, let lr, let directory):
@@ -147,10 +190,15 @@ public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
 
 /// The data of a run: the split pairs and the vocabularies built from the training pairs.
 public struct Seq2SeqData: Sendable {
+    /// The training pairs.
     public var train: [SentencePair]
+    /// The validation pairs.
     public var validation: [SentencePair]
+    /// The test pairs (never trained on).
     public var test: [SentencePair]
+    /// The source vocabulary, built from the training pairs.
     public var sourceVocabulary: TranslationVocabulary
+    /// The target vocabulary, built from the training pairs.
     public var targetVocabulary: TranslationVocabulary
     /// How the training targets are written (case, spacing around punctuation).
     public var targetStyle: TargetStyle
@@ -204,18 +252,28 @@ public struct Seq2SeqData: Sendable {
 /// `best/`, writes a JSON-lines metrics log and checkpoints that resume exactly (weights,
 /// optimizer, generator, and the position inside the epoch).
 public final class Seq2SeqTrainer {
+    /// The model being trained (its parameters are updated in place).
     public let model: Seq2SeqModel
+    /// The split pairs and vocabularies.
     public let data: Seq2SeqData
+    /// The run's training settings (saved in every checkpoint).
     public let config: Seq2SeqTrainingConfig
+    /// Where checkpoints, `best/`, `average/` and `metrics.jsonl` are written.
     public let outputDirectory: String
+    /// The parallel file trained on (recorded for resume and `inspect`).
     public let dataPath: String
+    /// The number of usable pairs in `dataPath` (checked on resume).
     public let dataPairs: Int
+    /// Where training stands (saved in every checkpoint).
     public private(set) var progress: Seq2SeqProgress
     private var rng: Xoshiro256
     private let optimizer: Adam
     private var lastCheckpointStep: Int?
     private var metrics: MetricsLog?
 
+    /// A trainer; with `resume`, training continues exactly where the checkpoint stopped.
+    ///
+    /// - Throws: when the optimizer state in `resume` does not fit the model's parameters.
     public init(
         model: Seq2SeqModel, data: Seq2SeqData, config: Seq2SeqTrainingConfig,
         outputDirectory: String, dataPath: String,
@@ -396,8 +454,8 @@ public final class Seq2SeqTrainer {
     /// Keeps this epoch's weights as `epoch-<n>.safetensors` (the last `averageEpochs` of them)
     /// and writes their mean to `average/`.
     ///
-    /// The files live in the run directory, so a resumed
-    /// run averages the same epochs as an uninterrupted one.
+    /// The files live in the run directory, so a resumed run averages the same epochs as an
+    /// uninterrupted one.
     private func saveEpochAverage() throws {
         guard let k = config.averageEpochs, k >= 2 else { return }
         func name(_ epoch: Int) -> String { outputDirectory + "/epoch-\(epoch).safetensors" }
@@ -463,16 +521,21 @@ public final class Seq2SeqTrainer {
 
 /// Everything a resumed run restores besides the model's weights.
 public struct Seq2SeqResumeState {
+    /// Where training stood: step, epoch, position inside it, best validation.
     public var progress: Seq2SeqProgress
+    /// The generator's state (dropout, teacher forcing).
     public var rng: Xoshiro256
+    /// Adam's moments and step count.
     public var optimizer: OptimizerState
 }
 
 /// Loading translation checkpoints.
 public enum Seq2SeqStore {
+    /// A loaded checkpoint: the model, its configuration and, when present, the state to resume.
     public struct Loaded {
         /// The model, weights loaded, in evaluation mode.
         public var model: Seq2SeqModel
+        /// The checkpoint's configuration, every field validated.
         public var config: Seq2SeqCheckpointConfig
         /// Present when the checkpoint holds training state.
         public var resume: Seq2SeqResumeState?

@@ -32,6 +32,7 @@ public struct TargetStyle: Codable, Sendable, Equatable {
     /// Whether sentences start with a capital letter.
     public var capitalizeSentences: Bool
 
+    /// Occurrences in the training targets before a token's own casing or spacing is trusted.
     public static let minimumCount = 3
 
     /// Moses' English rules: what a style falls back on for gaps it has not seen often.
@@ -41,6 +42,7 @@ public struct TargetStyle: Codable, Sendable, Equatable {
         attachRight: ["(", "[", "{", "¿", "¡", "“", "‘", "«", "„", "$", "£", "€", "#"],
         paired: ["\""], capitalizeSentences: true)
 
+    /// A style from its parts (see the properties).
     public init(
         casing: [String: String], spacing: [String: Bool], attachLeft: [String],
         attachRight: [String], paired: [String],

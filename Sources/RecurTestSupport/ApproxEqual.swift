@@ -3,9 +3,13 @@ import RecurTensor
 
 /// The largest element-wise difference between two tensors, absolute and relative.
 public struct TensorDifference: CustomStringConvertible, Sendable {
+    /// The largest absolute difference.
     public var maxAbsolute: Double
+    /// The largest relative difference.
     public var maxRelative: Double
+    /// Whether the two tensors have the same shape.
     public var shapesMatch: Bool
+    /// The differences (or the shape mismatch) in one line.
     public var description: String {
         shapesMatch
             ? "max |Δ| = \(maxAbsolute), max relative Δ = \(maxRelative)" : "shapes differ"

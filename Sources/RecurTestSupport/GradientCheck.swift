@@ -5,10 +5,15 @@ import RecurTensor
 public struct GradientCheckReport: CustomStringConvertible, Sendable {
     /// One compared coordinate.
     public struct Entry: Sendable {
+        /// The input or parameter checked.
         public var target: String
+        /// The element checked (flat index).
         public var index: Int
+        /// The gradient the backward pass computed.
         public var analytic: Double
+        /// The central-difference estimate.
         public var numeric: Double
+        /// The relative error between the two.
         public var error: Double
     }
 
@@ -30,6 +35,7 @@ public struct GradientCheckReport: CustomStringConvertible, Sendable {
     /// The largest scaled error.
     public var worstError: Double { entries.map(\.error).max() ?? .nan }
 
+    /// The worst error and every failing element, one per line.
     public var description: String {
         var s =
             "gradient check: \(entries.count) coordinates, worst error \(worstError) (tolerance \(tolerance))"

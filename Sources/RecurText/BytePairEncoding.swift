@@ -5,15 +5,15 @@ import HeapModule
 /// word counts by merging the most frequent adjacent pair of symbols `merges` times, applied
 /// to a word by merging its characters in the order the merges were learned.
 ///
-/// Every unit but a
-/// word's last carries the continuation mark `@@` (`zusammenarbeit` →
-/// `zusammen@@ arbeit`), so that `join` puts words back together.
+/// Every unit but a word's last carries the continuation mark `@@` (`zusammenarbeit` → `zusammen@@
+/// arbeit`), so that `join` puts words back together.
 ///
 /// Words are split into Unicode scalars; the last one carries the end-of-word mark `</w>`, so
 /// that a unit learned at the end of words is not used inside them. Merges, ties (the pair
 /// that sorts last wins) and splits are subword-nmt's, so the two learn the same merges from
 /// the same words (tested against fixtures from `Scripts/make_bpe_fixtures.py`).
 public struct BytePairEncoding: Sendable, Equatable, Codable {
+    /// Marks a piece that the next piece continues (`zusammen@@ arbeit`), as subword-nmt writes it.
     public static let continuation = "@@"
     static let endOfWord = "</w>"
 
@@ -25,6 +25,7 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey { case merges }
 
+    /// A model from learned merges, each a pair of symbols, in the order they were learned.
     public init(merges: [[String]]) {
         self.merges = merges
         for (i, m) in merges.enumerated() where m.count == 2 {
@@ -34,16 +35,19 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
         }
     }
 
+    /// Decodes the merges (as checkpoints store them).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(merges: try c.decode([[String]].self, forKey: .merges))
     }
 
+    /// Encodes the merges.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(merges, forKey: .merges)
     }
 
+    /// Models are equal when their merges are.
     public static func == (a: BytePairEncoding, b: BytePairEncoding) -> Bool {
         a.merges == b.merges
     }

@@ -135,6 +135,7 @@ public struct CharVocabulary: Sendable, Equatable {
         }
     }
 
+    /// Vocabularies are equal when their units and symbols are.
     public static func == (a: CharVocabulary, b: CharVocabulary) -> Bool {
         a.unit == b.unit && a.symbols == b.symbols
     }

@@ -2,17 +2,21 @@ import RecurBase
 
 /// One downloadable corpus.
 public struct CorpusEntry: Sendable, Equatable {
+    /// The name `recur corpus fetch` takes.
     public var name: String
+    /// Where the file is downloaded from.
     public var url: String
     /// Lower-case hex SHA-256, or nil when not recorded (`-` in the manifest).
     public var sha256: String?
     /// Expected size in bytes, or nil.
     public var bytes: Int?
+    /// What the corpus is, for `recur corpus list`.
     public var description: String
     /// For a zip archive: the member to unpack and save instead of the archive.
     public var unzip: String?
     /// The unpacked member's SHA-256 and size, when recorded.
     public var unzippedSHA256: String?
+    /// The unpacked member's expected size in bytes, or nil.
     public var unzippedBytes: Int?
 
     /// Whether a checksum pins the download: the archive's or the unpacked member's.
@@ -26,6 +30,7 @@ public struct CorpusEntry: Sendable, Equatable {
 /// Options, one per field: `unzip=MEMBER` (save that member of the zip
 /// archive instead of the archive), `unzipped-sha256=HEX`, `unzipped-bytes=N` (the member's).
 public struct CorpusManifest: Sendable {
+    /// The corpora in manifest order.
     public var entries: [CorpusEntry]
 
     /// Parses manifest text; malformed lines are an error naming the line.

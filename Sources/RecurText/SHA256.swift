@@ -29,6 +29,7 @@ public struct SHA256 {
         0xc671_78f2,
     ]
 
+    /// A hash of the empty message, ready for `update`.
     public init() {}
 
     /// Adds bytes to the message.

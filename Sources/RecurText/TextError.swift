@@ -19,6 +19,7 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
     /// A vocabulary file is malformed.
     case malformedLine(path: String, line: Int, reason: String)
 
+    /// One line naming the file and what is wrong with it.
     public var description: String {
         switch self {
         case .fileNotFound(let path): return "\(path): no such file"

@@ -137,9 +137,9 @@ public enum UTF8Validation {
 public enum TextLines {
     /// Splits `text` at LF, CRLF and lone CR.
     ///
-    /// Swift treats `"\r\n"` as one `Character`, so
-    /// `split(separator: "\n")` sees a CRLF file as one line; this works on the UTF-8 bytes.
-    /// A leading byte-order mark is dropped; a final line end adds no empty line.
+    /// Swift treats `"\r\n"` as one `Character`, so `split(separator: "\n")` sees a CRLF file as
+    /// one line; this works on the UTF-8 bytes. A leading byte-order mark is dropped; a final line
+    /// end adds no empty line.
     public static func split(_ text: String) -> [Substring] {
         var lines: [Substring] = []
         let utf8 = text.utf8

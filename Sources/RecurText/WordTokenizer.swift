@@ -17,8 +17,10 @@ public enum Tokenization: String, Sendable, Codable, CaseIterable {
 /// WordTokenizer(.unicode).tokens("Hello, Wörld!")   // ["hello", ",", "wörld", "!"]
 /// ```
 public struct WordTokenizer: Sendable {
+    /// How text is split.
     public let mode: Tokenization
 
+    /// A tokenizer that splits text as `mode` says.
     public init(_ mode: Tokenization) { self.mode = mode }
 
     /// Whether a byte is ASCII whitespace (the separators of whitespace mode; non-ASCII
@@ -30,8 +32,8 @@ public struct WordTokenizer: Sendable {
 
     /// Calls `body` with each token of `bytes` (valid UTF-8) in order.
     ///
-    /// A `\n` in the text also
-    /// produces a call with an empty token (sentence boundary) when `reportNewlines` is set.
+    /// A `\n` in the text also produces a call with an empty token (sentence boundary) when
+    /// `reportNewlines` is set.
     ///
     /// In whitespace mode tokens are slices of `bytes` (no copies); in unicode mode they are
     /// lower-cased into a scratch buffer valid only during the call.
@@ -121,14 +123,14 @@ public struct WordTokenizer: Sendable {
         public var token: String
         /// The same token with its case as written.
         public var written: String
+        /// Whether white space came before the token.
         public var spaceBefore: Bool
     }
 
     /// The tokens of a string with their written case and spacing: what learning how a
     /// language is written (case, space around punctuation) needs.
     ///
-    /// In whitespace mode
-    /// `written` equals `token` and every token but the first follows a space.
+    /// In whitespace mode `written` equals `token` and every token but the first follows a space.
     public func writtenTokens(_ text: String) -> [WrittenToken] {
         var out: [WrittenToken] = []
         let bytes = Array(text.utf8)
@@ -185,6 +187,7 @@ public struct TokenStream {
     private var position: Int
     private var carry: [UInt8] = []
     private var chunk: [UInt8]
+    /// How the bytes are split into tokens.
     public let tokenizer: WordTokenizer
 
     /// Opens `path` for the byte range `range`; a shard starts at the first token boundary at or

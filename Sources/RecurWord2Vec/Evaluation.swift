@@ -4,16 +4,23 @@ import RecurText
 
 /// Accuracy on an analogy file in the questions-words format.
 public struct AnalogyReport: Sendable {
+    /// One section of the question file (`: capital-common-countries`, …).
     public struct Section: Sendable {
+        /// The section's name, without the leading `: `.
         public var name: String
+        /// Questions answered correctly.
         public var correct: Int
+        /// Questions whose four words are all in the vocabulary.
         public var answered: Int
+        /// Questions skipped because a word is outside the vocabulary.
         public var skipped: Int
+        /// `correct / answered`, 0–1 (NaN when nothing was answered).
         public var accuracy: Double { answered > 0 ? Double(correct) / Double(answered) : .nan }
         /// Sections whose name starts with `gram` are syntactic (Mikolov et al.'s split).
         public var isSyntactic: Bool { name.hasPrefix("gram") }
     }
 
+    /// The sections in file order.
     public var sections: [Section]
 
     func total(_ filter: (Section) -> Bool) -> (correct: Int, answered: Int, skipped: Int) {
@@ -22,14 +29,17 @@ public struct AnalogyReport: Sendable {
         }
     }
 
+    /// Accuracy over all answered questions, 0–1.
     public var accuracy: Double {
         let t = total { _ in true }
         return t.answered > 0 ? Double(t.correct) / Double(t.answered) : .nan
     }
+    /// Accuracy over the semantic sections (names not starting with `gram`).
     public var semanticAccuracy: Double {
         let t = total { !$0.isSyntactic }
         return t.answered > 0 ? Double(t.correct) / Double(t.answered) : .nan
     }
+    /// Accuracy over the syntactic sections (`gram…`).
     public var syntacticAccuracy: Double {
         let t = total { $0.isSyntactic }
         return t.answered > 0 ? Double(t.correct) / Double(t.answered) : .nan
@@ -39,13 +49,17 @@ public struct AnalogyReport: Sendable {
         let t = total { _ in true }
         return t.answered + t.skipped > 0 ? Double(t.skipped) / Double(t.answered + t.skipped) : 0
     }
+    /// Questions answered (all four words known).
     public var questions: Int { total { _ in true }.answered }
 }
 
 /// Correlation with human similarity judgements.
 public struct SimilarityReport: Sendable {
+    /// Pearson's r between cosine similarities and the human scores.
     public var pearson: Double
+    /// Spearman's ρ between cosine similarities and the human scores.
     public var spearman: Double
+    /// Pairs scored (both words known).
     public var pairs: Int
     /// Share of pairs with a word outside the vocabulary (skipped).
     public var outOfVocabularyFraction: Double
@@ -155,6 +169,7 @@ enum RecurTensorDot {
 
 /// Correlation coefficients.
 public enum Statistics {
+    /// Pearson's correlation coefficient of two equally long samples.
     public static func pearson(_ x: [Double], _ y: [Double]) -> Double {
         let n = Double(x.count)
         guard x.count == y.count, x.count > 1 else { return .nan }
@@ -186,6 +201,7 @@ public enum Statistics {
         return ranks
     }
 
+    /// Spearman's rank correlation (ties get their mean rank).
     public static func spearman(_ x: [Double], _ y: [Double]) -> Double {
         pearson(ranks(x), ranks(y))
     }

@@ -25,6 +25,7 @@ public struct KeyedVectors: Sendable {
     /// dictionary entry per word and a second copy of the matrix.
     private let lazy: LazyQueries
 
+    /// Vectors for `words`, row i of `vectors` `[V, D]` belonging to `words[i]`.
     public init(words: [String], vectors: Tensor) {
         precondition(
             vectors.rank == 2 && vectors.shape[0] == words.count,
@@ -64,7 +65,9 @@ public struct KeyedVectors: Sendable {
         }
     }
 
+    /// The number of words (V).
     public var count: Int { words.count }
+    /// The vectors' size (D).
     public var dimensions: Int { vectors.shape[1] }
 
     /// The row of `word`, or nil.

@@ -6,8 +6,10 @@ import RecurTensor
 public struct UnigramSampler: Sendable {
     private let probability: [Float]  // acceptance threshold per bucket
     private let alias: [Int32]
+    /// The number of words it draws from.
     public let count: Int
 
+    /// A sampler that draws word i with probability proportional to `counts[i]^power`.
     public init(counts: [Int], power: Double = 0.75) {
         let n = counts.count
         count = n
@@ -51,11 +53,14 @@ extension Double {
 /// The logistic function and log-sigmoid on a grid over [-6, 6] (the C tool's EXP_TABLE);
 /// outside it the gradient saturates exactly as the C tool does.
 public struct SigmoidTable: Sendable {
+    /// The grid covers [-limit, limit].
     public static let limit: Float = 6
+    /// Grid points.
     public static let size = 1000
     let sigmoid: [Float]
     let logSigmoid: [Float]
 
+    /// Fills the table (computed in Float64, stored as Float).
     public init() {
         // One entry more than the grid, as the C tool allocates: f = +limit indexes it.
         var s = [Float](repeating: 0, count: SigmoidTable.size + 1)
@@ -81,9 +86,12 @@ public struct SigmoidTable: Sendable {
 /// The Huffman tree of hierarchical softmax (the C tool's CreateBinaryTree): for each word, the
 /// inner nodes on its path (`points`) and the branch taken at each (`codes`).
 public struct HuffmanTree: Sendable {
+    /// Per word, the branch (0 or 1) taken at each inner node of its path.
     public let codes: [[UInt8]]
+    /// Per word, the inner nodes on its path from the root.
     public let points: [[Int32]]
 
+    /// Builds the tree from word counts (the C tool's `CreateBinaryTree`).
     public init(counts: [Int]) {
         let n = counts.count
         guard n > 1 else {

@@ -25,8 +25,8 @@ extension KeyedVectors {
 
     /// Writes the vectors in `format`; every file is written atomically.
     ///
-    /// For `tsv`, `path` is a
-    /// directory (created); for `npy`, the vocabulary goes next to it as `<path>.vocab.txt`.
+    /// For `tsv`, `path` is a directory (created); for `npy`, the vocabulary goes next to it as
+    /// `<path>.vocab.txt`.
     /// - Returns: the files written.
     @discardableResult
     ///
@@ -78,8 +78,7 @@ extension KeyedVectors {
     /// Streams one line per vector: the word first when `words`, then the values, each
     /// preceded by `separator` (the first value of a word-less row by nothing).
     ///
-    /// A value's
-    /// shortest round-trip text is a small string, so no line allocates per element.
+    /// A value's shortest round-trip text is a small string, so no line allocates per element.
     func writeRows(_ sink: inout AtomicFile.Sink, separator: UInt8, words includeWords: Bool)
         throws(FileWriteError)
     {

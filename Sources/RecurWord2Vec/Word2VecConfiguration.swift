@@ -26,9 +26,12 @@ public struct Word2VecConfiguration: Sendable, Equatable, Codable {
     public var learningRate: Float = 0.025
     /// Worker threads (`-threads`).
     public var threads = 2
+    /// Seeds initialization, subsampling, windows and negative samples.
     public var seed: UInt64 = 1
+    /// How lines are split into words (`.whitespace` as the C tool).
     public var tokenization: Tokenization = .whitespace
 
+    /// The defaults of `recur word2vec train` (the C tool's, with skip-gram).
     public init() {}
 
     /// A one-line description of a problem with the values, or nil when they are usable.
@@ -73,6 +76,7 @@ public enum Word2VecError: Error, Equatable, CustomStringConvertible {
     /// The vectors became NaN or infinite (usually a learning rate far too high).
     case diverged(learningRate: Float)
 
+    /// One line saying what is wrong.
     public var description: String {
         switch self {
         case .emptyVocabulary(let path, let minCount, let distinct):

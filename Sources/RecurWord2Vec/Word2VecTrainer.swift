@@ -23,12 +23,16 @@ public final class HogwildMatrix: @unchecked Sendable {
     // @unchecked Sendable: worker threads read and write rows concurrently without locks, on
     // purpose (Hogwild!, Niu et al. 2011): a lost update between two threads touching the same
     // row is rare and harmless to SGD. Nothing else in Recur may be shared this way.
+    /// Rows (words).
     public let rows: Int
+    /// Values per row (the vector size).
     public let columns: Int
     /// Floats per row (columns rounded up to 16).
     public let stride: Int
+    /// The first row; row i starts at `base + i · stride`.
     public let base: UnsafeMutablePointer<Float>
 
+    /// A zeroed matrix, 64-byte aligned.
     public init(rows: Int, columns: Int) {
         self.rows = rows
         self.columns = columns
@@ -51,6 +55,7 @@ public final class HogwildMatrix: @unchecked Sendable {
         released = true
     }
 
+    /// The start of row i.
     @inline(__always) public func row(_ i: Int) -> UnsafeMutablePointer<Float> { base + i * stride }
 
     /// The matrix without padding, `[rows, columns]`.
@@ -67,17 +72,25 @@ public final class HogwildMatrix: @unchecked Sendable {
 
 /// Progress of a running training.
 public struct Word2VecProgress: Sendable {
+    /// Words trained on so far (all threads, all epochs).
     public var wordsProcessed: Int
+    /// Words the run trains on in total.
     public var totalWords: Int
+    /// The current (linearly decayed) learning rate.
     public var learningRate: Float
+    /// Seconds since training started.
     public var seconds: Double
+    /// Throughput so far.
     public var wordsPerSecond: Double { seconds > 0 ? Double(wordsProcessed) / seconds : 0 }
+    /// The epoch being trained (1-based).
     public var epoch: Int
 }
 
 /// The result of training.
 public struct Word2VecResult: Sendable {
+    /// The trained input vectors (what word2vec exports).
     public var vectors: KeyedVectors
+    /// Training time.
     public var seconds: Double
     /// Corpus words (in the vocabulary) × epochs / seconds.
     public var wordsPerSecond: Double
@@ -95,8 +108,11 @@ public struct Word2VecResult: Sendable {
 /// result.vectors.mostSimilar(to: "king", count: 5)
 /// ```
 public final class Word2VecTrainer {
+    /// The corpus file (read again for each epoch).
     public let corpusPath: String
+    /// The training settings.
     public let configuration: Word2VecConfiguration
+    /// The vocabulary counted from the corpus (after `minCount` and `maxVocabulary`).
     public let vocabulary: WordVocabulary
 
     /// Builds (or takes) the vocabulary; fails for empty corpora and empty vocabularies.

@@ -14,6 +14,7 @@ public struct WordTable: Sendable {
     private var slots: [Int32]  // -1 empty
     private var mask: Int
 
+    /// An empty table sized for about `capacity` words (it grows as needed).
     public init(capacity: Int = 1 << 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
@@ -107,11 +108,14 @@ public struct WordTable: Sendable {
 public struct WordVocabulary: Sendable {
     /// Ids follow descending count (ties by bytes), so the most frequent words come first.
     public private(set) var table: WordTable
+    /// Occurrences of each word in the corpus, by id.
     public private(set) var counts: [Int]
     /// Words in the corpus (before min-count), and tokens of kept words.
     public var corpusWords: Int
+    /// Tokens of kept words in the corpus (one epoch's work).
     public var trainingWords: Int { counts.reduce(0, +) }
 
+    /// The number of kept words.
     public var count: Int { counts.count }
 
     /// Counts the words of a corpus file (streamed) and keeps those with at least `minCount`

@@ -4,8 +4,7 @@ import Testing
 
 /// Every loader meets mutated files: each must accept or throw, never trap.
 ///
-/// The same harness
-/// runs longer, under AddressSanitizer, in CI (`recur-fuzz`, see .ci/run).
+/// The same harness runs longer, under AddressSanitizer, in CI (`recur-fuzz`, see .ci/run).
 @Suite("Fuzzing the loaders", .serialized)
 struct FuzzTests {
     @Test(

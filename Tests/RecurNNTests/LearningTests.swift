@@ -178,3 +178,41 @@ struct LearningTests {
         #expect((clipped.losses.last ?? .infinity) < clipped.losses[0])
     }
 }
+
+@Suite("Documentation")
+struct DocumentationTests {
+    /// The code of `RecurNN.docc/GettingStarted.md`, kept identical to the article (print aside),
+    /// so that the article cannot rot.
+    @Test("the getting-started article trains")
+    func gettingStarted() {
+        let (steps, batch, hidden) = (12, 32, 24)
+        var rng = Xoshiro256(seed: 1)
+        let lstm = LSTM(inputSize: 1, hiddenSize: hidden, rng: &rng)
+        let head = Linear(inputSize: hidden, outputSize: 1, rng: &rng)
+        let parameters = lstm.parameters(prefix: "lstm.") + head.parameters(prefix: "head.")
+        let optimizer = Adam(parameters: parameters, learningRate: 1e-2)
+        let tape = Tape()
+        var losses: [Float] = []
+        for _ in 1...400 {
+            let x = Tensor.uniform([steps, batch, 1], in: -1...1, using: &rng)  // [T, B, 1]
+            let values = x.scalars
+            let means = (0..<batch).map { b in
+                (0..<steps).reduce(0) { $0 + values[$1 * batch + b] } / Float(steps)
+            }
+            tape.reset()
+            let (_, last, _) = lstm(tape.constant(x), rng: &rng)  // last: [layers, B, H]
+            let prediction = head(last.reshaped([batch, hidden]))  // [B, 1]
+            let loss = meanSquaredError(
+                prediction, target: Tensor(shape: [batch, 1], scalars: means))
+            tape.backward(from: loss)  // gradients into every parameter
+            GradientClipping.clipByNorm(parameters, maxNorm: 5)
+            optimizer.step()  // updates, then zeroes the gradients
+            losses.append(loss.value.scalar)
+        }
+        // The variance of a mean of 12 uniform(-1, 1) numbers is 1/36 ≈ 0.028.
+        let first = losses.prefix(20).reduce(0, +) / 20
+        let last = losses.suffix(50).reduce(0, +) / 50
+        #expect(first > 0.015)
+        #expect(last < 0.001, "mean squared error at the end \(last) (start \(first))")
+    }
+}

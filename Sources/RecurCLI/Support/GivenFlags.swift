@@ -1,8 +1,7 @@
 /// Which long options the user typed, for `--resume`'s "this cannot change" checks: swift-argument-
 /// parser fills defaults in without saying whether a value was given.
 ///
-/// Both spellings count
-/// (`--batch 64` and `--batch=64`); nothing after a lone `--` is an option.
+/// Both spellings count (`--batch 64` and `--batch=64`); nothing after a lone `--` is an option.
 struct GivenFlags {
     private let flags: Set<String>
 

@@ -50,9 +50,11 @@ public struct CheckpointSidecar<Config: Codable & Sendable>: Codable, Sendable {
     /// Bumped when the layout changes incompatibly.
     public static var currentFormat: Int { 1 }
 
+    /// The layout version (`currentFormat` when written).
     public var format: Int = Self.currentFormat
     /// What wrote the checkpoint (`"recur charlm"`).
     public var kind: String
+    /// The application's configuration.
     public var config: Config
     /// Optimizer updates taken.
     public var step: Int
@@ -60,11 +62,14 @@ public struct CheckpointSidecar<Config: Codable & Sendable>: Codable, Sendable {
     public var rngState: [UInt64]
     /// The optimizer's kind and step (its tensors are in `optimizerFile`).
     public var optimizerKind: String?
+    /// The optimizer's update count.
     public var optimizerStep: Int?
     /// Files of this checkpoint, relative to its directory.
     public var modelFile: String
+    /// The training-state file (optimizer tensors), if the checkpoint has one.
     public var optimizerFile: String?
 
+    /// A sidecar; the store fills in the file names when it saves.
     public init(
         kind: String, config: Config, step: Int, rngState: [UInt64], modelFile: String = "",
         optimizerFile: String? = nil

@@ -18,6 +18,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// A `checkpoint.json` field outside its domain (hand-edited, corrupt or hostile).
     case invalidField(path: String, field: String, reason: String)
 
+    /// One line naming the file and what is wrong with it.
     public var description: String {
         switch self {
         case .fileNotFound(let path): return "\(path): no such checkpoint file"
@@ -47,12 +48,12 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 /// Checks of `checkpoint.json` fields against their domains, each failure one
 /// `CheckpointError.invalidField` naming the file and the field.
 ///
-/// Applications validate every
-/// field they read with these before building anything from them.
+/// Applications validate every field they read with these before building anything from them.
 public struct CheckpointFieldCheck {
     /// The sidecar's path (for messages).
     public let path: String
 
+    /// Checks whose errors name the sidecar at `path`.
     public init(path: String) { self.path = path }
 
     /// Fails unless `condition` holds.

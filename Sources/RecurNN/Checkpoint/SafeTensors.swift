@@ -215,6 +215,7 @@ public indirect enum JSONNode: Decodable, Sendable, Equatable {
     case bool(Bool)
     case null
 
+    /// Decodes any JSON value.
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -241,7 +242,9 @@ public indirect enum JSONNode: Decodable, Sendable, Equatable {
 
 /// Why strict JSON parsing failed.
 public struct JSONParseError: Error, Equatable {
+    /// What was wrong.
     public var reason: String
+    /// The byte offset where parsing stopped.
     public var offset: Int
 }
 
@@ -252,8 +255,8 @@ extension JSONNode {
     /// Parses one JSON value (RFC 8259) from `bytes`, strictly: no trailing data, no duplicate
     /// keys in an object, nesting at most `maximumDepth`, numbers as `Double`.
     ///
-    /// Unlike
-    /// `JSONDecoder` into a dictionary, a repeated key is an error instead of a silent choice.
+    /// Unlike `JSONDecoder` into a dictionary, a repeated key is an error instead of a silent
+    /// choice.
     public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSONNode {
         var parser = StrictJSONParser(bytes: Array(bytes))
         let value = try parser.value(depth: 0)

@@ -19,16 +19,23 @@ import RecurTensor
 /// A causal, dilated 1-D convolution (PyTorch `nn.Conv1d` with left padding (K-1)·d), with
 /// optional weight normalization (Salimans & Kingma 2016: w = g · v / ‖v‖ per output channel).
 public final class CausalConv1d: Module {
+    /// Input channels (C_in).
     public let inChannels: Int
+    /// Output channels (C_out).
     public let outChannels: Int
+    /// Taps per filter (K).
     public let kernelSize: Int
+    /// Steps between taps; the filter sees `(K - 1) · dilation + 1` steps back.
     public let dilation: Int
     /// `[C_out, C_in, K]` (without weight normalization).
     public let weight: Parameter?
     /// Weight normalization: direction `v` `[C_out, C_in, K]` and gain `g` `[C_out, 1, 1]`.
     public let weightDirection: Parameter?
+    /// The gain g `[C_out, 1, 1]` (weight normalization only).
     public let weightGain: Parameter?
+    /// `[C_out]`.
     public let bias: Parameter
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
     /// Creates the layer with PyTorch's initialization (uniform ±1/√(C_in·K)); with weight
@@ -61,6 +68,7 @@ public final class CausalConv1d: Module {
         }
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         if let weight { visit(prefix + "weight", weight) }
         if let weightGain, let weightDirection {

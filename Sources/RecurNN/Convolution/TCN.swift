@@ -9,13 +9,18 @@ import RecurTensor
 /// ```
 /// Shapes: `[B, T, C_in]` → `[B, T, C_out]`.
 public final class TemporalBlock: Module {
+    /// The first dilated causal convolution.
     public let conv1: CausalConv1d
+    /// The second dilated causal convolution.
     public let conv2: CausalConv1d
     /// The 1×1 projection of the residual path (nil when channels match).
     public let downsample: CausalConv1d?
+    /// Dropout after each convolution's ReLU.
     public let dropout: Dropout
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// A block with PyTorch's initialization for its convolutions.
     public init(
         inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int, dropout: Float,
         weightNormalization: Bool = false, rng: inout Xoshiro256
@@ -36,12 +41,14 @@ public final class TemporalBlock: Module {
         self.dropout = Dropout(probability: dropout)
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         conv1.visitParameters(prefix: prefix + "conv1.", visit)
         conv2.visitParameters(prefix: prefix + "conv2.", visit)
         downsample?.visitParameters(prefix: prefix + "downsample.", visit)
     }
 
+    /// Visits the child modules.
     public func visitChildren(_ visit: (Module) -> Void) {
         visit(conv1)
         visit(conv2)
@@ -52,6 +59,7 @@ public final class TemporalBlock: Module {
     /// How many past steps (itself included) one output of this block sees: 2·(K-1)·d + 1.
     public var receptiveField: Int { 2 * conv1.padding + 1 }
 
+    /// The block on `x` `[B, T, C_in]`: ReLU(x + F(x)) `[B, T, C_out]`, recorded on `x`'s tape.
     public func callAsFunction(_ x: Variable, rng: inout Xoshiro256) -> Variable {
         var y = dropout(conv1(x).relu(), rng: &rng)
         y = dropout(conv2(y).relu(), rng: &rng)
@@ -65,9 +73,12 @@ public final class TemporalBlock: Module {
 /// Shapes: `[B, T, C_in]` → `[B, T, C]`. Each output depends on the last `receptiveField`
 /// inputs only.
 public final class TCN: Module {
+    /// The residual blocks, dilation 2^i for block i.
     public let blocks: [TemporalBlock]
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// A network of `count` blocks of `channels` channels each.
     public init(
         inputChannels: Int, channels: Int, blocks count: Int, kernelSize: Int, dropout: Float,
         weightNormalization: Bool = false, rng: inout Xoshiro256
@@ -86,12 +97,14 @@ public final class TCN: Module {
         self.blocks = blocks
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         for (i, block) in blocks.enumerated() {
             block.visitParameters(prefix: prefix + "blocks.\(i).", visit)
         }
     }
 
+    /// Visits the child modules.
     public func visitChildren(_ visit: (Module) -> Void) {
         for block in blocks { visit(block) }
     }
@@ -100,6 +113,7 @@ public final class TCN: Module {
     /// that one output sees.
     public var receptiveField: Int { 1 + blocks.reduce(0) { $0 + $1.receptiveField - 1 } }
 
+    /// The network on `x` `[B, T, C_in]`, recorded on `x`'s tape.
     public func callAsFunction(_ x: Variable, rng: inout Xoshiro256) -> Variable {
         var h = x
         for block in blocks { h = block(h, rng: &rng) }

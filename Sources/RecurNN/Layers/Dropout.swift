@@ -5,8 +5,10 @@ import RecurTensor
 public final class Dropout: Module {
     /// Probability of zeroing an element.
     public let probability: Float
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// Dropout that zeroes each element with `probability` in training.
     public init(probability: Float) {
         precondition(
             probability >= 0 && probability < 1,
@@ -14,6 +16,7 @@ public final class Dropout: Module {
         self.probability = probability
     }
 
+    /// Visits nothing: the layer has no parameters.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {}
 
     /// Elements per independently seeded block of a mask.

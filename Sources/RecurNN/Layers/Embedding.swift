@@ -9,11 +9,15 @@ public final class Embedding: Module {
     public let weight: Parameter
     /// A row that always embeds to zeros and receives no gradient (PyTorch `padding_idx`).
     public let paddingIndex: Int?
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// Rows of the table (V).
     public var vocabularySize: Int { weight.shape[0] }
+    /// Values per row (E).
     public var embeddingSize: Int { weight.shape[1] }
 
+    /// A table with PyTorch's initialization (standard normal; the `paddingIndex` row, if given, zero).
     public init(
         vocabularySize: Int, embeddingSize: Int, paddingIndex: Int? = nil, rng: inout Xoshiro256
     ) {
@@ -31,6 +35,7 @@ public final class Embedding: Module {
         self.paddingIndex = paddingIndex
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         visit(prefix + "weight", weight)
     }

@@ -8,11 +8,16 @@ import RecurTensor
 /// Shapes: x `[…, D]` → y `[…, D]`; `weight` (gamma) and `bias` (beta) `[D]`, initialized to 1
 /// and 0.
 public final class LayerNorm: Module {
+    /// The per-feature gain γ, initialized to 1.
     public let weight: Parameter
+    /// The per-feature shift β, initialized to 0.
     public let bias: Parameter
+    /// Added to the denominator for numerical stability.
     public let epsilon: Float
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// Normalization over `size` features (γ = 1, β = 0).
     public init(size: Int, epsilon: Float = 1e-5) {
         precondition(size > 0, "LayerNorm: size must be positive")
         weight = Parameter(Tensor.ones([size]))
@@ -20,6 +25,7 @@ public final class LayerNorm: Module {
         self.epsilon = epsilon
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         visit(prefix + "weight", weight)
         visit(prefix + "bias", bias)

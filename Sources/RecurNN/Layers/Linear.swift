@@ -9,9 +9,12 @@ public final class Linear: Module {
     public let weight: Parameter
     /// `[out]`, or nil without bias.
     public let bias: Parameter?
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// Input features.
     public var inputSize: Int { weight.shape[1] }
+    /// Output features.
     public var outputSize: Int { weight.shape[0] }
 
     /// Creates a layer with PyTorch's default initialization.
@@ -26,6 +29,7 @@ public final class Linear: Module {
             bias ? Parameter(Tensor.uniform([outputSize], in: -bound...bound, using: &rng)) : nil
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         visit(prefix + "weight", weight)
         if let bias { visit(prefix + "bias", bias) }

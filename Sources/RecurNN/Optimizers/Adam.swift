@@ -10,17 +10,25 @@ import RecurTensor
 /// p = p - (lr / (1 - β1^t)) · m / (√v / √(1 - β2^t) + ε)
 /// ```
 public final class Adam: Optimizer {
+    /// The learning rate (a schedule may change it between steps).
     public var learningRate: Float
+    /// Decay of the first-moment (mean) estimate.
     public let beta1: Float
+    /// Decay of the second-moment (uncentered variance) estimate.
     public let beta2: Float
+    /// Added to the denominator for numerical stability.
     public let epsilon: Float
+    /// L2 weight decay, added to the gradient.
     public let weightDecay: Float
     /// Decoupled weight decay (AdamW) instead of L2 added to the gradient.
     public let decoupledWeightDecay: Bool
+    /// The parameters it updates, with their names.
     public let parameters: [(name: String, parameter: Parameter)]
+    /// Updates taken (Adam's bias correction uses it).
     public private(set) var stepCount = 0
     private var slots: OptimizerSlots
 
+    /// Adam over `parameters` with PyTorch's defaults; `decoupledWeightDecay` makes it AdamW.
     public init(
         parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-3,
         beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
@@ -48,6 +56,7 @@ public final class Adam: Optimizer {
 
     private var kind: String { decoupledWeightDecay ? "adamw" : "adam" }
 
+    /// Updates every parameter from its gradient, then zeroes the gradients.
     public func step() {
         stepCount += 1
         let t = Float(stepCount)
@@ -99,10 +108,12 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// The optimizer's state (step count and per-parameter buffers), for checkpoints.
     public var state: OptimizerState {
         OptimizerState(kind: kind, step: stepCount, tensors: slots.snapshot())
     }
 
+    /// Restores a `state` taken from an optimizer of the same kind over the same parameters.
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, kind)
         try slots.load(state.tensors, kind: kind)

@@ -21,14 +21,18 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
         case reduceOnPlateau(factor: Float, patience: Int, threshold: Float, minimum: Float)
     }
 
+    /// The schedule's shape.
     public var kind: Kind
     /// Updates over which the rate rises linearly from base/warmup to the base rate (0: none).
     public var warmupSteps: Int
     /// Plateau state: best loss seen, evaluations since it improved, current multiplier.
     public private(set) var bestLoss: Double?
+    /// Plateau schedule: evaluations since the loss last improved.
     public private(set) var badEvaluations = 0
+    /// Plateau schedule: the multiplier of the base rate now.
     public private(set) var plateauScale: Float = 1
 
+    /// A schedule of `kind`, after `warmupSteps` of linear warm-up.
     public init(_ kind: Kind = .constant, warmupSteps: Int = 0) {
         self.kind = kind
         self.warmupSteps = warmupSteps

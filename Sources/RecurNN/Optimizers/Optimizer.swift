@@ -11,6 +11,7 @@ public struct OptimizerState: Sendable {
     /// Slot tensors.
     public var tensors: [String: Tensor]
 
+    /// A state from its parts (as a checkpoint stores them).
     public init(kind: String, step: Int, tensors: [String: Tensor]) {
         self.kind = kind
         self.step = step

@@ -9,16 +9,25 @@ import RecurTensor
 /// b = μ b + g / d,  p = p - lr · b      (without momentum: p = p - lr · g / d)
 /// ```
 public final class RMSProp: Optimizer {
+    /// The learning rate (a schedule may change it between steps).
     public var learningRate: Float
+    /// The smoothing constant of the squared-gradient average.
     public let alpha: Float
+    /// Added to the denominator for numerical stability.
     public let epsilon: Float
+    /// Momentum factor (0: none).
     public let momentum: Float
+    /// Whether to divide by the gradient's estimated variance instead of its second moment.
     public let centered: Bool
+    /// L2 weight decay, added to the gradient.
     public let weightDecay: Float
+    /// The parameters it updates, with their names.
     public let parameters: [(name: String, parameter: Parameter)]
+    /// Updates taken.
     public private(set) var stepCount = 0
     private var slots: OptimizerSlots
 
+    /// RMSProp over `parameters` with PyTorch's defaults.
     public init(
         parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-2,
         alpha: Float = 0.99,
@@ -37,6 +46,7 @@ public final class RMSProp: Optimizer {
         slots = OptimizerSlots(parameters: parameters, slotNames: names)
     }
 
+    /// Updates every parameter from its gradient, then zeroes the gradients.
     public func step() {
         let (lr, a, eps, mu, wd, centered) = (
             learningRate, alpha, epsilon, momentum, weightDecay, self.centered
@@ -69,10 +79,12 @@ public final class RMSProp: Optimizer {
         stepCount += 1
     }
 
+    /// The optimizer's state (step count and per-parameter buffers), for checkpoints.
     public var state: OptimizerState {
         OptimizerState(kind: "rmsprop", step: stepCount, tensors: slots.snapshot())
     }
 
+    /// Restores a `state` taken from an optimizer of the same kind over the same parameters.
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, "rmsprop")
         try slots.load(state.tensors, kind: "rmsprop")
@@ -86,14 +98,21 @@ public final class RMSProp: Optimizer {
 /// p = p - lr_t · g / (√s + ε)
 /// ```
 public final class Adagrad: Optimizer {
+    /// The learning rate (a schedule may change it between steps).
     public var learningRate: Float
+    /// The rate is divided by `1 + (step - 1) · learningRateDecay`.
     public let learningRateDecay: Float
+    /// Added to the denominator for numerical stability.
     public let epsilon: Float
+    /// L2 weight decay, added to the gradient.
     public let weightDecay: Float
+    /// The parameters it updates, with their names.
     public let parameters: [(name: String, parameter: Parameter)]
+    /// Updates taken.
     public private(set) var stepCount = 0
     private var slots: OptimizerSlots
 
+    /// Adagrad over `parameters` with PyTorch's defaults.
     public init(
         parameters: [(name: String, parameter: Parameter)], learningRate: Float = 1e-2,
         learningRateDecay: Float = 0, epsilon: Float = 1e-10, weightDecay: Float = 0,
@@ -110,6 +129,7 @@ public final class Adagrad: Optimizer {
         }
     }
 
+    /// Updates every parameter from its gradient, then zeroes the gradients.
     public func step() {
         stepCount += 1
         let lr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay)
@@ -126,10 +146,12 @@ public final class Adagrad: Optimizer {
         }
     }
 
+    /// The optimizer's state (step count and per-parameter buffers), for checkpoints.
     public var state: OptimizerState {
         OptimizerState(kind: "adagrad", step: stepCount, tensors: slots.snapshot())
     }
 
+    /// Restores a `state` taken from an optimizer of the same kind over the same parameters.
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, "adagrad")
         try slots.load(state.tensors, kind: "adagrad")

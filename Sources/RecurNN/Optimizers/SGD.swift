@@ -10,15 +10,23 @@ import RecurTensor
 /// p = p - lr · g
 /// ```
 public final class SGD: Optimizer {
+    /// The learning rate (a schedule may change it between steps).
     public var learningRate: Float
+    /// Momentum factor (0: plain SGD).
     public let momentum: Float
+    /// Dampening of the momentum buffer's update.
     public let dampening: Float
+    /// Whether to use Nesterov momentum.
     public let nesterov: Bool
+    /// L2 weight decay, added to the gradient.
     public let weightDecay: Float
+    /// The parameters it updates, with their names.
     public let parameters: [(name: String, parameter: Parameter)]
+    /// Updates taken.
     public private(set) var stepCount = 0
     private var slots: OptimizerSlots
 
+    /// SGD over `parameters` with PyTorch's defaults.
     public init(
         parameters: [(name: String, parameter: Parameter)], learningRate: Float,
         momentum: Float = 0,
@@ -37,6 +45,7 @@ public final class SGD: Optimizer {
             parameters: parameters, slotNames: momentum > 0 ? ["momentum_buffer"] : [])
     }
 
+    /// Updates every parameter from its gradient, then zeroes the gradients.
     public func step() {
         let first = stepCount == 0
         let (lr, mu, damp, wd, nesterov) = (
@@ -59,10 +68,12 @@ public final class SGD: Optimizer {
         stepCount += 1
     }
 
+    /// The optimizer's state (step count and per-parameter buffers), for checkpoints.
     public var state: OptimizerState {
         OptimizerState(kind: "sgd", step: stepCount, tensors: slots.snapshot())
     }
 
+    /// Restores a `state` taken from an optimizer of the same kind over the same parameters.
     public func load(_ state: OptimizerState) throws {
         try checkKind(state, "sgd")
         try slots.load(state.tensors, kind: "sgd")

@@ -26,7 +26,9 @@ public struct CellForwardStep {
     /// Input part of the pre-activations: row b at `input + b * inputStride`, or, with
     /// `inputRowIndex`, at `input + inputRowIndex[b] * inputStride` (a token table).
     public var input: UnsafePointer<Float>
+    /// Floats between consecutive rows of `input`.
     public var inputStride: Int
+    /// Per row, the table row to read (token input), or nil.
     public var inputRowIndex: UnsafePointer<Int32>?
     /// Recurrent part `h_{t-1} W_hhᵀ`, `[B, G·H]`.
     public var recurrent: UnsafePointer<Float>
@@ -34,6 +36,7 @@ public struct CellForwardStep {
     public var biasHH: UnsafePointer<Float>
     /// `h_{t-1}` and `c_{t-1}`, `[B, H]` (c unused by GRU/RNN).
     public var hiddenPrevious: UnsafePointer<Float>
+    /// `c_{t-1}`, `[B, H]` (unused by GRU and RNN).
     public var cellPrevious: UnsafePointer<Float>
     /// Gate activations stored for backward, `[B, G·H]` (may alias `input` when
     /// `inputRowIndex` is nil: each element is read before it is written).
@@ -42,12 +45,15 @@ public struct CellForwardStep {
     public var auxiliary: UnsafeMutablePointer<Float>
     /// New state `h_t`, `c_t`, `[B, H]`.
     public var hiddenNext: UnsafeMutablePointer<Float>
+    /// `c_t`, `[B, H]` (unused by GRU and RNN).
     public var cellNext: UnsafeMutablePointer<Float>
     /// The layer output row for this step (`h_t`, or 0 where the row is past its length).
     public var output: UnsafeMutablePointer<Float>
+    /// Floats between consecutive rows of `output`.
     public var outputStride: Int
     /// Per-row sequence lengths (nil: all rows active) and this step's time index.
     public var lengths: UnsafePointer<Int32>?
+    /// This step's time index t.
     public var time: Int
 
     @inline(__always)
@@ -105,8 +111,11 @@ public struct CellForwardStep {
 
 /// Pointers for one backward time step of a cell kernel.
 public struct CellBackwardStep {
+    /// The batch rows this call processes.
     public var rows: Range<Int>
+    /// The hidden units this call processes (multiples of 16 apart from the end).
     public var units: Range<Int>
+    /// H.
     public var hiddenSize: Int
     /// Stored activations `[B, G·H]`; overwritten in place with d pre-activation (input side).
     public var gates: UnsafeMutablePointer<Float>
@@ -114,9 +123,11 @@ public struct CellBackwardStep {
     public var auxiliary: UnsafePointer<Float>
     /// `h_{t-1}`, `c_{t-1}` as used in the forward step.
     public var hiddenPrevious: UnsafePointer<Float>
+    /// `c_{t-1}` as used in the forward step (LSTM).
     public var cellPrevious: UnsafePointer<Float>
     /// d loss / d output at this step (row stride `outputStride`), or nil.
     public var outputGradient: UnsafePointer<Float>?
+    /// Floats between consecutive rows of `outputGradient`.
     public var outputStride: Int
     /// d loss / d h_t flowing back from step t+1, `[B, H]`.
     public var hiddenGradient: UnsafePointer<Float>
@@ -131,12 +142,16 @@ public struct CellBackwardStep {
     /// Bias-gradient accumulators `[G·H]` (`+=` for the units processed): the input side's, and
     /// the recurrent side's when it differs (GRU).
     ///
-    /// Row b accumulates at
-    /// `b · biasGradientRowStride` from these (0: all rows into one accumulator).
+    /// Row b accumulates at `b · biasGradientRowStride` from these (0: all rows into one
+    /// accumulator).
     public var inputBiasGradient: UnsafeMutablePointer<Float>
+    /// The recurrent side's bias-gradient accumulator (GRU; the input side's otherwise).
     public var recurrentBiasGradient: UnsafeMutablePointer<Float>
+    /// Floats between the accumulators of consecutive rows (0: one accumulator for all rows).
     public var biasGradientRowStride: Int
+    /// Per-row sequence lengths (nil: all rows active at every step).
     public var lengths: UnsafePointer<Int32>?
+    /// This step's time index t.
     public var time: Int
 
     @inline(__always)

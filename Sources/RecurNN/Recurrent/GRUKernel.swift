@@ -18,13 +18,20 @@ import RecurTensor
 /// recurrent side: dr·r(1-r) | dz·z(1-z) | da_n ⊙ r
 /// ```
 public struct GRUKernel: RecurrentCellKernel {
+    /// The cell's kernel (it has no settings).
     public init() {}
+    /// PyTorch's mode name of the cell.
     public var mode: String { "GRU" }
+    /// Gates per hidden unit (G).
     public var gateCount: Int { 3 }
+    /// Whether the cell carries a cell state c besides h.
     public var hasCellState: Bool { false }
+    /// Extra activations per row kept for backward, in units of H.
     public var auxiliaryWidth: Int { 1 }
+    /// Whether backward writes a separate recurrent pre-activation gradient.
     public var separateRecurrentGradient: Bool { true }
 
+    /// One time step forward over `s.rows` and `s.units` (the equations above).
     public func forward(_ s: CellForwardStep) {
         let h = s.hiddenSize
         let g3 = 3 * h
@@ -72,6 +79,7 @@ public struct GRUKernel: RecurrentCellKernel {
         }
     }
 
+    /// One time step backward over `s.rows` and `s.units`.
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let g3 = 3 * h

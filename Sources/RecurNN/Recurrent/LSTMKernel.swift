@@ -21,13 +21,20 @@ import RecurTensor
 /// d pre-activations: di·i(1-i) | df·f(1-f) | dg·(1-g²) | do·o(1-o)
 /// ```
 public struct LSTMKernel: RecurrentCellKernel {
+    /// The cell's kernel (it has no settings).
     public init() {}
+    /// PyTorch's mode name of the cell.
     public var mode: String { "LSTM" }
+    /// Gates per hidden unit (G).
     public var gateCount: Int { 4 }
+    /// Whether the cell carries a cell state c besides h.
     public var hasCellState: Bool { true }
+    /// Extra activations per row kept for backward, in units of H.
     public var auxiliaryWidth: Int { 1 }
+    /// Whether backward writes a separate recurrent pre-activation gradient.
     public var separateRecurrentGradient: Bool { false }
 
+    /// One time step forward over `s.rows` and `s.units` (the equations above).
     public func forward(_ s: CellForwardStep) {
         let h = s.hiddenSize
         let g4 = 4 * h
@@ -81,6 +88,7 @@ public struct LSTMKernel: RecurrentCellKernel {
         }
     }
 
+    /// One time step backward over `s.rows` and `s.units`.
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let g4 = 4 * h

@@ -12,16 +12,24 @@ public struct RNNKernel: RecurrentCellKernel {
         case tanh, relu
     }
 
+    /// tanh or ReLU.
     public let nonlinearity: Nonlinearity
 
+    /// The kernel with the given nonlinearity (`nn.RNN`'s default is tanh).
     public init(nonlinearity: Nonlinearity = .tanh) { self.nonlinearity = nonlinearity }
 
+    /// PyTorch's mode name of the cell.
     public var mode: String { nonlinearity == .tanh ? "RNN_TANH" : "RNN_RELU" }
+    /// Gates per hidden unit (G).
     public var gateCount: Int { 1 }
+    /// Whether the cell carries a cell state c besides h.
     public var hasCellState: Bool { false }
+    /// Extra activations per row kept for backward, in units of H.
     public var auxiliaryWidth: Int { 0 }
+    /// Whether backward writes a separate recurrent pre-activation gradient.
     public var separateRecurrentGradient: Bool { false }
 
+    /// One time step forward over `s.rows` and `s.units` (the equations above).
     public func forward(_ s: CellForwardStep) {
         let h = s.hiddenSize
         let relu = nonlinearity == .relu
@@ -64,6 +72,7 @@ public struct RNNKernel: RecurrentCellKernel {
         }
     }
 
+    /// One time step backward over `s.rows` and `s.units`.
     public func backward(_ s: CellBackwardStep) {
         let h = s.hiddenSize
         let relu = nonlinearity == .relu

@@ -15,21 +15,27 @@ import RecurTensor
 public final class RecurrentCell<Kernel: RecurrentCellKernel>: Module {
     /// The one-layer sequence layer that does the work.
     public let layer: RecurrentLayer<Kernel>
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
 
+    /// A cell with PyTorch's initialization and `nn.LSTMCell`-style names (`weight_ih`, no layer suffix).
     public init(kernel: Kernel, inputSize: Int, hiddenSize: Int, rng: inout Xoshiro256) {
         layer = RecurrentLayer(
             kernel: kernel, inputSize: inputSize, hiddenSize: hiddenSize, plainNames: true,
             rng: &rng)
     }
 
+    /// Input features per step (I).
     public var inputSize: Int { layer.inputSize }
+    /// Hidden units (H).
     public var hiddenSize: Int { layer.hiddenSize }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         layer.visitParameters(prefix: prefix, visit)
     }
 
+    /// Visits the child modules.
     public func visitChildren(_ visit: (Module) -> Void) { visit(layer) }
 
     /// The state of a batch: hidden (and, for an LSTM, cell) `[B, H]`, zero.
@@ -82,18 +88,21 @@ public typealias GRUCell = RecurrentCell<GRUKernel>
 public typealias RNNCell = RecurrentCell<RNNKernel>
 
 extension RecurrentCell where Kernel == LSTMKernel {
+    /// An LSTM cell with PyTorch's initialization.
     public convenience init(inputSize: Int, hiddenSize: Int, rng: inout Xoshiro256) {
         self.init(kernel: LSTMKernel(), inputSize: inputSize, hiddenSize: hiddenSize, rng: &rng)
     }
 }
 
 extension RecurrentCell where Kernel == GRUKernel {
+    /// A GRU cell with PyTorch's initialization.
     public convenience init(inputSize: Int, hiddenSize: Int, rng: inout Xoshiro256) {
         self.init(kernel: GRUKernel(), inputSize: inputSize, hiddenSize: hiddenSize, rng: &rng)
     }
 }
 
 extension RecurrentCell where Kernel == RNNKernel {
+    /// An Elman RNN cell with PyTorch's initialization.
     public convenience init(
         inputSize: Int, hiddenSize: Int, nonlinearity: RNNKernel.Nonlinearity = .tanh,
         rng: inout Xoshiro256
@@ -204,6 +213,7 @@ public struct TruncatedBPTT: Sendable {
     /// The carried state (`[L·D, B, H]`), nil before the first window or after `reset()`.
     public var state: RecurrentState?
 
+    /// Starts from `state` (nil: zeros).
     public init(state: RecurrentState? = nil) { self.state = state }
 
     /// Forgets the carried state (the next window starts from zeros), as at a document end.

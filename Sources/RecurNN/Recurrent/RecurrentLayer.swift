@@ -21,9 +21,12 @@ import RecurTensor
 /// `[L·D, B, H]`, ordered layer-major with the reverse direction after the forward one
 /// (PyTorch's `h_n` layout).
 public struct RecurrentState: Sendable {
+    /// h, `[L·D, B, H]`.
     public var hidden: Tensor
+    /// c, `[L·D, B, H]` (LSTM only).
     public var cell: Tensor?
 
+    /// A state from h (and c for an LSTM).
     public init(hidden: Tensor, cell: Tensor? = nil) {
         self.hidden = hidden
         self.cell = cell
@@ -49,13 +52,19 @@ public struct RecurrentState: Sendable {
 /// let grads = lstm.backward(cache, outputGradient: dOutput)       // accumulates weight grads
 /// ```
 public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
+    /// The cell's equations.
     public let kernel: Kernel
+    /// Input features per step of the first layer (I).
     public let inputSize: Int
+    /// Hidden units per layer and direction (H).
     public let hiddenSize: Int
+    /// Stacked layers (L).
     public let layerCount: Int
+    /// Whether each layer also runs backward in time (D = 2).
     public let isBidirectional: Bool
     /// Dropout probability between layers (training only).
     public let dropout: Float
+    /// Training mode (dropout on); `eval()` turns it off.
     public var isTraining = true
     /// How the time loop is split across threads (`automatic` picks per shape; the others exist
     /// for tests and tuning, and give the same numbers).
@@ -65,8 +74,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
 
     /// `weightIH[l][d]` is `[G·H, I_l]`; likewise `weightHH` `[G·H, H]`, `biasIH`, `biasHH` `[G·H]`.
     public let weightIH: [[Parameter]]
+    /// `weight_hh_l{l}`: `[G·H, H]` per layer and direction.
     public let weightHH: [[Parameter]]
+    /// `bias_ih_l{l}`: `[G·H]` per layer and direction.
     public let biasIH: [[Parameter]]
+    /// `bias_hh_l{l}`: `[G·H]` per layer and direction.
     public let biasHH: [[Parameter]]
     /// Parameter names without the `_l0` suffix (single cells: `weight_ih`, as `nn.LSTMCell`).
     let plainNames: Bool
@@ -138,6 +150,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         plainNames ? "" : "_l\(l)" + (d == 1 ? "_reverse" : "")
     }
 
+    /// Visits every parameter under `prefix` with its PyTorch name.
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
         for l in 0..<layerCount {
             for d in 0..<directionCount {

@@ -32,7 +32,9 @@ public protocol RecurrentSequenceLayer: Module {
 }
 
 extension RecurrentLayer: RecurrentSequenceLayer {
+    /// PyTorch's mode name of the cell (`LSTM`, `GRU`, `RNN_TANH`, `RNN_RELU`).
     public var mode: String { kernel.mode }
+    /// Whether the cell carries a cell state c besides h (LSTM).
     public var hasCellState: Bool { kernel.hasCellState }
 }
 

@@ -155,8 +155,8 @@ public final class Tape {
     /// Back-propagates from `root`, seeding its gradient with `seed` (default: ones, which for a
     /// scalar loss is d loss / d loss = 1).
     ///
-    /// Consumes the graph: values and leaf gradients stay
-    /// readable, but a second `backward` needs the operations recorded again (after `reset()`).
+    /// Consumes the graph: values and leaf gradients stay readable, but a second `backward` needs
+    /// the operations recorded again (after `reset()`).
     public func backward(from root: Variable, seed: Tensor? = nil) {
         precondition(root.tape === self, "Tape.backward: variable belongs to another tape")
         let start = seed ?? Tensor.ones(nodes[root.index].value.shape)

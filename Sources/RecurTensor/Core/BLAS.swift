@@ -44,6 +44,7 @@ public enum BLAS {
             case userForced = "user-forced"
         }
 
+        /// The kernel and how it was chosen, such as `SkylakeX (OpenBLAS detected Prescott; upgraded by Recur)`.
         public var description: String {
             switch reason {
             case .detected: return "\(coreName) (detected by OpenBLAS)"
@@ -280,6 +281,7 @@ public final class GemmJob: ParallelJob {
         )
     }
 
+    /// Multiplies block `i` of the split product.
     public func run(task i: Int) {
         if splitColumns {
             let r = ThreadPool.chunk(i, of: parts, count: n, granularity: 16)

@@ -120,8 +120,7 @@ public struct Tensor: Sendable {
 
     /// An empty rank-1 tensor (a placeholder for workspace buffers sized later).
     ///
-    /// Allocates
-    /// nothing: all empty tensors share one storage.
+    /// Allocates nothing: all empty tensors share one storage.
     public init() {
         self.init(shape: [0], storage: TensorStorage.empty)
     }
@@ -130,14 +129,14 @@ public struct Tensor: Sendable {
     ///
     /// For kernels that juggle many workspace buffers (the recurrent layers), where nested
     /// `withUnsafe…` closures would hide the algorithm. Prefer `withUnsafeBufferPointer`
-    /// elsewhere.
-    public var unsafeBase: UnsafePointer<Float> { UnsafePointer(storage.base) }
+    /// elsewhere. Package access: code outside Recur uses the `withUnsafe…` methods.
+    package var unsafeBase: UnsafePointer<Float> { UnsafePointer(storage.base) }
 
     /// Makes the storage unique and returns its base address for writing, valid until this
     /// tensor is reassigned, resized or copied-and-mutated.
     ///
     /// See `unsafeBase`.
-    public mutating func unsafeMutableBase() -> UnsafeMutablePointer<Float> {
+    package mutating func unsafeMutableBase() -> UnsafeMutablePointer<Float> {
         makeUnique()
         return storage.base
     }
@@ -163,7 +162,7 @@ public struct Tensor: Sendable {
     }
 
     /// Resizes (reusing storage when possible) and returns the base for writing.
-    public mutating func resizedPointer(_ d0: Int, _ d1: Int, _ d2: Int) -> UnsafeMutablePointer<
+    package mutating func resizedPointer(_ d0: Int, _ d1: Int, _ d2: Int) -> UnsafeMutablePointer<
         Float
     > {
         resize(d0, d1, d2)
@@ -171,7 +170,7 @@ public struct Tensor: Sendable {
     }
 
     /// Resizes (reusing storage when possible) and returns the base for writing.
-    public mutating func resizedPointer(_ d0: Int, _ d1: Int) -> UnsafeMutablePointer<Float> {
+    package mutating func resizedPointer(_ d0: Int, _ d1: Int) -> UnsafeMutablePointer<Float> {
         resize(d0, d1)
         return unsafeMutableBase()
     }

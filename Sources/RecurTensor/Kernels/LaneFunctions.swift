@@ -8,6 +8,7 @@
 
 /// A function applied to 16 lanes at a time.
 public protocol LaneFunction {
+    /// The function on 16 lanes.
     func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
 }
 
@@ -21,34 +22,52 @@ public protocol LaneOperator {
 public enum LaneFunctions {
     /// Any closure, for cold paths (called, not inlined, per 16 lanes).
     public struct Closure: LaneFunction {
+        /// The function.
         public let body: (SIMD16<Float>) -> SIMD16<Float>
+        /// Creates the function with its constants.
         @inlinable public init(_ body: @escaping (SIMD16<Float>) -> SIMD16<Float>) {
             self.body = body
         }
+        /// The function on 16 lanes.
         @inlinable public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float> { body(v) }
     }
+    /// e^x (`VectorMath.exp`).
     public struct Exp: LaneFunction {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         { VectorMath.exp(v) }
     }
+    /// The natural logarithm (`VectorMath.log`).
     public struct Log: LaneFunction {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         { VectorMath.log(v) }
     }
+    /// tanh x (`VectorMath.tanh`).
     public struct Tanh: LaneFunction {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         { VectorMath.tanh(v) }
     }
+    /// The logistic function 1 / (1 + e^-x) (`VectorMath.sigmoid`).
     public struct Sigmoid: LaneFunction {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         { VectorMath.sigmoid(v) }
     }
+    /// max(x, 0).
     public struct ReLU: LaneFunction {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         {
             var r = v
@@ -58,12 +77,16 @@ public enum LaneFunctions {
     }
     /// a·x + b.
     public struct Affine: LaneFunction {
+        /// The scale.
         public var a: Float
+        /// The shift.
         public var b: Float
+        /// Creates the function with its constants.
         @inlinable public init(scale a: Float, shift b: Float) {
             self.a = a
             self.b = b
         }
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         {
             VectorMath.madd(v, SIMD16(repeating: a), SIMD16(repeating: b))
@@ -71,8 +94,11 @@ public enum LaneFunctions {
     }
     /// e^(x - shift), the softmax numerator.
     public struct ShiftedExp: LaneFunction {
+        /// Subtracted before the exponential (the row maximum).
         public var shift: Float
+        /// Creates the function with its constants.
         @inlinable public init(shift: Float) { self.shift = shift }
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         {
             VectorMath.exp(v - shift)
@@ -81,65 +107,93 @@ public enum LaneFunctions {
 
     /// (x - first) - second, in that order (exact for large x with a small second).
     public struct ShiftTwice: LaneFunction {
+        /// Subtracted first (the row maximum).
         public var first: Float
+        /// Subtracted second (the log of the sum).
         public var second: Float
+        /// Creates the function with its constants.
         @inlinable public init(_ first: Float, _ second: Float) {
             self.first = first
             self.second = second
         }
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         { (v - first) - second }
     }
     /// (e^(x - shift) · inverse - smooth) · scale: the gradient of label-smoothed cross-entropy
     /// before the target's own term.
     public struct SmoothedSoftmaxGradient: LaneFunction {
+        /// The row maximum.
         public var shift: Float
+        /// 1 / Σ e^(x - shift).
         public var inverse: Float
+        /// ε / V, the smoothing mass of every class.
         public var smooth: Float
+        /// The loss scale (1 / rows).
         public var scale: Float
+        /// Creates the function with its constants.
         @inlinable public init(shift: Float, inverse: Float, smooth: Float, scale: Float) {
             self.shift = shift
             self.inverse = inverse
             self.smooth = smooth
             self.scale = scale
         }
+        /// The function on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(_ v: SIMD16<Float>) -> SIMD16<Float>
         {
             (VectorMath.exp(v - shift) * inverse - smooth) * scale
         }
     }
 
+    /// a + b.
     public struct Add: LaneOperator {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The operator on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(
             _ a: SIMD16<Float>, _ b: SIMD16<Float>
         ) -> SIMD16<Float> { a + b }
+        /// The operator on one element (for loop tails).
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a + b }
     }
+    /// a - b.
     public struct Subtract: LaneOperator {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The operator on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(
             _ a: SIMD16<Float>, _ b: SIMD16<Float>
         ) -> SIMD16<Float> { a - b }
+        /// The operator on one element (for loop tails).
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a - b }
     }
+    /// a · b.
     public struct Multiply: LaneOperator {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The operator on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(
             _ a: SIMD16<Float>, _ b: SIMD16<Float>
         ) -> SIMD16<Float> { a * b }
+        /// The operator on one element (for loop tails).
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a * b }
     }
+    /// a / b.
     public struct Divide: LaneOperator {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The operator on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(
             _ a: SIMD16<Float>, _ b: SIMD16<Float>
         ) -> SIMD16<Float> { a / b }
+        /// The operator on one element (for loop tails).
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float { a / b }
     }
     /// The gradient of ReLU: `a` where `b` > 0, else 0.
     public struct PassWherePositive: LaneOperator {
+        /// Creates the function.
         @inlinable public init() {}
+        /// The operator on 16 lanes.
         @inlinable @inline(__always) public func callAsFunction(
             _ a: SIMD16<Float>, _ b: SIMD16<Float>
         ) -> SIMD16<Float> {
@@ -147,6 +201,7 @@ public enum LaneFunctions {
             r.replace(with: 0, where: b .<= 0)
             return r
         }
+        /// The operator on one element (for loop tails).
         @inlinable @inline(__always) public func scalar(_ a: Float, _ b: Float) -> Float {
             b > 0 ? a : 0
         }

@@ -73,8 +73,8 @@ public enum VectorMath {
     /// e^x on 16 lanes for x ≤ 0 (or NaN): `exp` without the overflow side, for sigmoid and
     /// tanh, whose exponentials never exceed 1.
     ///
-    /// Same polynomial and accuracy as `exp`; 2^n
-    /// (n ≥ -126) is one exponent-field write instead of two, and there are no overflow checks.
+    /// Same polynomial and accuracy as `exp`; 2^n (n ≥ -126) is one exponent-field write instead of
+    /// two, and there are no overflow checks.
     @_transparent
     public static func expNonPositive(_ x: SIMD16<Float>) -> SIMD16<Float> {
         var xc = x

@@ -141,8 +141,8 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs the tasks of `job` on distinct threads at the same time, so that they may wait for
     /// each other (for example at a `SpinBarrier`).
     ///
-    /// Returns false, running nothing, when that
-    /// cannot be guaranteed: the pool is busy or has fewer threads than `tasks`.
+    /// Returns false, running nothing, when that cannot be guaranteed: the pool is busy or has
+    /// fewer threads than `tasks`.
     public func runConcurrently(tasks: Int, job: any ParallelJob) -> Bool {
         if tasks == 1 {
             job.run(task: 0)
@@ -281,10 +281,10 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// How long an idle worker spins before it sleeps.
     ///
-    /// A sleeping worker takes hundreds of
-    /// microseconds to wake on a virtual machine (measured: a job of two 500 µs tasks then runs
-    /// serially), so workers keep spinning through the short gaps between the jobs of a training
-    /// step, as OpenMP runtimes do (Intel's KMP_BLOCKTIME is 200 ms).
+    /// A sleeping worker takes hundreds of microseconds to wake on a virtual machine (measured: a
+    /// job of two 500 µs tasks then runs serially), so workers keep spinning through the short gaps
+    /// between the jobs of a training step, as OpenMP runtimes do (Intel's KMP_BLOCKTIME is 200
+    /// ms).
     public static let spinSeconds = 0.02
 
     /// How long a thread waiting for the rest of a job (`dispatch`, `SpinBarrier`) spins before
@@ -432,6 +432,7 @@ public final class SpinBarrier {
     /// Number of tasks that meet at the barrier.
     public let parties: Int
 
+    /// A barrier for `parties` tasks.
     public init(parties: Int) {
         precondition(parties >= 1, "SpinBarrier: parties must be at least 1")
         self.parties = parties

@@ -76,6 +76,7 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
         Xoshiro256(seed: next() ^ (stream &* 0x9E37_79B9_7F4A_7C15))
     }
 
+    /// Generators are equal when their states are (they will draw the same numbers).
     public static func == (a: Xoshiro256, b: Xoshiro256) -> Bool { a.stateWords == b.stateWords }
 }
 

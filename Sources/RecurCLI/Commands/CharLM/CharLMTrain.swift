@@ -42,8 +42,7 @@ struct CharLMTrain: ParsableCommand {
     /// Where this run writes: --out, else the directory being resumed, else the first unused
     /// runs/charlm[-N] (two plain runs in a row never overwrite each other).
     ///
-    /// The default depends
-    /// on what exists, so `run` computes it once.
+    /// The default depends on what exists, so `run` computes it once.
     var chosenOut: String {
         outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/charlm")
     }

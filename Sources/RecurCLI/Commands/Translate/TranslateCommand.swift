@@ -101,8 +101,7 @@ struct WeightsOption: ParsableArguments {
 /// Loads the model to translate with from a checkpoint directory: its `average/` copy when it
 /// has one, else its own (final) weights, unless `choice` names one; `best/` on request.
 ///
-/// A
-/// directory that is itself a checkpoint copy loads as it is. The note says which copy was used
+/// A directory that is itself a checkpoint copy loads as it is. The note says which copy was used
 /// (printed once the command has succeeded, so that a failure stays one line).
 func loadTranslationModel(_ directory: String, choice: WeightsChoice?) throws -> (
     loaded: Seq2SeqStore.Loaded, note: String?
