@@ -115,7 +115,8 @@ public struct CharLMTrainingConfig: Codable, Equatable, Sendable {
     /// Optional so that checkpoints written before it existed still load.
     public var patience: Int?
 
-    /// The defaults of `recur charlm train`: batch 64, sequence 100, Adam at 2e-3, clipping at 5.
+    /// Batch 64, sequence 100, Adam at a constant 2e-3, clipping at 5 (`recur charlm train` uses
+    /// a cosine schedule).
     public init() {}
 }
 

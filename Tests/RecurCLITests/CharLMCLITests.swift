@@ -142,9 +142,12 @@ struct CharLMCLITests {
     func interruptAndResume() throws {
         let data = temporaryFile(Array(sampleText(sentences: 3000).utf8))
         let out = temporaryPath("sigint")
+        // A constant rate: the interrupted run's length is unknown in advance, and a cosine
+        // schedule's shape depends on the run's length (`--steps`).
         let flags = [
             "--embed", "8", "--hidden", "16", "--layers", "2", "--dropout", "0.2", "--batch", "4",
             "--seq", "8", "--threads", "1", "--eval-every", "0", "--checkpoint-every", "0",
+            "--lr-schedule", "constant",
         ]
         let interrupted = try Recur.run(
             ["charlm", "train", "--data", data, "--out", out, "--steps", "100000000"] + flags,
