@@ -180,6 +180,33 @@ struct CharLMCLITests {
         #expect(a == b, "resumed weights differ from an uninterrupted run")
     }
 
+    @Test("--regularize sets dropout, weight drop and a cosine schedule unless they are given")
+    func regularize() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        func summary(_ extra: [String]) throws -> (line: String, sidecar: String) {
+            let out = temporaryPath("regularize")
+            let r = try Recur.run(
+                ["charlm", "train", "--data", data, "--out", out, "--steps", "4", "--json"]
+                    + Self.small + ["--layers", "2"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let sidecar = try String(contentsOfFile: out + "/checkpoint.json", encoding: .utf8)
+            return (String(r.stdout.split(separator: "\n").last ?? ""), sidecar)
+        }
+        let plain = try summary([])
+        #expect(
+            plain.line.contains("\"dropout\":0.0,") && plain.line.contains("\"weight_drop\":0.0,"))
+        #expect(plain.sidecar.contains("\"constant\""))
+        let regularized = try summary(["--regularize"])
+        #expect(
+            regularized.line.contains("\"dropout\":0.25")
+                && regularized.line.contains("\"weight_drop\":0.25"), "\(regularized.line)")
+        #expect(regularized.sidecar.contains("\"cosine\""))
+        let mixed = try summary(["--regularize", "--dropout", "0.1", "--lr-schedule", "step"])
+        #expect(
+            mixed.line.contains("\"dropout\":0.1,") && mixed.line.contains("\"weight_drop\":0.25"))
+        #expect(mixed.sidecar.contains("\"step\""))
+    }
+
     @Test("train, sample, eval and inspect end to end")
     func endToEnd() throws {
         let data = temporaryFile(Array(sampleText().utf8))

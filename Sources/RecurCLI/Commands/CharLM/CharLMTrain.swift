@@ -19,14 +19,14 @@ struct CharLMTrain: ParsableCommand {
             the best model by validation bpc to --out/best, and a JSON-lines metrics log to \
             --out/metrics.jsonl. Ctrl-C saves a checkpoint and stops; --resume continues exactly.
 
-            The defaults (2×512 LSTM, batch 64, sequence 100, dropout 0.25 between layers, weight drop \
-            0.25 on the recurrent weights, Adam 2e-3 with a cosine schedule over 10 epochs) are tuned \
-            for a text of about 1 MB: tinyshakespeare reaches 2.09 bpc in 19 minutes on 2 cores, where \
-            the same run without regularization stops improving at 2.16. With more time, regularize \
-            more and train longer: --dropout 0.3 --weight-drop 0.4 --epochs 14 reached 2.07 in 30 \
-            minutes (BENCHMARKS.md). For a very small text or a short run, --dropout 0 --weight-drop 0 \
-            learns faster. --patience N stops once N validations in a row bring nothing better; \
-            best/ always holds the best model.
+            The defaults (2×512 LSTM, batch 64, sequence 100, Adam 2e-3, 10 epochs, no dropout) learn \
+            fastest at first and suit short runs and small texts; on a text of about 1 MB they stop \
+            improving and over-fit (tinyshakespeare: best 2.16 bpc). For such a text add --regularize \
+            (dropout 0.25, weight drop 0.25 on the recurrent weights, cosine schedule): 2.09 bpc in 19 \
+            minutes on 2 cores. With more time, regularize more and train longer: --regularize \
+            --dropout 0.3 --weight-drop 0.4 --epochs 14 reached 2.07 in 30 minutes (BENCHMARKS.md). \
+            --patience N stops once N validations in a row bring nothing better; best/ always holds \
+            the best model.
             """
     )
 
@@ -53,7 +53,10 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "Embedding size.") var embed: Int?
     @Option(help: "Hidden units per recurrent layer (default 512).") var hidden: Int?
     @Option(help: "Recurrent layers (default 2).") var layers: Int?
-    @Option(help: "Dropout between recurrent layers / inside TCN blocks (default 0.25; TCN 0.1).")
+    @Option(
+        help:
+            "Dropout between recurrent layers / inside TCN blocks (default 0, 0.25 with --regularize; TCN 0.1)."
+    )
     var dropout: Float?
     @Option(
         help:
@@ -62,9 +65,13 @@ struct CharLMTrain: ParsableCommand {
     var outputDropout: Float?
     @Option(
         help:
-            "Weight drop: DropConnect on the recurrent weights W_hh, one mask per step (as AWD-LSTM; default 0.25)."
+            "Weight drop: DropConnect on the recurrent weights W_hh, one mask per step (as AWD-LSTM; default 0, 0.25 with --regularize)."
     )
     var weightDrop: Float?
+    @Flag(
+        help:
+            "Regularize for a long run on a text of about 1 MB: dropout 0.25, weight drop 0.25 and a cosine schedule, unless those flags are given."
+    ) var regularize = false
     @Option(help: "TCN channels (default 128).") var channels: Int?
     @Option(help: "TCN kernel size (default 3).") var kernel: Int?
     @Option(help: "TCN residual blocks, dilations 1, 2, 4, … (default 4).") var blocks: Int?
@@ -78,8 +85,9 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "adam, adamw, sgd (momentum 0.9), rmsprop or adagrad.") var optimizer:
         CharLMOptimizer = .adam
     @Option(help: "Weight decay (L2; decoupled for adamw).") var weightDecay: Float = 0
-    @Option(help: "constant, step, exponential, cosine (default) or plateau.") var lrSchedule:
-        CharLMSchedule = .cosine
+    @Option(
+        help: "constant (default; cosine with --regularize), step, exponential, cosine or plateau.")
+    var lrSchedule: CharLMSchedule?
     @Option(help: "Linear learning-rate warm-up steps.") var warmup: Int = 0
     @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 5
     @Option(
@@ -235,7 +243,7 @@ struct CharLMTrain: ParsableCommand {
             config.learningRate = lr
             config.optimizer = optimizer
             config.weightDecay = weightDecay
-            config.schedule = lrSchedule
+            config.schedule = lrSchedule ?? (regularize ? .cosine : .constant)
             config.warmupSteps = warmup
             config.clip = clip
             config.validationFraction = valFraction
@@ -351,9 +359,10 @@ struct CharLMTrain: ParsableCommand {
             check(
                 chosen == .tcn ? blocks : layers, stored.layers,
                 chosen == .tcn ? "--blocks" : "--layers")
-            check(dropout, stored.dropout, "--dropout")
+            check(
+                dropout ?? (regularize && chosen != .tcn ? 0.25 : nil), stored.dropout, "--dropout")
             check(outputDropout, stored.outputDropout ?? 0, "--output-dropout")
-            check(weightDrop, stored.weightDrop ?? 0, "--weight-drop")
+            check(weightDrop ?? (regularize ? 0.25 : nil), stored.weightDrop ?? 0, "--weight-drop")
             check(kernel, stored.kernelSize, "--kernel")
             if !conflicts.isEmpty {
                 throw CLIError(
@@ -366,9 +375,9 @@ struct CharLMTrain: ParsableCommand {
             cell: chosen, vocabularySize: vocabularySize, embeddingSize: embed ?? 64,
             hiddenSize: chosen == .tcn ? (channels ?? hidden ?? 128) : (hidden ?? 512),
             layers: chosen == .tcn ? (blocks ?? layers ?? 4) : (layers ?? 2),
-            dropout: dropout ?? (chosen == .tcn ? 0.1 : 0.25),
+            dropout: dropout ?? (chosen == .tcn ? 0.1 : (regularize ? 0.25 : 0)),
             outputDropout: chosen == .tcn ? nil : (outputDropout ?? 0),
-            weightDrop: chosen == .tcn ? nil : (weightDrop ?? 0.25),
+            weightDrop: chosen == .tcn ? nil : (weightDrop ?? (regularize ? 0.25 : 0)),
             kernelSize: kernel ?? 3, weightNormalization: weightNorm)
     }
 
