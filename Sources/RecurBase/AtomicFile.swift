@@ -81,9 +81,12 @@ public enum AtomicFile {
     ///
     /// Same guarantees as `write(_:to:)`.
     ///
-    /// - Parameter replacing: false publishes with `link(2)` instead of `rename(2)`, which fails
-    ///   when `path` exists: a file that appeared meanwhile (another run writing the same
-    ///   output) is never replaced, and this write reports "already exists" instead.
+    /// - Parameters:
+    ///   - path: the file to write.
+    ///   - replacing: false publishes with `link(2)` instead of `rename(2)`, which fails
+    ///     when `path` exists: a file that appeared meanwhile (another run writing the same
+    ///     output) is never replaced, and this write reports "already exists" instead.
+    ///   - produce: writes the contents into the sink it is given.
     public static func write(
         to path: String, replacing: Bool = true,
         producing produce: (inout Sink) throws(FileWriteError) -> Void

@@ -33,8 +33,11 @@ public final class RunDirectory {
 
     /// Claims `path` (created if missing) for a run.
     ///
-    /// - Parameter isRunFile: recognises the files and directories a run writes (for
-    ///   `.replace`); the lock file and temporary files are always recognised.
+    /// - Parameters:
+    ///   - path: the run directory.
+    ///   - intent: a fresh run, a resumed one, or one that replaces an earlier run's files.
+    ///   - isRunFile: recognises the files and directories a run writes (for `.replace`); the
+    ///     lock file and temporary files are always recognised.
     /// - Throws: `FileWriteError` with a one-line reason: another process holds the directory,
     ///   it is not empty for a fresh run, or it cannot be created or locked.
     public init(claiming path: String, intent: Intent, isRunFile: (String) -> Bool)

@@ -15,6 +15,9 @@ public struct CharCorpus: Sendable {
     /// Reads and prepares `path`.
     ///
     /// - Parameters:
+    ///   - path: the UTF-8 text file.
+    ///   - unit: the symbols: grapheme clusters, code points or bytes.
+    ///   - validationFraction: the share at the end of the text held out for validation.
     ///   - vocabulary: use this vocabulary (from a checkpoint) instead of building one.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
     /// - Throws: `TextError` for missing, empty, binary or invalid files (and FIFOs or devices).

@@ -104,7 +104,10 @@ public final class CharLanguageModel: Module {
     /// - Parameters:
     ///   - inputs: `T·B` ids, time-major.
     ///   - targets: `T·B` ids, time-major (each input's next symbol).
+    ///   - t: time steps T.
+    ///   - b: streams B.
     ///   - state: the state carried from the previous window (nil: zeros).
+    ///   - rng: draws the dropout and weight-drop masks.
     /// - Returns: the mean cross-entropy in nats per symbol, and the final state (to carry).
     public func trainingStep(
         inputs: [Int32], targets: [Int32], timeSteps t: Int, batch b: Int, state: RecurrentState?,

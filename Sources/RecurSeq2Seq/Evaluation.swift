@@ -22,12 +22,18 @@ public struct TranslationScores: Sendable {
 public enum TranslationEvaluation {
     /// Translates the sources of `pairs` and scores them against their targets.
     ///
-    /// - Parameter style: with a style, hypotheses are printed as text (case restored,
-    ///   detokenized) and scored against the references as written, with sacreBLEU's defaults
-    ///   (13a tokenization, cased), as published scores are. Without one, hypotheses and
-    ///   references are compared as the model's tokens joined by spaces (lower-cased,
-    ///   punctuation split), with `tok:none`: a score of the model's own task, as
-    ///   pre-tokenized toolkits report it.
+    /// - Parameters:
+    ///   - model: the translator (put it in evaluation mode first).
+    ///   - pairs: the pairs to translate and score.
+    ///   - source: the source vocabulary.
+    ///   - target: the target vocabulary.
+    ///   - options: greedy or beam search, length penalty, batch size.
+    ///   - style: with a style, hypotheses are printed as text (case restored, detokenized) and
+    ///     scored against the references as written, with sacreBLEU's defaults (13a
+    ///     tokenization, cased), as published scores are. Without one, hypotheses and references
+    ///     are compared as the model's tokens joined by spaces (lower-cased, punctuation split),
+    ///     with `tok:none`: a score of the model's own task, as pre-tokenized toolkits report it.
+    ///   - progress: called with the number of pairs translated so far.
     public static func score(
         model: Seq2SeqModel, pairs: [SentencePair], source: TranslationVocabulary,
         target: TranslationVocabulary,

@@ -101,7 +101,13 @@ public enum BLEU {
     /// The sacreBLEU version whose numbers these match (named in the signatures).
     public static let sacreBLEUVersion = "2.6.0"
 
-    /// - Parameter lowercase: compare lower-cased text (sacreBLEU's `-lc`).
+    /// Corpus BLEU of `hypotheses` against one reference each, with sacreBLEU's signature.
+    ///
+    /// - Parameters:
+    ///   - hypotheses: one translation per line.
+    ///   - references: the reference for each hypothesis.
+    ///   - tokenizer: sacreBLEU's tokenizer (default 13a; `none` for pre-tokenized text).
+    ///   - lowercase: compare lower-cased text (sacreBLEU's `-lc`).
     public static func corpus(
         hypotheses: [String], references: [String], tokenizer: BLEUTokenizer = .thirteenA,
         lowercase: Bool = false

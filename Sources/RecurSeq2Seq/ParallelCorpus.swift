@@ -183,8 +183,11 @@ public struct ParallelCorpus: Sendable {
     /// Reads and tokenizes `path`.
     ///
     /// - Parameters:
+    ///   - path: the tab-separated file.
+    ///   - tokenizer: splits each side into tokens.
     ///   - maxLength: keep pairs whose sides both have 1…maxLength tokens (0: no limit).
     ///   - skipBadLines: skip lines without a tab or with an empty side instead of failing.
+    ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
     public static func load(
         path: String, tokenizer: WordTokenizer, maxLength: Int = 0, skipBadLines: Bool = false,
         lossy: Bool = false

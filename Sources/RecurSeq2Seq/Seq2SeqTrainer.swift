@@ -591,6 +591,7 @@ extension Embedding {
     /// ```
     ///
     /// - Parameters:
+    ///   - vocabulary: the words of the embedding's rows (the specials are left alone).
     ///   - dimensions: the vectors' size, which must equal `embeddingSize`.
     ///   - vector: the vector of a word (`dimensions` values), or nil when the word is unknown.
     @discardableResult

@@ -168,9 +168,11 @@ public struct BytePairEncoding: Sendable, Equatable, Codable {
 
     /// The units of one word, every one but the last marked with `@@`.
     ///
-    /// - Parameter known: when given, a unit it rejects is split back into the units it was
-    ///   merged from until they are known or single characters (subword-nmt's vocabulary
-    ///   filter: a joint model's unit the source side never saw is not an `<unk>`).
+    /// - Parameters:
+    ///   - word: one word, without spaces.
+    ///   - known: when given, a unit it rejects is split back into the units it was merged
+    ///     from until they are known or single characters (subword-nmt's vocabulary filter: a
+    ///     joint model's unit the source side never saw is not an `<unk>`).
     public func split(_ word: String, known: ((String) -> Bool)? = nil) -> [String] {
         guard !word.isEmpty else { return [] }
         var parts = word.unicodeScalars.map { String($0) }

@@ -33,6 +33,7 @@ public enum TextFile {
     /// Reads a file as UTF-8 text.
     ///
     /// - Parameters:
+    ///   - path: the file.
     ///   - lossy: replace invalid UTF-8 with U+FFFD instead of failing.
     ///   - allowEmpty: accept an empty file.
     /// - Throws: `TextError` naming the path: missing file, directory, empty file, binary file

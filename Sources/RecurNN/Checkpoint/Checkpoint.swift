@@ -17,7 +17,10 @@ extension Module {
     /// Loads parameter values by name, validating names, shapes and finiteness first (nothing
     /// is changed when any check fails).
     ///
-    /// - Parameter strict: reject tensors in `tensors` (under `prefix`) that the module lacks.
+    /// - Parameters:
+    ///   - tensors: values by parameter name.
+    ///   - prefix: the prefix the names carry (`stateDictionary(prefix:)`'s).
+    ///   - strict: reject tensors in `tensors` (under `prefix`) that the module lacks.
     public func loadStateDictionary(
         _ tensors: [String: Tensor], prefix: String = "", strict: Bool = true
     ) throws {
@@ -98,9 +101,15 @@ public enum CheckpointDirectory {
     /// Saves the model tensors, the training state (optimizer slots, carried states; nil for a
     /// model-only checkpoint) and the sidecar into `directory` (created if needed).
     ///
-    /// - Parameter keepModels: how many `model-<step>.safetensors` files to keep, newest first
-    ///   (char-rnn keeps every checkpoint so any can be sampled); only the newest training state
-    ///   is kept.
+    /// - Parameters:
+    ///   - directory: the checkpoint directory.
+    ///   - model: the model's tensors by parameter name.
+    ///   - training: the training state's tensors (nil: a model-only checkpoint).
+    ///   - sidecar: what `checkpoint.json` records besides the tensors.
+    ///   - metadata: string metadata for the model file's safetensors header.
+    ///   - keepModels: how many `model-<step>.safetensors` files to keep, newest first
+    ///     (char-rnn keeps every checkpoint so any can be sampled); only the newest training
+    ///     state is kept.
     public static func save<Config>(
         directory: String, model: [String: Tensor], training: [String: Tensor]?,
         sidecar: CheckpointSidecar<Config>, metadata: [String: String] = [:], keepModels: Int = 1
@@ -201,8 +210,11 @@ public enum CheckpointDirectory {
     /// Reads the sidecar, the model tensors and the training state (optimizer state and any
     /// other training tensors).
     ///
-    /// - Parameter modelFile: load this model file of the directory (an older checkpoint kept
-    ///   with `keepModels`) instead of the newest; the training state is then not loaded.
+    /// - Parameters:
+    ///   - type: the application's configuration type (the sidecar's `config`).
+    ///   - directory: the checkpoint directory.
+    ///   - modelFile: load this model file of the directory (an older checkpoint kept with
+    ///     `keepModels`) instead of the newest; the training state is then not loaded.
     public static func load<Config>(
         _ type: Config.Type, directory: String, modelFile: String? = nil
     ) throws -> (

@@ -72,8 +72,10 @@ public enum SafeTensors {
 
     /// Reads and validates a safetensors file.
     ///
-    /// - Parameter followLinks: false for files a checkpoint names (a link planted there could
-    ///   point anywhere on the system).
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - followLinks: false for files a checkpoint names (a link planted there could point
+    ///     anywhere on the system).
     public static func read(_ path: String, followLinks: Bool = true) throws -> (
         tensors: [String: Tensor], metadata: [String: String]
     ) {

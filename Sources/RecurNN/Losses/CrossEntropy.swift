@@ -25,6 +25,12 @@ public enum SoftmaxCrossEntropy {
     ///
     /// - Parameters:
     ///   - logits: `rows × classes`, row-major.
+    ///   - rows: N.
+    ///   - classes: V.
+    ///   - targets: `rows` class ids.
+    ///   - reduction: sum or mean over the counted rows.
+    ///   - ignoreIndex: rows with this target count for nothing (padding).
+    ///   - labelSmoothing: ε.
     ///   - gradient: `rows × classes` output (may alias `logits`), or nil.
     /// - Returns: the reduced loss (Float64 accumulation) and the number of rows that counted.
     public static func compute(

@@ -171,6 +171,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     /// Runs the layers over `input` `[T, B, I]`.
     ///
     /// - Parameters:
+    ///   - input: `[T, B, I]`, time-major.
     ///   - initialState: `[L·D, B, H]` states (zeros when nil).
     ///   - lengths: per-row sequence lengths in `1…T` (all T when nil).
     ///   - rng: draws the inter-layer dropout masks in training mode.
@@ -194,7 +195,14 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     /// embeddings: the first layer's input projection becomes a lookup in the table
     /// `E W_ihᵀ` `[V, G·H]` (DESIGN.md, "Algebra that saves work"; the kernel adds the biases).
     ///
-    /// - Parameter tokens: `T·B` ids, time-major (`tokens[t·B + b]`).
+    /// - Parameters:
+    ///   - tokens: `T·B` ids, time-major (`tokens[t·B + b]`).
+    ///   - timeSteps: T.
+    ///   - batch: B.
+    ///   - embedding: the embedding whose table `E` the ids index.
+    ///   - initialState: `[L·D, B, H]` states (zeros when nil).
+    ///   - lengths: per-row sequence lengths in `1…T` (all T when nil).
+    ///   - rng: draws the inter-layer dropout masks in training mode.
     public func forward(
         tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding,
         initialState: RecurrentState? = nil, lengths: [Int]? = nil, rng: inout Xoshiro256
@@ -233,6 +241,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     /// gradients.
     ///
     /// - Parameters:
+    ///   - cache: what the forward pass recorded (released for reuse afterwards).
     ///   - outputGradient: d loss / d output `[T, B, D·H]` (nil: zero).
     ///   - stateGradient: d loss / d final state (nil: zero).
     ///   - needsInputGradient: whether to compute d loss / d input (skip it for the first layer

@@ -52,6 +52,12 @@ public enum PanelGEMM {
     /// - Parameters:
     ///   - source: B row-major with row stride `stride` (B[k, n] at `source[k·stride + n]`), or,
     ///     when `transposed`, Bᵀ (B[k, n] at `source[n·stride + k]`, e.g. a weight `[N, K]`).
+    ///   - stride: floats between consecutive rows of `source`.
+    ///   - k: rows of B (K).
+    ///   - blocks: column blocks (an LSTM's 4 gates).
+    ///   - blockWidth: columns per block (H).
+    ///   - transposed: whether `source` holds Bᵀ.
+    ///   - packed: the destination, `packedCount(k:blocks:blockWidth:)` floats.
     public static func pack(
         _ source: UnsafePointer<Float>, stride: Int, k: Int, blocks: Int, blockWidth: Int,
         transposed: Bool,
@@ -87,8 +93,17 @@ public enum PanelGEMM {
     /// bound must be a multiple of 16), and B is in the form `pack` wrote.
     ///
     /// - Parameters:
+    ///   - m: rows of A and C.
+    ///   - k: columns of A, rows of B (K).
     ///   - a: A `[m, K]` row-major with row stride `lda`.
+    ///   - lda: floats between consecutive rows of A.
+    ///   - packed: B as `pack` wrote it.
+    ///   - blocks: column blocks of B.
+    ///   - blockWidth: columns per block.
+    ///   - units: the columns of every block to compute.
     ///   - c: C with row stride `ldc`; only the selected columns of rows `0..<m` are written.
+    ///   - ldc: floats between consecutive rows of C.
+    ///   - accumulate: add to C instead of overwriting it.
     public static func multiply(
         m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
         blocks: Int,
