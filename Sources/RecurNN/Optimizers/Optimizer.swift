@@ -121,10 +121,11 @@ func withBuffers(
     let count = p.value.count
     p.value.withUnsafeMutableBufferPointer { value in
         p.gradient.withUnsafeBufferPointer { gradient in
+            // `unsafeMutableBase()` (unique storage, valid until the tensor is reassigned or
+            // resized, which nothing does during `body`), not a pointer escaping a closure.
             var pointers: [UnsafeMutablePointer<Float>] = []
             for s in 0..<slots.count {
-                slots[s][index].makeUnique()
-                pointers.append(slots[s][index].withUnsafeMutableBufferPointer { $0.start })
+                pointers.append(slots[s][index].unsafeMutableBase())
             }
             body(value.start, gradient.start, pointers, count)
         }

@@ -220,6 +220,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         }
         let cache = takeCache()
         cache.source = .tokens(tokens, embedding)
+        cache.stableTokens.assign(tokens)
         run(
             cache, timeSteps: timeSteps, batch: batch, initialState: initialState, lengths: lengths,
             rng: &rng)
@@ -317,6 +318,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
                 cache.lengths.append(Int32(length))
             }
         }
+        cache.stableLengths.assign(cache.lengths)
         cache.usesDropout = isTraining && dropout > 0 && layerCount > 1
         cache.initialState = initialState
         defer { cache.initialState = nil }
@@ -464,10 +466,9 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
             biasIH: biasIH[l][dir].value.unsafeBase,
             biasHH: biasHH[l][dir].value.unsafeBase,
             outputStride: directionCount * hiddenSize)
-        run.lengths =
-            cache.lengths.isEmpty ? nil : cache.lengths.withUnsafeBufferPointer { $0.baseAddress }
-        if l == 0, case .tokens(let tokens, _) = cache.source {
-            run.tokens = tokens.withUnsafeBufferPointer { $0.baseAddress }
+        run.lengths = cache.lengths.isEmpty ? nil : UnsafePointer(cache.stableLengths.base)
+        if l == 0, case .tokens = cache.source {
+            run.tokens = UnsafePointer(cache.stableTokens.base)
             run.table = buffers.table.unsafeBase
         }
         return run
@@ -919,6 +920,10 @@ public final class RecurrentCache {
     var timeSteps = 0
     var batch = 0
     var lengths: [Int32] = []
+    /// `lengths` and the token ids at addresses that stay valid for the whole pass (an array's
+    /// address is valid only inside its `withUnsafeBufferPointer`).
+    let stableLengths = StableInt32Buffer()
+    let stableTokens = StableInt32Buffer()
     var usesDropout = false
     var directions: [[DirectionBuffers]]
     var layerOutputs: [Tensor]  // [T, B, D·H] per layer
@@ -1041,5 +1046,27 @@ extension RecurrentLayer where Kernel == RNNKernel {
             kernel: RNNKernel(nonlinearity: nonlinearity), inputSize: inputSize,
             hiddenSize: hiddenSize,
             layers: layers, bidirectional: bidirectional, dropout: dropout, rng: &rng)
+    }
+}
+
+/// Int32 values at a stable address, for pointers the recurrence job keeps for a whole pass.
+final class StableInt32Buffer {
+    private(set) var base: UnsafeMutablePointer<Int32>
+    private var capacity = 16
+
+    init() { base = .allocate(capacity: 16) }
+
+    deinit { base.deallocate() }
+
+    /// Copies `values` in, growing the buffer when needed.
+    func assign(_ values: [Int32]) {
+        if values.count > capacity {
+            base.deallocate()
+            capacity = values.count
+            base = .allocate(capacity: capacity)
+        }
+        values.withUnsafeBufferPointer { source in
+            if let start = source.baseAddress { base.update(from: start, count: source.count) }
+        }
     }
 }
