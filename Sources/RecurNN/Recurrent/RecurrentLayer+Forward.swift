@@ -56,9 +56,8 @@ extension RecurrentLayer {
             if l > 0 {
                 if cache.usesDropout {
                     let mask = cache.masks[l - 1].resizedPointer(t, b, inputWidth)
-                    let p = dropout
-                    let scale = 1 / (1 - p)
-                    for i in 0..<(t * b * inputWidth) { mask[i] = rng.nextFloat() < p ? 0 : scale }
+                    Dropout.fillMask(
+                        mask, count: t * b * inputWidth, probability: dropout, rng: &rng)
                     let x = cache.layerInputs[l].resizedPointer(t, b, inputWidth)
                     let y = cache.layerOutputs[l - 1].unsafeBase
                     for i in 0..<(t * b * inputWidth) { x[i] = y[i] * mask[i] }
