@@ -166,14 +166,15 @@ public final class CharLanguageModel: Module {
         return (loss / Double(rows), finalState)
     }
 
-    /// The hidden-to-hidden weights W_hh of every layer and direction.
-    private var recurrentWeights: [Parameter] {
+    /// The hidden-to-hidden weights W_hh of every layer and direction (found once: the
+    /// parameters are fixed objects).
+    private lazy var recurrentWeights: [Parameter] = {
         var weights: [Parameter] = []
         recurrent?.visitParameters(prefix: "") { name, parameter in
             if name.hasPrefix("weight_hh") { weights.append(parameter) }
         }
         return weights
-    }
+    }()
 
     /// Weight drop: DropConnect on W_hh (Wan et al., 2013), as AWD-LSTM (Merity et al., 2017).
     ///

@@ -226,7 +226,7 @@ extension Seq2SeqModel {
                     finished[sentence].sort { $0.score > $1.score }
                     let worstKept = finished[sentence][k - 1].score
                     let bestLive =
-                        next.map(\.logProbability).max().map {
+                        next.lazy.map(\.logProbability).max().map {
                             $0 / lengthPenalty(next[0].tokens.count + 1)
                         }
                         ?? -Float.infinity

@@ -28,17 +28,17 @@ extension RecurrentLayer {
         }
         cache.timeSteps = t
         cache.batch = b
-        cache.lengths.removeAll(keepingCapacity: true)
         if let lengths {
             precondition(
                 lengths.count == b, "\(kernel.mode): \(lengths.count) lengths for batch \(b)")
             for length in lengths {
                 precondition(
                     length >= 1 && length <= t, "\(kernel.mode): length \(length) outside 1…\(t)")
-                cache.lengths.append(Int32(length))
             }
+            cache.lengths.assign(count: b) { Int32(lengths[$0]) }
+        } else {
+            cache.lengths.assign(count: 0) { _ in 0 }
         }
-        cache.stableLengths.assign(cache.lengths)
         cache.usesDropout = isTraining && dropout > 0 && layerCount > 1
         cache.initialState = initialState
         defer { cache.initialState = nil }
@@ -185,9 +185,9 @@ extension RecurrentLayer {
             biasIH: biasIH[l][dir].value.unsafeBase,
             biasHH: biasHH[l][dir].value.unsafeBase,
             outputStride: directionCount * hiddenSize)
-        run.lengths = cache.lengths.isEmpty ? nil : UnsafePointer(cache.stableLengths.base)
+        run.lengths = cache.lengths.count == 0 ? nil : UnsafePointer(cache.lengths.base)
         if l == 0, case .tokens = cache.source {
-            run.tokens = UnsafePointer(cache.stableTokens.base)
+            run.tokens = UnsafePointer(cache.tokens.base)
             run.table = buffers.table.unsafeBase
         }
         return run

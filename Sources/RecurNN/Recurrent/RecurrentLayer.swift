@@ -226,7 +226,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         }
         let cache = takeCache()
         cache.source = .tokens(tokens, embedding)
-        cache.stableTokens.assign(tokens)
+        cache.tokens.assign(count: tokens.count) { tokens[$0] }
         run(
             cache, timeSteps: timeSteps, batch: batch, initialState: initialState, lengths: lengths,
             rng: &rng)

@@ -37,11 +37,11 @@ public final class RecurrentCache {
     var isLive = false
     var timeSteps = 0
     var batch = 0
-    var lengths: [Int32] = []
-    /// `lengths` and the token ids at addresses that stay valid for the whole pass (an array's
-    /// address is valid only inside its `withUnsafeBufferPointer`).
-    let stableLengths = StableInt32Buffer()
-    let stableTokens = StableInt32Buffer()
+    /// Per-row sequence lengths (empty: all rows run every step) and the token ids, at
+    /// addresses that stay valid for the whole pass (an array's address is valid only inside its
+    /// `withUnsafeBufferPointer`).
+    let lengths = StableInt32Buffer()
+    let tokens = StableInt32Buffer()
     var usesDropout = false
     var directions: [[DirectionBuffers]]
     var layerOutputs: [Tensor]  // [T, B, D·H] per layer
@@ -77,34 +77,31 @@ public final class RecurrentCache {
         return false
     }
 
+    /// Runs `body` on a state's cell tensor (created empty when missing), taken out of the state
+    /// meanwhile so that it is uniquely referenced and resizing or writing it does not copy.
+    private static func withCell<R>(
+        of state: inout RecurrentState, _ body: (inout Tensor) -> R
+    ) -> R {
+        var cell = state.cell ?? Tensor()
+        state.cell = nil
+        defer { state.cell = cell }
+        return body(&cell)
+    }
+
     func ensureCell(_ a: Int, _ b: Int, _ c: Int) {
-        var cell = finalState.cell ?? Tensor()
-        finalState.cell = nil
-        cell.resize(a, b, c)
-        finalState.cell = cell
+        Self.withCell(of: &finalState) { $0.resize(a, b, c) }
     }
 
     func cellBase() -> UnsafeMutablePointer<Float> {
-        var cell = finalState.cell ?? Tensor()
-        finalState.cell = nil
-        let base = cell.unsafeMutableBase()
-        finalState.cell = cell
-        return base
+        Self.withCell(of: &finalState) { $0.unsafeMutableBase() }
     }
 
     func ensureInitialCellGradient(_ a: Int, _ b: Int, _ c: Int) {
-        var cell = initialGradient.cell ?? Tensor()
-        initialGradient.cell = nil
-        cell.resize(a, b, c)
-        initialGradient.cell = cell
+        Self.withCell(of: &initialGradient) { $0.resize(a, b, c) }
     }
 
     func initialCellGradientBase() -> UnsafeMutablePointer<Float> {
-        var cell = initialGradient.cell ?? Tensor()
-        initialGradient.cell = nil
-        let base = cell.unsafeMutableBase()
-        initialGradient.cell = cell
-        return base
+        Self.withCell(of: &initialGradient) { $0.unsafeMutableBase() }
     }
 
     func initialHidden(_ index: Int) -> UnsafePointer<Float>? {
@@ -121,21 +118,21 @@ public final class RecurrentCache {
 /// Int32 values at a stable address, for pointers the recurrence job keeps for a whole pass.
 final class StableInt32Buffer {
     private(set) var base: UnsafeMutablePointer<Int32>
+    private(set) var count = 0
     private var capacity = 16
 
     init() { base = .allocate(capacity: 16) }
 
     deinit { base.deallocate() }
 
-    /// Copies `values` in, growing the buffer when needed.
-    func assign(_ values: [Int32]) {
-        if values.count > capacity {
+    /// Holds `count` values, `value(i)` for each i, growing the buffer when needed.
+    func assign(count: Int, _ value: (Int) -> Int32) {
+        if count > capacity {
             base.deallocate()
-            capacity = values.count
+            capacity = count
             base = .allocate(capacity: capacity)
         }
-        values.withUnsafeBufferPointer { source in
-            if let start = source.baseAddress { base.update(from: start, count: source.count) }
-        }
+        for i in 0..<count { base[i] = value(i) }
+        self.count = count
     }
 }

@@ -346,6 +346,10 @@ struct CharLMTrain: ParsableCommand {
         -> CharLMArchitecture
     {
         let chosen = cell ?? resumed?.config.architecture.cell ?? .lstm
+        // --regularize fills in the rates the user did not give (recurrent cells only).
+        let regularized: Float? = regularize && chosen != .tcn ? 0.25 : nil
+        let givenDropout = dropout ?? regularized
+        let givenWeightDrop = weightDrop ?? regularized
         if let stored = resumed?.config.architecture {
             var conflicts: [String] = []
             func check<T: Equatable>(_ given: T?, _ stored: T, _ flag: String) {
@@ -359,10 +363,9 @@ struct CharLMTrain: ParsableCommand {
             check(
                 chosen == .tcn ? blocks : layers, stored.layers,
                 chosen == .tcn ? "--blocks" : "--layers")
-            check(
-                dropout ?? (regularize && chosen != .tcn ? 0.25 : nil), stored.dropout, "--dropout")
+            check(givenDropout, stored.dropout, "--dropout")
             check(outputDropout, stored.outputDropout ?? 0, "--output-dropout")
-            check(weightDrop ?? (regularize ? 0.25 : nil), stored.weightDrop ?? 0, "--weight-drop")
+            check(givenWeightDrop, stored.weightDrop ?? 0, "--weight-drop")
             check(kernel, stored.kernelSize, "--kernel")
             if !conflicts.isEmpty {
                 throw CLIError(
@@ -375,9 +378,9 @@ struct CharLMTrain: ParsableCommand {
             cell: chosen, vocabularySize: vocabularySize, embeddingSize: embed ?? 64,
             hiddenSize: chosen == .tcn ? (channels ?? hidden ?? 128) : (hidden ?? 512),
             layers: chosen == .tcn ? (blocks ?? layers ?? 4) : (layers ?? 2),
-            dropout: dropout ?? (chosen == .tcn ? 0.1 : (regularize ? 0.25 : 0)),
+            dropout: givenDropout ?? (chosen == .tcn ? 0.1 : 0),
             outputDropout: chosen == .tcn ? nil : (outputDropout ?? 0),
-            weightDrop: chosen == .tcn ? nil : (weightDrop ?? (regularize ? 0.25 : 0)),
+            weightDrop: chosen == .tcn ? nil : (givenWeightDrop ?? 0),
             kernelSize: kernel ?? 3, weightNormalization: weightNorm)
     }
 
