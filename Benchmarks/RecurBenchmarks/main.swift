@@ -51,35 +51,21 @@ func recurrentBenchmark() {
     let x = Tensor.uniform([t, b, i], in: -1...1, using: &rng)
     let dy = Tensor.uniform([t, b, h], in: -1...1, using: &rng)
     func makeLayer() -> (forward: () -> Void, parameters: Int) {
-        switch cell {
-        case "gru":
-            let layer = GRU(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
-            return (
-                {
-                    var r = Xoshiro256(seed: 0)
-                    let (_, _, cache) = layer.forward(x, rng: &r)
-                    layer.backward(cache, outputGradient: dy, needsInputGradient: true)
-                }, layer.parameterCount
-            )
-        case "rnn":
-            let layer = RNN(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
-            return (
-                {
-                    var r = Xoshiro256(seed: 0)
-                    let (_, _, cache) = layer.forward(x, rng: &r)
-                    layer.backward(cache, outputGradient: dy, needsInputGradient: true)
-                }, layer.parameterCount
-            )
-        default:
-            let layer = LSTM(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
-            return (
-                {
-                    var r = Xoshiro256(seed: 0)
-                    let (_, _, cache) = layer.forward(x, rng: &r)
-                    layer.backward(cache, outputGradient: dy, needsInputGradient: true)
-                }, layer.parameterCount
-            )
-        }
+        let layer: any RecurrentSequenceLayer =
+            switch cell {
+            case "gru": GRU(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
+            case "rnn": RNN(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
+            default: LSTM(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
+            }
+        return (
+            {
+                var context = ForwardContext.training(generator: Xoshiro256(seed: 0))
+                let (_, _, cache) = layer.forward(
+                    x, initialState: nil, lengths: nil, context: &context)
+                layer.backward(
+                    cache, outputGradient: dy, stateGradient: nil, needsInputGradient: true)
+            }, layer.parameterCount
+        )
     }
     let (step, parameters) = makeLayer()
     step()

@@ -53,7 +53,7 @@ for step in 1...steps {
     batches.window(at: position, inputs: &inputs, targets: &targets)
     let (loss, final) = model.trainingStep(
         inputs: inputs, targets: targets, timeSteps: 64, batch: 32, state: state, rng: &rng)
-    state = final.copied()  // carry the state, detached from this step's graph
+    state = final?.copied()  // carry the state, detached from this step's graph
     position += 64
     GradientClipping.clipByNorm(model.parameters(), maxNorm: 5)
     optimizer.step()

@@ -64,7 +64,7 @@ public final class CharLMSampler {
         }
         context = ids
         var pending = ids
-        if model.recurrent != nil {
+        if model.isRecurrent {
             // A long prime is fed in chunks with the state carried over: the same result, with
             // activation memory bounded by the chunk instead of growing with the prime.
             let chunk = 4096
@@ -78,7 +78,7 @@ public final class CharLMSampler {
         }
         for _ in 0..<length {
             let logits = model.nextLogits(
-                context: model.recurrent != nil ? pending : context, state: &state)
+                context: model.isRecurrent ? pending : context, state: &state)
             let next = CharLMSampler.choose(
                 logits, options: options, excluding: CharVocabulary.unknownID, rng: &rng)
             emit(vocabulary.symbols[Int(next)])

@@ -65,21 +65,16 @@ public struct CharLMSummary: Sendable {
     public var stoppedEarly: Bool = false
 }
 
-/// Why training stopped early.
+/// Why a char-LM run cannot start (divergence while training is a `TrainingDivergence`).
 public enum CharLMTrainingError: Error, CustomStringConvertible {
-    case notFinite(step: Int, lastCheckpointStep: Int?, learningRate: Float, directory: String)
+    /// The training text is shorter than one batch window.
     case textTooShort(symbols: Int, needed: Int, batch: Int, sequence: Int)
+    /// The resumed run's settings disagree with the checkpoint.
     case resumeMismatch(String)
 
     /// One line saying what went wrong and what to do.
     public var description: String {
         switch self {
-        case .notFinite(let step, let last, let lr, let directory):
-            let kept =
-                last.map { "the last good checkpoint (step \($0)) is in \(directory)" }
-                ?? "no checkpoint was written yet"
-            return
-                "training diverged: the loss or gradient became NaN, infinite or exploded at step \(step); \(kept); try a lower --lr than \(lr)"
         case .textTooShort(let symbols, let needed, let batch, let sequence):
             return
                 "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
@@ -113,7 +108,7 @@ public final class CharLMTrainer {
     private let optimizer: any Optimizer
     private var carried: RecurrentState?
     private let batcher: ContiguousBatcher?
-    private var lastCheckpointStep: Int?
+    private var loop: TrainingLoop?
     private var metrics: MetricsLog?
 
     /// Sets up training (fresh, or resumed from `resume`).
@@ -178,7 +173,6 @@ public final class CharLMTrainer {
             rng = resume.rng
             try optimizer.load(resume.optimizer)
             carried = resume.carried
-            lastCheckpointStep = resume.progress.step
         } else {
             progress = CharLMProgress()
             progress.schedule = CharLMTrainer.schedule(config)
@@ -228,100 +222,46 @@ public final class CharLMTrainer {
         let b = config.batchSize
         var inputs: [Int32] = []
         var targets: [Int32] = []
-        var windows: [Int32] = []
-        var recentLosses: [Double] = []
         var lossSinceEvaluation = 0.0
         var stepsSinceEvaluation = 0
         var previousEvaluation: (validation: Double, train: Double)?
-        var timedSeconds = 0.0
-        var timedSymbols = 0
-        let warmup = min(10, max(0, (config.steps - progress.step) / 10))
-        var stepsThisRun = 0
-        var interrupted = false
         var stoppedEarly = false
-        let parameters = model.parameters()
-        while progress.step < config.steps {
-            if shouldStop() {
-                interrupted = true
-                break
-            }
-            let started = MonotonicClock.seconds()
+        // A loss above 10⁴ nats per symbol (probability e^-10000 for the right answer) has
+        // exploded as surely as a NaN.
+        let loop = TrainingLoop(
+            optimizer: optimizer, clip: config.clip, totalSteps: config.steps,
+            step: progress.step, clippedSteps: progress.clippedSteps,
+            warmupUpdates: min(10, max(0, (config.steps - progress.step) / 10)), largestLoss: 1e4,
+            directory: outputDirectory)
+        self.loop = loop
+        while loop.step < config.steps && !loop.stopRequested(shouldStop) {
             let rate = progress.schedule.rate(base: config.learningRate, step: progress.step)
-            optimizer.learningRate = rate
-            let loss: Double
-            if let batcher {
-                if !batcher.fits(progress.position) {
-                    progress.position = 0
-                    progress.epochs += 1
-                    carried = nil
-                }
-                batcher.window(at: progress.position, inputs: &inputs, targets: &targets)
-                let (l, state) = model.trainingStep(
-                    inputs: inputs, targets: targets, timeSteps: t, batch: b, state: carried,
-                    rng: &rng)
-                if carried == nil { carried = state.copied() } else { carried?.assign(state) }
-                loss = l
-                progress.position += t
-            } else {
-                let n = corpus.trainIDs.count
-                if windows.count != b * (t + 1) {
-                    windows = Array(repeating: 0, count: b * (t + 1))
-                }
-                for row in 0..<b {
-                    let start = rng.nextInt(below: n - t - 1)
-                    for k in 0...t { windows[row * (t + 1) + k] = corpus.trainIDs[start + k] }
-                }
-                loss = model.tcnTrainingStep(windows: windows, timeSteps: t, batch: b, rng: &rng)
-                progress.epochs = (progress.trainedSymbols + b * t) / max(n, 1)
+            let update = try loop.update(learningRate: rate) {
+                (loss: nextBatchLoss(inputs: &inputs, targets: &targets), items: b * t)
             }
-            let norm =
-                config.clip > 0
-                ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip)
-                : GradientClipping.globalNorm(parameters)
-            // A loss above 10⁴ nats per symbol (probability e^-10000 for the right answer) has
-            // exploded as surely as a NaN.
-            guard loss.isFinite, loss < 1e4, norm.isFinite else {
-                throw CharLMTrainingError.notFinite(
-                    step: progress.step + 1, lastCheckpointStep: lastCheckpointStep,
-                    learningRate: config.learningRate,
-                    directory: outputDirectory)
-            }
-            let clipped = config.clip > 0 && norm > config.clip
-            if clipped { progress.clippedSteps += 1 }
-            optimizer.step()
-            progress.step += 1
+            progress.step = update.step
+            progress.clippedSteps = loop.clippedSteps
             progress.trainedSymbols += b * t
-            stepsThisRun += 1
-            let elapsed = MonotonicClock.seconds() - started
-            progress.trainingSeconds += elapsed
-            if stepsThisRun > warmup {
-                timedSeconds += elapsed
-                timedSymbols += b * t
-            }
-            recentLosses.append(loss)
-            if recentLosses.count > 50 { recentLosses.removeFirst() }
-            lossSinceEvaluation += loss
+            progress.trainingSeconds += update.seconds
+            lossSinceEvaluation += update.loss
             stepsSinceEvaluation += 1
-            let speed =
-                timedSeconds > 0
-                ? Double(timedSymbols) / timedSeconds : Double(b * t) / max(elapsed, 1e-9)
             let stepReport = CharLMStepReport(
-                step: progress.step, totalSteps: config.steps, loss: loss, learningRate: rate,
-                gradientNorm: norm,
-                clipped: clipped, symbolsPerSecond: speed,
-                secondsRemaining: Double(config.steps - progress.step) * Double(b * t)
-                    / max(speed, 1e-9))
+                step: update.step, totalSteps: config.steps, loss: update.loss,
+                learningRate: rate, gradientNorm: update.gradientNorm, clipped: update.clipped,
+                symbolsPerSecond: update.itemsPerSecond, secondsRemaining: update.secondsRemaining)
             report(.step(stepReport))
             if progress.step % max(config.logEvery, 1) == 0 || progress.step == config.steps {
                 metrics?.write([
-                    ("step", .number(Double(progress.step))), ("loss", .number(loss)),
+                    ("step", .number(Double(progress.step))), ("loss", .number(update.loss)),
                     ("bpc", .number(stepReport.bitsPerSymbol)),
-                    ("lr", .number(Double(rate))), ("grad_norm", .number(Double(norm))),
+                    ("lr", .number(Double(rate))),
+                    ("grad_norm", .number(Double(update.gradientNorm))),
                     (
                         "clipped_fraction",
                         .number(Double(progress.clippedSteps) / Double(progress.step))
                     ),
-                    ("chars_per_s", .number(speed)), ("epoch", .number(Double(progress.epochs))),
+                    ("chars_per_s", .number(update.itemsPerSecond)),
+                    ("epoch", .number(Double(progress.epochs))),
                 ])
             }
             let isLast = progress.step == config.steps
@@ -348,6 +288,7 @@ public final class CharLMTrainer {
                 try saveCheckpoint(report: report)
             }
         }
+        let interrupted = loop.interrupted
         // Early stopping has just validated; otherwise the end of a run validates once more.
         var validation = stoppedEarly ? progress.lastValidationBPC : nil
         if !interrupted && !stoppedEarly && !corpus.validationIDs.isEmpty {
@@ -356,16 +297,50 @@ public final class CharLMTrainer {
                 report: report, trainLoss: trainMean, previous: &previousEvaluation)
         }
         try saveCheckpoint(report: report)
-        let trainLoss =
-            recentLosses.isEmpty
-            ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
         return CharLMSummary(
-            steps: progress.step, seconds: timedSeconds,
-            symbolsPerSecond: timedSeconds > 0 ? Double(timedSymbols) / timedSeconds : 0,
-            trainLoss: trainLoss,
+            steps: progress.step, seconds: loop.timedSeconds,
+            symbolsPerSecond: loop.itemsPerSecond, trainLoss: loop.recentLoss,
             validationBPC: validation, bestValidationBPC: progress.bestValidationBPC,
             interrupted: interrupted,
             clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly)
+    }
+
+    /// Forward and backward of the next batch (the next window of the streams for a recurrent
+    /// model, random windows for a TCN); returns its mean loss in nats per symbol.
+    private func nextBatchLoss(inputs: inout [Int32], targets: inout [Int32]) -> Double {
+        let (t, b) = (config.sequenceLength, config.batchSize)
+        if let batcher {
+            if !batcher.fits(progress.position) {
+                progress.position = 0
+                progress.epochs += 1
+                carried = nil
+            }
+            batcher.window(at: progress.position, inputs: &inputs, targets: &targets)
+            let (loss, state) = model.trainingStep(
+                inputs: inputs, targets: targets, timeSteps: t, batch: b, state: carried, rng: &rng)
+            if let state {
+                if carried == nil { carried = state.copied() } else { carried?.assign(state) }
+            }
+            progress.position += t
+            return loss
+        }
+        // A TCN trains on windows at random positions (time-major, like the streams).
+        let n = corpus.trainIDs.count
+        if inputs.count != b * t {
+            inputs = Array(repeating: 0, count: b * t)
+            targets = inputs
+        }
+        for row in 0..<b {
+            let start = rng.nextInt(below: n - t - 1)
+            for k in 0..<t {
+                inputs[k * b + row] = corpus.trainIDs[start + k]
+                targets[k * b + row] = corpus.trainIDs[start + k + 1]
+            }
+        }
+        progress.epochs = (progress.trainedSymbols + b * t) / max(n, 1)
+        return model.trainingStep(
+            inputs: inputs, targets: targets, timeSteps: t, batch: b, state: nil, rng: &rng
+        ).loss
     }
 
     /// Scores the whole validation split; keeps the best model; warns about overfitting.
@@ -405,7 +380,7 @@ public final class CharLMTrainer {
 
     private func saveCheckpoint(report: (CharLMEvent) -> Void) throws {
         try writeCheckpoint(directory: outputDirectory, includeTraining: true)
-        lastCheckpointStep = progress.step
+        loop?.checkpointWritten()
         report(.checkpoint(step: progress.step, directory: outputDirectory))
     }
 

@@ -23,14 +23,20 @@ import RecurTensor
 ///     state: nil, rng: &rng)
 /// ```
 public final class CharLanguageModel: Module {
+    /// The network between the embedding and the decoder.
+    public enum Body {
+        /// A recurrent stack (`rnn.*`): LSTM, GRU or RNN.
+        case recurrent(any RecurrentSequenceLayer)
+        /// A temporal convolutional network (`tcn.*`).
+        case tcn(TCN)
+    }
+
     /// The sizes and kind of network (saved in checkpoints).
     public let architecture: CharLMArchitecture
     /// Symbol embeddings `[V, E]` (`emb.weight`).
     public let embedding: Embedding
-    /// The recurrent stack (`rnn.*`), nil for a TCN.
-    public let recurrent: (any RecurrentSequenceLayer)?
-    /// The temporal convolutional network (`tcn.*`), nil for recurrent cells.
-    public let tcn: TCN?
+    /// The recurrent stack or the TCN.
+    public let body: Body
     /// The output layer `[V, H]` (`out.weight`, `out.bias`).
     public let decoder: Linear
     /// Training mode (dropout on); `eval()` turns it off.
@@ -42,6 +48,7 @@ public final class CharLanguageModel: Module {
     private var outputMask = Tensor()  // [T, B, H] output-dropout mask
     private var droppedOutput = Tensor()  // [T, B, H] the top layer's output times the mask
     private let lossJob = CrossEntropyJob()
+    private let stepTape = Tape()  // the TCN's step records here; the fused step does not
     private var weightMasks: [Tensor] = []  // per W_hh: the weight-drop mask of this step
     private var droppedWeights: [Tensor] = []  // per W_hh: the weights times the mask
     private var gradientsBefore: [Tensor] = []  // per W_hh: its gradient before this step
@@ -53,77 +60,105 @@ public final class CharLanguageModel: Module {
             vocabularySize: a.vocabularySize, embeddingSize: a.embeddingSize, rng: &rng)
         switch a.cell {
         case .lstm:
-            recurrent = LSTM(
-                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
-                dropout: a.dropout, rng: &rng)
-            tcn = nil
+            body = .recurrent(
+                LSTM(
+                    inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                    dropout: a.dropout, rng: &rng))
         case .gru:
-            recurrent = GRU(
-                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
-                dropout: a.dropout, rng: &rng)
-            tcn = nil
+            body = .recurrent(
+                GRU(
+                    inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                    dropout: a.dropout, rng: &rng))
         case .rnn:
-            recurrent = RNN(
-                inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
-                dropout: a.dropout, rng: &rng)
-            tcn = nil
+            body = .recurrent(
+                RNN(
+                    inputSize: a.embeddingSize, hiddenSize: a.hiddenSize, layers: a.layers,
+                    dropout: a.dropout, rng: &rng))
         case .tcn:
-            recurrent = nil
-            tcn = TCN(
-                inputChannels: a.embeddingSize, channels: a.hiddenSize, blocks: a.layers,
-                kernelSize: a.kernelSize,
-                dropout: a.dropout, weightNormalization: a.weightNormalization, rng: &rng)
+            body = .tcn(
+                TCN(
+                    inputChannels: a.embeddingSize, channels: a.hiddenSize, blocks: a.layers,
+                    kernelSize: a.kernelSize,
+                    dropout: a.dropout, weightNormalization: a.weightNormalization, rng: &rng))
         }
         decoder = Linear(inputSize: a.hiddenSize, outputSize: a.vocabularySize, rng: &rng)
     }
 
     /// Visits the parameters with PyTorch's names: `emb.`, `rnn.` or `tcn.`, then `out.`.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        embedding.visitParameters(prefix: prefix + "emb.", visit)
-        recurrent?.visitParameters(prefix: prefix + "rnn.", visit)
-        tcn?.visitParameters(prefix: prefix + "tcn.", visit)
-        decoder.visitParameters(prefix: prefix + "out.", visit)
-    }
-
-    /// Visits the embedding, the recurrent stack or TCN, and the decoder.
-    public func visitChildren(_ visit: (Module) -> Void) {
-        visit(embedding)
-        if let recurrent { visit(recurrent) }
-        if let tcn { visit(tcn) }
-        visit(decoder)
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        visit(.child("emb", embedding))
+        switch body {
+        case .recurrent(let recurrent): visit(.child("rnn", recurrent))
+        case .tcn(let tcn): visit(.child("tcn", tcn))
+        }
+        visit(.child("out", decoder))
     }
 
     /// The number of past symbols a TCN output sees (nil for recurrent models).
-    public var receptiveField: Int? { tcn?.receptiveField }
+    public var receptiveField: Int? {
+        if case .tcn(let tcn) = body { tcn.receptiveField } else { nil }
+    }
 
-    // MARK: - Recurrent training
+    /// Whether the model carries a recurrent state from one window to the next.
+    public var isRecurrent: Bool {
+        if case .recurrent = body { true } else { false }
+    }
 
-    /// Forward and backward over one window of contiguous batches (truncated BPTT), with
-    /// gradients accumulated into the parameters.
+    // MARK: - Training
+
+    /// Forward and backward over one batch of B windows of T symbols, with gradients
+    /// accumulated into the parameters.
+    ///
+    /// A recurrent model reads the windows as B streams continued from the carried `state`
+    /// (truncated backpropagation through time) and returns its final state to carry into the
+    /// next window; a TCN reads each window on its own (its context is the window) and returns
+    /// no state.
     ///
     /// - Parameters:
     ///   - inputs: `T·B` ids, time-major.
     ///   - targets: `T·B` ids, time-major (each input's next symbol).
     ///   - t: time steps T.
-    ///   - b: streams B.
-    ///   - state: the state carried from the previous window (nil: zeros).
+    ///   - b: windows B.
+    ///   - state: the state carried from the previous window (nil: zeros; ignored by a TCN).
     ///   - rng: draws the dropout and weight-drop masks.
     /// - Returns: the mean cross-entropy in nats per symbol, and the final state (to carry).
     public func trainingStep(
         inputs: [Int32], targets: [Int32], timeSteps t: Int, batch b: Int, state: RecurrentState?,
         rng: inout Xoshiro256
-    ) -> (loss: Double, state: RecurrentState) {
-        guard let recurrent else {
-            preconditionFailure("trainingStep is for recurrent models; use tcnTrainingStep")
+    ) -> (loss: Double, state: RecurrentState?) {
+        precondition(
+            inputs.count == t * b && targets.count == t * b,
+            "trainingStep: \(inputs.count) inputs and \(targets.count) targets for T=\(t), B=\(b)")
+        switch body {
+        case .recurrent(let recurrent):
+            let (loss, final) = recurrentStep(
+                recurrent, inputs: inputs, targets: targets, timeSteps: t, batch: b, state: state,
+                rng: &rng)
+            return (loss, final)
+        case .tcn(let tcn):
+            return (
+                tcnStep(tcn, inputs: inputs, targets: targets, timeSteps: t, batch: b, rng: &rng),
+                nil
+            )
         }
+    }
+
+    /// The fused recurrent step: embedding folded into the first layer, decoder and loss as
+    /// three GEMMs and one softmax pass.
+    private func recurrentStep(
+        _ recurrent: any RecurrentSequenceLayer, inputs: [Int32], targets: [Int32],
+        timeSteps t: Int, batch b: Int, state: RecurrentState?, rng: inout Xoshiro256
+    ) -> (loss: Double, state: RecurrentState) {
         let (v, h) = (architecture.vocabularySize, architecture.hiddenSize)
         let rows = t * b
         let weightDrop = isTraining ? (architecture.weightDrop ?? 0) : 0
         let originals =
             weightDrop > 0 ? dropRecurrentWeights(probability: weightDrop, rng: &rng) : []
+        var context = ForwardContext.training(tape: stepTape, generator: rng)
         let (output, finalState, cache) = recurrent.forward(
             tokens: inputs, timeSteps: t, batch: b, embedding: embedding, initialState: state,
-            lengths: nil, rng: &rng)
+            lengths: nil, context: &context)
+        rng = context.generator
         // Output dropout (char-rnn, Zaremba et al. 2014): the decoder sees the top layer's
         // output times a mask; the recurrent layer keeps its undropped output for its backward.
         let p = architecture.outputDropout ?? 0
@@ -170,8 +205,10 @@ public final class CharLanguageModel: Module {
     /// parameters are fixed objects).
     private lazy var recurrentWeights: [Parameter] = {
         var weights: [Parameter] = []
-        recurrent?.visitParameters(prefix: "") { name, parameter in
-            if name.hasPrefix("weight_hh") { weights.append(parameter) }
+        if case .recurrent(let recurrent) = body {
+            recurrent.visitParameters(prefix: "") { name, parameter in
+                if name.hasPrefix("weight_hh") { weights.append(parameter) }
+            }
         }
         return weights
     }()
@@ -234,76 +271,98 @@ public final class CharLanguageModel: Module {
             b: decoder.weight.value.unsafeBase, ldb: h, beta: 1, c: z, ldc: v)
     }
 
-    // MARK: - TCN training
-
-    /// Forward and backward over `batch` windows of `T + 1` symbols (inputs are the first T,
-    /// targets the last T), through the autodiff tape.
-    public func tcnTrainingStep(
-        windows: [Int32], timeSteps t: Int, batch b: Int, rng: inout Xoshiro256
+    /// The TCN step through the autodiff tape, on the windows in batch-major order.
+    private func tcnStep(
+        _ tcn: TCN, inputs: [Int32], targets: [Int32], timeSteps t: Int, batch b: Int,
+        rng: inout Xoshiro256
     ) -> Double {
-        guard let tcn else { preconditionFailure("tcnTrainingStep is for TCN models") }
-        precondition(
-            windows.count == b * (t + 1),
-            "tcnTrainingStep: \(windows.count) ids for \(b) windows of \(t + 1)")
-        var inputs = [Int32](repeating: 0, count: b * t)
-        var targets = [Int32](repeating: 0, count: b * t)
+        var rowInputs = [Int32](repeating: 0, count: b * t)
+        var rowTargets = [Int32](repeating: 0, count: b * t)
         for row in 0..<b {
             for step in 0..<t {
-                inputs[row * t + step] = windows[row * (t + 1) + step]
-                targets[row * t + step] = windows[row * (t + 1) + step + 1]
+                rowInputs[row * t + step] = inputs[step * b + row]
+                rowTargets[row * t + step] = targets[step * b + row]
             }
         }
-        let tape = Tape()
-        let x = embedding(inputs, tape: tape).reshaped([b, t, architecture.embeddingSize])
-        let y = tcn(x, rng: &rng).reshaped([b * t, architecture.hiddenSize])
-        let loss = SoftmaxCrossEntropy.loss(decoder(y), targets: targets)
-        tape.backward(from: loss)
-        return Double(loss.value.scalar)
+        stepTape.reset()
+        var context = ForwardContext.training(tape: stepTape, generator: rng)
+        let x = embedding(rowInputs, tape: stepTape).reshaped([b, t, architecture.embeddingSize])
+        let y = tcn(x, context: &context).reshaped([b * t, architecture.hiddenSize])
+        rng = context.generator
+        let loss = SoftmaxCrossEntropy.loss(decoder(y), targets: rowTargets)
+        stepTape.backward(from: loss)
+        let value = Double(loss.value.scalar)
+        stepTape.reset()  // the step's activations are not needed any more
+        return value
     }
 
     // MARK: - Evaluation and sampling
 
-    /// The cross-entropy of a text in bits per symbol, scored as one stream (state carried
-    /// across chunks of `chunk` symbols; a TCN sees its full receptive field of context).
+    /// The cross-entropy of a text in bits per symbol, scored as a continuous stream.
     ///
+    /// A recurrent model reads a long text as `streams` contiguous pieces in parallel (one
+    /// batch), each piece after the model has read the `burnIn` symbols before it unscored, so
+    /// every scored symbol has at least `burnIn` symbols of context, as it would have in one
+    /// stream; the state is carried across chunks of `chunk` time steps. `streams: 1` scores
+    /// the text as one stream exactly. A TCN sees its full receptive field of context.
+    ///
+    /// - Parameters:
+    ///   - ids: the text's symbol ids.
+    ///   - chunk: time steps per forward call (memory, not the result).
+    ///   - streams: pieces read in parallel; nil picks up to 32, each at least 16 burn-ins long.
+    ///   - burnIn: symbols read before each piece after the first, unscored.
     /// - Returns: bits per symbol, total nats and the number of symbols scored (`ids.count - 1`).
-    public func evaluate(ids: [Int32], chunk: Int = 1000) -> (
-        bitsPerSymbol: Double, nats: Double, count: Int
-    ) {
-        let wasTraining = isTraining
-        eval()
-        defer { train(wasTraining) }
+    public func evaluate(ids: [Int32], chunk: Int = 1000, streams: Int? = nil, burnIn: Int = 256)
+        -> (bitsPerSymbol: Double, nats: Double, count: Int)
+    {
         guard ids.count >= 2 else { return (.nan, 0, 0) }
         var total = 0.0
         var scored = 0
-        if let recurrent {
+        switch body {
+        case .recurrent(let recurrent):
+            // Targets are positions 0..<n (input ids[p], target ids[p + 1]). Stream 0 scores
+            // [0, W + L); stream s ≥ 1 reads from s·L and scores [s·L + W, (s + 1)·L + W).
+            let n = ids.count - 1
+            let w = max(0, burnIn)
+            let s = max(1, min(streams ?? min(32, n / max(16 * w, 1)), max(1, n / max(w, 1))))
+            let l = s == 1 ? n : (n - w + s - 1) / s
+            let span = s == 1 ? n : w + l
             var state: RecurrentState?
-            var rng = Xoshiro256(seed: 0)
+            var context = ForwardContext.inference()
+            var inputs: [Int32] = []
+            var targets: [Int32] = []
             var start = 0
-            while start < ids.count - 1 {
-                let end = min(start + chunk, ids.count - 1)
-                let x = Array(ids[start..<end])
-                let (out, final, cache) = recurrent.forward(
-                    tokens: x, timeSteps: x.count, batch: 1, embedding: embedding,
-                    initialState: state, lengths: nil, rng: &rng)
-                recurrent.release(cache)
-                state = final.copied()
-                decode(out.unsafeBase, rows: x.count)
-                let y = Array(ids[(start + 1)...end])
-                total += y.withUnsafeBufferPointer { ys in
-                    SoftmaxCrossEntropy.sumRows(
-                        logits: logits.unsafeBase, rows: 0..<x.count,
-                        classes: architecture.vocabularySize,
-                        targets: ys.start, gradientScale: 0, gradient: nil)
+            while start < span {
+                let steps = min(chunk, span - start)
+                inputs.removeAll(keepingCapacity: true)
+                targets.removeAll(keepingCapacity: true)
+                for k in start..<(start + steps) {
+                    for stream in 0..<s {
+                        let p = stream * l + k
+                        let isScored = p < n && (stream == 0 || k >= w)
+                        inputs.append(p < n ? ids[p] : 0)
+                        targets.append(isScored ? ids[p + 1] : -1)
+                        if isScored { scored += 1 }
+                    }
                 }
-                scored += x.count
-                start = end
+                let (out, final, cache) = recurrent.forward(
+                    tokens: inputs, timeSteps: steps, batch: s, embedding: embedding,
+                    initialState: state, lengths: nil, context: &context)
+                recurrent.release(cache)
+                if state == nil { state = final.copied() } else { state?.assign(final) }
+                decode(out.unsafeBase, rows: steps * s)
+                total += targets.withUnsafeBufferPointer { ys in
+                    SoftmaxCrossEntropy.sumRows(
+                        logits: logits.unsafeBase, rows: 0..<(steps * s),
+                        classes: architecture.vocabularySize, targets: ys.start, ignoreIndex: -1,
+                        gradientScale: 0, gradient: nil)
+                }
+                start += steps
             }
-        } else if let tcn {
+        case .tcn(let tcn):
             let field = tcn.receptiveField
-            let tape = Tape()
-            tape.isRecording = false
-            var rng = Xoshiro256(seed: 0)
+            var context = ForwardContext.inference()
+            let tape = context.tape
             var start = 0
             while start < ids.count - 1 {
                 let end = min(start + chunk, ids.count - 1)
@@ -311,7 +370,7 @@ public final class CharLanguageModel: Module {
                 let x = Array(ids[low..<end])
                 tape.reset()
                 let e = embedding(x, tape: tape).reshaped([1, x.count, architecture.embeddingSize])
-                let hidden = tcn(e, rng: &rng).value
+                let hidden = tcn(e, context: &context).value
                 let keep = end - start
                 let last = hidden.reshaped([x.count, architecture.hiddenSize])[
                     (x.count - keep)..<x.count]
@@ -334,25 +393,20 @@ public final class CharLanguageModel: Module {
     /// context (which for recurrent models should be only the symbols not yet fed).
     public func nextLogits(context: [Int32], state: inout RecurrentState?) -> Tensor {
         precondition(!context.isEmpty, "nextLogits: empty context")
-        let wasTraining = isTraining
-        eval()
-        defer { train(wasTraining) }
-        var rng = Xoshiro256(seed: 0)
+        var pass = ForwardContext.inference()
         let v = architecture.vocabularySize
-        if let recurrent {
+        switch body {
+        case .recurrent(let recurrent):
             let (out, final, cache) = recurrent.forward(
                 tokens: context, timeSteps: context.count, batch: 1, embedding: embedding,
-                initialState: state,
-                lengths: nil, rng: &rng)
+                initialState: state, lengths: nil, context: &pass)
             recurrent.release(cache)
             state = final.copied()
             decode(out.unsafeBase + (context.count - 1) * architecture.hiddenSize, rows: 1)
-        } else if let tcn {
+        case .tcn(let tcn):
             let x = Array(context.suffix(tcn.receptiveField))
-            let tape = Tape()
-            tape.isRecording = false
-            let e = embedding(x, tape: tape).reshaped([1, x.count, architecture.embeddingSize])
-            let hidden = tcn(e, rng: &rng).value
+            let e = embedding(x, tape: pass.tape).reshaped([1, x.count, architecture.embeddingSize])
+            let hidden = tcn(e, context: &pass).value
             decode(hidden.unsafeBase + (x.count - 1) * architecture.hiddenSize, rows: 1)
         }
         return Tensor(

@@ -78,7 +78,7 @@ extension Seq2SeqModel {
         tape.isRecording = false
         var total = 0.0
         var tokens = 0
-        var rng = Xoshiro256(seed: 0)
+        var context = ForwardContext.inference(tape: tape)
         var start = 0
         let order = pairs.indices.sorted { pairs[$0].source.count < pairs[$1].source.count }
         while start < order.count {
@@ -86,7 +86,7 @@ extension Seq2SeqModel {
             let batch = TranslationBatch(
                 pairs: pairs, indices: indices, source: source, target: target)
             tape.reset()
-            let loss = self.loss(batch, tape: tape, rng: &rng)
+            let loss = self.loss(batch, context: &context)
             let count = batch.targetOutput.reduce(0) {
                 $0 + ($1 == TranslationVocabulary.pad ? 0 : 1)
             }

@@ -80,14 +80,22 @@ public final class Seq2SeqModel: Module {
     public let encoder: any RecurrentSequenceLayer
     /// The decoder stack (`dec`), started from the encoder's final state.
     public let decoder: any RecurrentSequenceLayer
-    /// W_a (general) or W₁ (additive), `[H, H]`, no bias.
-    public let attentionQuery: Linear?
-    /// W₂ (additive).
-    public let attentionKey: Linear?
-    /// v (additive), `[H]`.
-    public let attentionVector: Parameter?
-    /// W_c, `[H, 2H]` (with attention).
-    public let combine: Linear?
+    /// The attention layers, by kind: W_c `[H, 2H]` combines the decoder output with the
+    /// context; W_a (general) or W₁, W₂ and v (additive) score the encoder's outputs.
+    public enum Attention {
+        /// No attention: the decoder's output goes to the output layer.
+        case none
+        /// Luong dot scores; `combine` is W_c (`wc`).
+        case dot(combine: Linear)
+        /// Luong general scores with `query` W_a (`wa`); `combine` is W_c (`wc`).
+        case general(query: Linear, combine: Linear)
+        /// Bahdanau additive scores vᵀ tanh(W₁ h + W₂ m) (`attn.w1`, `attn.w2`, `attn.v`);
+        /// `combine` is W_c (`wc`).
+        case additive(query: Linear, key: Linear, vector: Parameter, combine: Linear)
+    }
+
+    /// The attention layers of the architecture's kind.
+    public let attention: Attention
     /// `[V, H]`; nil when tied to the target embedding.
     public let outputWeight: Parameter?
     /// The output layer's bias `[V]`.
@@ -126,22 +134,22 @@ public final class Seq2SeqModel: Module {
                 dropout: a.dropout, rng: &rng)
         }
         let h = a.hiddenSize
+        func combine() -> Linear { Linear(inputSize: 2 * h, outputSize: h, rng: &rng) }
         switch a.attention {
-        case .none, .dot:
-            attentionQuery = nil
-            attentionKey = nil
-            attentionVector = nil
+        case .none:
+            attention = .none
+        case .dot:
+            attention = .dot(combine: combine())
         case .general:
-            attentionQuery = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
-            attentionKey = nil
-            attentionVector = nil
+            let query = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
+            attention = .general(query: query, combine: combine())
         case .additive:
-            attentionQuery = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
-            attentionKey = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
+            let query = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
+            let key = Linear(inputSize: h, outputSize: h, bias: false, rng: &rng)
             let bound = 1 / Float(h).squareRoot()
-            attentionVector = Parameter(Tensor.uniform([h], in: -bound...bound, using: &rng))
+            let vector = Parameter(Tensor.uniform([h], in: -bound...bound, using: &rng))
+            attention = .additive(query: query, key: key, vector: vector, combine: combine())
         }
-        combine = a.attention == .none ? nil : Linear(inputSize: 2 * h, outputSize: h, rng: &rng)
         let bound = 1 / Float(h).squareRoot()
         outputWeight =
             a.tiedEmbeddings
@@ -154,33 +162,29 @@ public final class Seq2SeqModel: Module {
     }
 
     /// Visits the parameters with the peer's names (`se`, `te`, `enc`, `dec`, `wa`, `wc`, `out`).
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        sourceEmbedding.visitParameters(prefix: prefix + "se.", visit)
-        targetEmbedding.visitParameters(prefix: prefix + "te.", visit)
-        encoder.visitParameters(prefix: prefix + "enc.", visit)
-        decoder.visitParameters(prefix: prefix + "dec.", visit)
-        if architecture.attention == .additive {
-            attentionQuery?.visitParameters(prefix: prefix + "attn.w1.", visit)
-            attentionKey?.visitParameters(prefix: prefix + "attn.w2.", visit)
-            if let attentionVector { visit(prefix + "attn.v", attentionVector) }
-        } else {
-            attentionQuery?.visitParameters(prefix: prefix + "wa.", visit)
+    ///
+    /// The children are the embeddings, encoder, decoder, attention layers and dropout.
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        visit(.child("se", sourceEmbedding))
+        visit(.child("te", targetEmbedding))
+        visit(.child("enc", encoder))
+        visit(.child("dec", decoder))
+        switch attention {
+        case .none: break
+        case .dot(let combine):
+            visit(.child("wc", combine))
+        case .general(let query, let combine):
+            visit(.child("wa", query))
+            visit(.child("wc", combine))
+        case .additive(let query, let key, let vector, let combine):
+            visit(.child("attn.w1", query))
+            visit(.child("attn.w2", key))
+            visit(.parameter("attn.v", vector))
+            visit(.child("wc", combine))
         }
-        combine?.visitParameters(prefix: prefix + "wc.", visit)
-        if let outputWeight { visit(prefix + "out.weight", outputWeight) }
-        visit(prefix + "out.bias", outputBias)
-    }
-
-    /// Visits the embeddings, encoder, decoder, attention layers and dropout.
-    public func visitChildren(_ visit: (Module) -> Void) {
-        visit(sourceEmbedding)
-        visit(targetEmbedding)
-        visit(encoder)
-        visit(decoder)
-        if let attentionQuery { visit(attentionQuery) }
-        if let attentionKey { visit(attentionKey) }
-        if let combine { visit(combine) }
-        visit(dropout)
+        if let outputWeight { visit(.parameter("out.weight", outputWeight)) }
+        visit(.parameter("out.bias", outputBias))
+        visit(.child("dropout", dropout))
     }
 
     // MARK: - Encoder
@@ -195,7 +199,7 @@ public final class Seq2SeqModel: Module {
         var keys: Variable?  // W₂ m for additive attention, [B, S, H]
     }
 
-    func encode(_ batch: TranslationBatch, tape: Tape, rng: inout Xoshiro256) -> Encoded {
+    func encode(_ batch: TranslationBatch, context: inout ForwardContext) -> Encoded {
         let (s, b, h, l) = (
             batch.sourceSteps, batch.batch, architecture.hiddenSize, architecture.layers
         )
@@ -204,16 +208,19 @@ public final class Seq2SeqModel: Module {
         let hidden: Variable
         let cell: Variable?
         if !Seq2SeqModel.foldsEmbedding(
-            vocabulary: architecture.sourceVocabularySize, tokens: s * b, training: isTraining,
-            dropout: architecture.dropout)
+            vocabulary: architecture.sourceVocabularySize, tokens: s * b,
+            training: context.isTraining(self), dropout: architecture.dropout)
         {
-            let x = dropout(sourceEmbedding(batch.source, tape: tape), rng: &rng).reshaped([
+            let embedded = sourceEmbedding(batch.source, tape: context.tape)
+            let x = dropout(embedded, context: &context).reshaped([
                 s, b, architecture.embeddingSize,
             ])
-            (out, hidden, cell) = runEncoder(x, lengths: lengths, rng: &rng)
+            (out, hidden, cell) = encoder(
+                x, initialHidden: nil, initialCell: nil, lengths: lengths, context: &context)
         } else {
-            (out, hidden, cell) = runEncoderTokens(
-                batch.source, steps: s, batch: b, lengths: lengths, tape: tape, rng: &rng)
+            (out, hidden, cell) = encoder(
+                tokens: batch.source, timeSteps: s, batch: b, embedding: sourceEmbedding,
+                initialHidden: nil, initialCell: nil, lengths: lengths, context: &context)
         }
         var memory = out
         var finalHidden = hidden
@@ -229,35 +236,10 @@ public final class Seq2SeqModel: Module {
             for row in 0..<b { for t in batch.sourceLengths[row]..<s { m[row * s + t] = -1e9 } }
         }
         let batchMajor = memory.permuted([1, 0, 2])
-        let keys = attentionKey.map { $0(batchMajor) }
+        var keys: Variable?
+        if case .additive(_, let key, _, _) = attention { keys = key(batchMajor) }
         return Encoded(
             memory: batchMajor, hidden: finalHidden, cell: finalCell, mask: mask, keys: keys)
-    }
-
-    private func runEncoder(_ x: Variable, lengths: [Int], rng: inout Xoshiro256) -> (
-        Variable, Variable, Variable?
-    ) {
-        switch encoder {
-        case let e as GRU: return e(x, lengths: lengths, rng: &rng)
-        case let e as LSTM: return e(x, lengths: lengths, rng: &rng)
-        default: preconditionFailure("unknown encoder")
-        }
-    }
-
-    private func runEncoderTokens(
-        _ tokens: [Int32], steps: Int, batch: Int, lengths: [Int], tape: Tape, rng: inout Xoshiro256
-    ) -> (Variable, Variable, Variable?) {
-        switch encoder {
-        case let e as GRU:
-            return e(
-                tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding,
-                tape: tape, lengths: lengths, rng: &rng)
-        case let e as LSTM:
-            return e(
-                tokens: tokens, timeSteps: steps, batch: batch, embedding: sourceEmbedding,
-                tape: tape, lengths: lengths, rng: &rng)
-        default: preconditionFailure("unknown encoder")
-        }
     }
 
     /// Whether a recurrent layer should read token ids through its folded table `E W_ihᵀ`
@@ -274,34 +256,23 @@ public final class Seq2SeqModel: Module {
     }
 
     func runDecoder(
-        tokens: [Int32], steps: Int, batch: Int, hidden: Variable, cell: Variable?, tape: Tape,
-        rng: inout Xoshiro256
+        tokens: [Int32], steps: Int, batch: Int, hidden: Variable, cell: Variable?,
+        context: inout ForwardContext
     ) -> (Variable, Variable, Variable?) {
         if !Seq2SeqModel.foldsEmbedding(
             vocabulary: architecture.targetVocabularySize, tokens: steps * batch,
-            training: isTraining, dropout: architecture.dropout)
+            training: context.isTraining(self), dropout: architecture.dropout)
         {
-            let x = dropout(targetEmbedding(tokens, tape: tape), rng: &rng).reshaped([
+            let embedded = targetEmbedding(tokens, tape: context.tape)
+            let x = dropout(embedded, context: &context).reshaped([
                 steps, batch, architecture.embeddingSize,
             ])
-            switch decoder {
-            case let d as GRU: return d(x, initialHidden: hidden, rng: &rng)
-            case let d as LSTM: return d(x, initialHidden: hidden, initialCell: cell, rng: &rng)
-            default: preconditionFailure("unknown decoder")
-            }
+            return decoder(
+                x, initialHidden: hidden, initialCell: cell, lengths: nil, context: &context)
         }
-        switch decoder {
-        case let d as GRU:
-            return d(
-                tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding,
-                tape: tape, initialHidden: hidden, rng: &rng)
-        case let d as LSTM:
-            return d(
-                tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding,
-                tape: tape, initialHidden: hidden,
-                initialCell: cell, rng: &rng)
-        default: preconditionFailure("unknown decoder")
-        }
+        return decoder(
+            tokens: tokens, timeSteps: steps, batch: batch, embedding: targetEmbedding,
+            initialHidden: hidden, initialCell: cell, lengths: nil, context: &context)
     }
 
     // MARK: - Attention and output
@@ -310,29 +281,29 @@ public final class Seq2SeqModel: Module {
     func attend(_ query: Variable, _ encoded: Encoded) -> (Variable, Variable?) {
         let tape = query.tape
         let scores: Variable
-        switch architecture.attention {
+        let combine: Linear
+        switch attention {
         case .none:
             return (query, nil)
-        case .dot:
+        case .dot(let wc):
             scores = query.matmul(encoded.memory, transposeOther: true)
-        case .general:
-            guard let wa = attentionQuery else { preconditionFailure() }
+            combine = wc
+        case .general(let wa, let wc):
             scores = wa(query).matmul(encoded.memory, transposeOther: true)
-        case .additive:
-            guard let w1 = attentionQuery, let keys = encoded.keys, let v = attentionVector else {
-                preconditionFailure()
-            }
+            combine = wc
+        case .additive(let w1, let w2, let v, let wc):
+            let keys = encoded.keys ?? w2(encoded.memory)
             let (b, t, h) = (query.shape[0], query.shape[1], query.shape[2])
             let s = keys.shape[1]
             let q = w1(query).reshaped([b, t, 1, h])
             let e = (q + keys.reshaped([b, 1, s, h])).tanh()
             scores = e.reshaped([b * t * s, h]).matmul(tape.parameter(v).reshaped([h, 1])).reshaped(
                 [b, t, s])
+            combine = wc
         }
         let weights = (scores + tape.constant(encoded.mask)).softmax()
         let context = weights.matmul(encoded.memory)
-        guard let wc = combine else { preconditionFailure() }
-        return (wc(Variable.concatenate([query, context], axis: 2)).tanh(), weights)
+        return (combine(Variable.concatenate([query, context], axis: 2)).tanh(), weights)
     }
 
     /// logits `[N, V]` of h̃ `[N, H]`.
@@ -344,24 +315,26 @@ public final class Seq2SeqModel: Module {
 
     // MARK: - Training
 
-    /// The mean cross-entropy per target token of a batch (padding ignored), recorded on `tape`
-    /// for backward.
+    /// The mean cross-entropy per target token of a batch (padding ignored), recorded on the
+    /// context's tape for backward.
     ///
-    /// With `teacherForcing` < 1, each step feeds the gold previous word with that
-    /// probability and the model's own argmax otherwise.
+    /// In a training pass (`ForwardContext.training`), dropout applies and, with
+    /// `teacherForcing` < 1, each step feeds the gold previous word with that probability and
+    /// the model's own argmax otherwise, drawing from the context's generator. An inference
+    /// pass is always teacher-forced and deterministic.
     public func loss(
-        _ batch: TranslationBatch, tape: Tape, teacherForcing: Float = 1, labelSmoothing: Float = 0,
-        rng: inout Xoshiro256
+        _ batch: TranslationBatch, teacherForcing: Float = 1, labelSmoothing: Float = 0,
+        context: inout ForwardContext
     ) -> Variable {
         let (b, t, h) = (batch.batch, batch.targetSteps, architecture.hiddenSize)
-        let encoded = encode(batch, tape: tape, rng: &rng)
+        let encoded = encode(batch, context: &context)
         var logits: Variable
-        if teacherForcing >= 1 || !isTraining {
+        if teacherForcing >= 1 || !context.isTraining(self) {
             let (out, _, _) = runDecoder(
                 tokens: batch.targetInput, steps: t, batch: b, hidden: encoded.hidden,
-                cell: encoded.cell, tape: tape, rng: &rng)
+                cell: encoded.cell, context: &context)
             var (combined, _) = attend(out.permuted([1, 0, 2]), encoded)
-            combined = dropout(combined, rng: &rng)
+            combined = dropout(combined, context: &context)
             logits = project(combined.reshaped([b * t, h]))
         } else {
             var hidden = encoded.hidden
@@ -370,16 +343,16 @@ public final class Seq2SeqModel: Module {
             var steps: [Variable] = []
             for step in 0..<t {
                 let (out, nh, nc) = runDecoder(
-                    tokens: input, steps: 1, batch: b, hidden: hidden, cell: cell, tape: tape,
-                    rng: &rng)
+                    tokens: input, steps: 1, batch: b, hidden: hidden, cell: cell,
+                    context: &context)
                 hidden = nh
                 cell = nc
                 var (combined, _) = attend(out.permuted([1, 0, 2]), encoded)
-                combined = dropout(combined, rng: &rng)
+                combined = dropout(combined, context: &context)
                 let stepLogits = project(combined.reshaped([b, h]))
                 steps.append(stepLogits.reshaped([b, 1, architecture.targetVocabularySize]))
                 if step + 1 < t {
-                    if rng.nextFloat() < teacherForcing {
+                    if context.generator.nextFloat() < teacherForcing {
                         input = Array(batch.targetInput[((step + 1) * b)..<((step + 2) * b)])
                     } else {
                         input = stepLogits.value.argmax(axis: 1).map { Int32($0) }
@@ -402,22 +375,22 @@ public final class Seq2SeqModel: Module {
 
     // MARK: - Decoding
 
-    /// Runs the encoder without recording, for decoding.
+    /// Runs the encoder in an inference pass on `tape`, for decoding.
     func encodeForDecoding(_ batch: TranslationBatch, tape: Tape) -> Encoded {
-        var rng = Xoshiro256(seed: 0)
-        return encode(batch, tape: tape, rng: &rng)
+        var context = ForwardContext.inference(tape: tape)
+        return encode(batch, context: &context)
     }
 
     /// One decoder step for `rows` hypotheses: log-probabilities of the next word.
     func step(
         tokens: [Int32], state: RecurrentState, encoded: Encoded, tape: Tape
     ) -> DecoderStep {
-        var rng = Xoshiro256(seed: 0)
+        var context = ForwardContext.inference(tape: tape)
         let hidden = tape.constant(state.hidden)
         let cell = state.cell.map { tape.constant($0) }
         let (out, nh, nc) = runDecoder(
-            tokens: tokens, steps: 1, batch: tokens.count, hidden: hidden, cell: cell, tape: tape,
-            rng: &rng)
+            tokens: tokens, steps: 1, batch: tokens.count, hidden: hidden, cell: cell,
+            context: &context)
         let (combined, weights) = attend(out.permuted([1, 0, 2]), encoded)
         let logits = project(combined.reshaped([tokens.count, architecture.hiddenSize])).value
         return DecoderStep(

@@ -171,18 +171,12 @@ public struct Seq2SeqSummary: Sendable {
 
 /// Why training stopped.
 public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
-    case notFinite(step: Int, lastCheckpointStep: Int?, learningRate: Float, directory: String)
+    /// Pretrained vectors do not fit the embedding.
     case vectors(String)
 
     /// One line saying what went wrong and what to do.
     public var description: String {
         switch self {
-        case .notFinite(let step, let last, let lr, let directory):
-            let kept =
-                last.map { "the last good checkpoint (step \($0)) is in \(directory)" }
-                ?? "no checkpoint was written yet"
-            return
-                "training diverged: the loss or gradient became NaN or infinite at step \(step); \(kept); try a lower --lr than \(lr)"
         case .vectors(let message): return message
         }
     }
@@ -268,7 +262,7 @@ public final class Seq2SeqTrainer {
     public private(set) var progress: Seq2SeqProgress
     private var rng: Xoshiro256
     private let optimizer: Adam
-    private var lastCheckpointStep: Int?
+    private var loop: TrainingLoop?
     private var metrics: MetricsLog?
 
     /// A trainer; with `resume`, training continues exactly where the checkpoint stopped.
@@ -290,7 +284,6 @@ public final class Seq2SeqTrainer {
             progress = resume.progress
             rng = resume.rng
             try optimizer.load(resume.optimizer)
-            lastCheckpointStep = resume.progress.step
         } else {
             progress = Seq2SeqProgress()
             var seeded = Xoshiro256(seed: config.seed)
@@ -315,14 +308,12 @@ public final class Seq2SeqTrainer {
         } catch {
             throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
         }
-        let parameters = model.parameters()
         let tape = Tape()
         let totalSteps = batchesPerEpoch * config.epochs
-        var recentLosses: [Double] = []
-        var timedSeconds = 0.0
-        var timedPairs = 0
-        var stepsThisRun = 0
-        var interrupted = false
+        let loop = TrainingLoop(
+            optimizer: optimizer, clip: config.clip, totalSteps: totalSteps, step: progress.step,
+            clippedSteps: progress.clippedSteps, directory: outputDirectory)
+        self.loop = loop
         model.train()
         epochs: while progress.epoch < config.epochs {
             guard var orderRNG = Xoshiro256(state: progress.epochOrderState) else {
@@ -333,61 +324,39 @@ public final class Seq2SeqTrainer {
             let batches = TranslationBatch.buckets(
                 pairs: data.train, batchSize: config.batchSize, rng: &orderRNG)
             while progress.batchInEpoch < batches.count {
-                if shouldStop() {
-                    interrupted = true
-                    break epochs
-                }
-                let started = MonotonicClock.seconds()
+                if loop.stopRequested(shouldStop) { break epochs }
                 let batch = TranslationBatch(
                     pairs: data.train, indices: batches[progress.batchInEpoch],
                     source: data.sourceVocabulary, target: data.targetVocabulary)
-                tape.reset()
-                let loss = model.loss(
-                    batch, tape: tape, teacherForcing: config.teacherForcing,
-                    labelSmoothing: config.labelSmoothing ?? 0, rng: &rng)
-                tape.backward(from: loss)
-                let lossValue = Double(loss.value.scalar)
-                let norm =
-                    config.clip > 0
-                    ? GradientClipping.clipByNorm(parameters, maxNorm: config.clip)
-                    : GradientClipping.globalNorm(parameters)
-                guard lossValue.isFinite, norm.isFinite else {
-                    throw Seq2SeqTrainingError.notFinite(
-                        step: progress.step + 1, lastCheckpointStep: lastCheckpointStep,
-                        learningRate: config.learningRate,
-                        directory: outputDirectory)
+                let update = try loop.update(learningRate: config.learningRate) {
+                    tape.reset()
+                    var context = ForwardContext.training(tape: tape, generator: rng)
+                    let loss = model.loss(
+                        batch, teacherForcing: config.teacherForcing,
+                        labelSmoothing: config.labelSmoothing ?? 0, context: &context)
+                    rng = context.generator
+                    tape.backward(from: loss)
+                    return (Double(loss.value.scalar), batch.batch)
                 }
-                if config.clip > 0 && norm > config.clip { progress.clippedSteps += 1 }
-                optimizer.step()
-                progress.step += 1
+                progress.step = update.step
+                progress.clippedSteps = loop.clippedSteps
                 progress.batchInEpoch += 1
                 progress.trainedPairs += batch.batch
-                stepsThisRun += 1
-                let elapsed = MonotonicClock.seconds() - started
-                progress.trainingSeconds += elapsed
-                if stepsThisRun > 3 {
-                    timedSeconds += elapsed
-                    timedPairs += batch.batch
-                }
-                recentLosses.append(lossValue)
-                if recentLosses.count > 50 { recentLosses.removeFirst() }
-                let speed =
-                    timedSeconds > 0
-                    ? Double(timedPairs) / timedSeconds : Double(batch.batch) / max(elapsed, 1e-9)
-                let remainingPairs = Double(totalSteps - progress.step) * Double(config.batchSize)
+                progress.trainingSeconds += update.seconds
                 report(
                     .step(
                         Seq2SeqStepReport(
                             step: progress.step, totalSteps: totalSteps, epoch: progress.epoch + 1,
-                            loss: lossValue, gradientNorm: norm,
-                            pairsPerSecond: speed,
-                            secondsRemaining: remainingPairs / max(speed, 1e-9))))
+                            loss: update.loss, gradientNorm: update.gradientNorm,
+                            pairsPerSecond: update.itemsPerSecond,
+                            secondsRemaining: update.secondsRemaining)))
                 if progress.step % max(config.logEvery, 1) == 0 {
                     metrics?.write([
                         ("step", .number(Double(progress.step))),
                         ("epoch", .number(Double(progress.epoch + 1))),
-                        ("loss", .number(lossValue)), ("grad_norm", .number(Double(norm))),
-                        ("pairs_per_s", .number(speed)),
+                        ("loss", .number(update.loss)),
+                        ("grad_norm", .number(Double(update.gradientNorm))),
+                        ("pairs_per_s", .number(update.itemsPerSecond)),
                     ])
                 }
             }
@@ -398,16 +367,12 @@ public final class Seq2SeqTrainer {
             try evaluate(report: report)
             try saveCheckpoint(report: report)
         }
-        if interrupted { try saveCheckpoint(report: report) }
-        let trainLoss =
-            recentLosses.isEmpty
-            ? Double.nan : recentLosses.reduce(0, +) / Double(recentLosses.count)
+        if loop.interrupted { try saveCheckpoint(report: report) }
         return Seq2SeqSummary(
-            steps: progress.step, epochs: progress.epoch, seconds: timedSeconds,
-            pairsPerSecond: timedSeconds > 0 ? Double(timedPairs) / timedSeconds : 0,
-            trainLoss: trainLoss,
+            steps: progress.step, epochs: progress.epoch, seconds: loop.timedSeconds,
+            pairsPerSecond: loop.itemsPerSecond, trainLoss: loop.recentLoss,
             validationBLEU: progress.lastValidationBLEU,
-            bestValidationBLEU: progress.bestValidationBLEU, interrupted: interrupted,
+            bestValidationBLEU: progress.bestValidationBLEU, interrupted: loop.interrupted,
             clippedSteps: progress.clippedSteps)
     }
 
@@ -493,7 +458,7 @@ public final class Seq2SeqTrainer {
 
     private func saveCheckpoint(report: (Seq2SeqEvent) -> Void) throws {
         try writeCheckpoint(directory: outputDirectory, includeTraining: true)
-        lastCheckpointStep = progress.step
+        loop?.checkpointWritten()
         report(.checkpoint(step: progress.step, directory: outputDirectory))
     }
 

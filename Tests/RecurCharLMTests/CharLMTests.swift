@@ -222,6 +222,42 @@ struct CharLMTests {
         #expect(abs(best.model.evaluate(ids: corpus.validationIDs).bitsPerSymbol - bpc) < 1e-9)
     }
 
+    @Test(
+        "evaluation in parallel streams scores every symbol once and matches one stream",
+        arguments: [CharLMCell.lstm, .gru])
+    func streamedEvaluation(cell: CharLMCell) throws {
+        let corpus = Self.corpus
+        let directory = temporaryDirectory("streams")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let model = makeModel(cell, vocabulary: corpus.vocabulary.count)
+        _ = try CharLMTrainer(
+            model: model, corpus: corpus, config: smallConfig(steps: 60), unit: .grapheme,
+            outputDirectory: directory, dataPath: "memory"
+        ).run()
+        let ids = corpus.trainIDs
+        let n = ids.count - 1
+        let one = model.evaluate(ids: ids, chunk: 97, streams: 1)
+        #expect(one.count == n)
+        // Without burn-in, s streams are the s pieces scored one by one.
+        let s = 5
+        let l = (n + s - 1) / s
+        var pieces = 0.0
+        for k in 0..<s {
+            let piece = Array(ids[(k * l)...min((k + 1) * l, n)])
+            pieces += model.evaluate(ids: piece, chunk: 97, streams: 1).nats
+        }
+        let split = model.evaluate(ids: ids, chunk: 97, streams: s, burnIn: 0)
+        #expect(split.count == n)
+        #expect(abs(split.nats - pieces) <= 1e-4 * pieces)
+        // With burn-in every symbol is still scored once, with (nearly) one stream's context.
+        for (streams, burnIn) in [(3, 50), (7, 200), (nil, 64), (4, 0)] {
+            let r = model.evaluate(ids: ids, chunk: 97, streams: streams, burnIn: burnIn)
+            #expect(r.count == n)
+            if burnIn >= 50 { #expect(abs(r.bitsPerSymbol - one.bitsPerSymbol) < 2e-3) }
+        }
+        #expect(model.evaluate(ids: Array(ids[0..<2]), streams: 8).count == 1)
+    }
+
     @Test("Unicode text in every unit: Russian, Chinese, emoji")
     func unicode() throws {
         let text = String(repeating: "Привет, мир! 你好，世界。🙂👍🏽 e\u{301}\n", count: 60)

@@ -15,7 +15,9 @@ struct CellAndInitTests {
             Dictionary(
                 uniqueKeysWithValues: cell.stateDictionary().map { ($0.key + "_l0", $0.value) }))
         let x = randomTensor([6, 3, 5], seed: 22)
-        let (out, final, cache) = lstm.forward(x, initialState: nil, lengths: nil, rng: &rng)
+        var context = ForwardContext.inference()
+        let (out, final, cache) = lstm.forward(
+            x, initialState: nil, lengths: nil, context: &context)
         lstm.release(cache)
         var state = cell.zeroState(batch: 3)
         for t in 0..<6 {
@@ -100,7 +102,8 @@ struct CellAndInitTests {
         var rng = Xoshiro256(seed: 28)
         let gru = GRU(inputSize: 3, hiddenSize: 5, layers: 2, rng: &rng)
         let x = randomTensor([8, 2, 3], seed: 29)
-        let (full, _, cache) = gru.forward(x, initialState: nil, lengths: nil, rng: &rng)
+        var context = ForwardContext.inference()
+        let (full, _, cache) = gru.forward(x, initialState: nil, lengths: nil, context: &context)
         gru.release(cache)
         var tbptt = TruncatedBPTT()
         var outputs: [Tensor] = []
@@ -108,7 +111,8 @@ struct CellAndInitTests {
         for window in 0..<2 {
             let tape = Tape()
             let input = tape.variable(x[(window * 4)..<((window + 1) * 4)])
-            let out = tbptt(gru, input, rng: &rng)
+            var pass = ForwardContext.training(tape: tape, generator: rng)
+            let out = tbptt(gru, input, context: &pass)
             outputs.append(out.value)
             tape.backward(from: out.sum())
             inputGradients.append(tape.gradient(of: input))

@@ -55,18 +55,22 @@ struct LayerGradientTests {
     @Test("Dropout zeroes with probability p and rescales the rest")
     func dropout() {
         let layer = Dropout(probability: 0.3)
-        var rng = Xoshiro256(seed: 6)
-        let y = layer(Tensor.ones([100_000]), rng: &rng)
+        let tape = Tape()
+        var context = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 6))
+        let y = layer(tape.constant(Tensor.ones([100_000])), context: &context).value
         let zeros = y.scalars.filter { $0 == 0 }.count
         #expect(abs(Double(zeros) / 100_000 - 0.3) < 0.01)
         #expect(abs(y.mean() - 1) < 0.02)
+        // Neither an inference pass nor a layer in evaluation mode drops anything.
+        #expect(layer(inference: Tensor.ones([10])) == Tensor.ones([10]))
         layer.eval()
-        #expect(layer(Tensor.ones([10]), rng: &rng) == Tensor.ones([10]))
+        #expect(
+            layer(tape.constant(Tensor.ones([10])), context: &context).value == Tensor.ones([10]))
         layer.train()
         let x = randomTensor([4, 6], seed: 7)
-        let report = GradientCheck.check(inputs: [x]) { _, v in
-            var r = Xoshiro256(seed: 8)
-            return layer(v[0], rng: &r)
+        let report = GradientCheck.check(inputs: [x]) { tape, v in
+            var c = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 8))
+            return layer(v[0], context: &c)
         }
         #expect(report.passed, "\(report)")
     }
@@ -152,20 +156,18 @@ struct LayerGradientTests {
         // numeric -0.07 on a bias); 2e-4 keeps every difference on one side.
         let report = GradientCheck.check(
             inputs: [x], parameters: tcn.parameters().map(\.parameter), epsilon: 2e-4, samples: 10
-        ) { _, v in
-            var r = Xoshiro256(seed: 18)
-            return tcn(v[0], rng: &r)
+        ) { tape, v in
+            var c = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 18))
+            return tcn(v[0], context: &c)
         }
         #expect(report.passed, "\(report)")
         // The receptive field is exact: changing input t0 changes outputs t0…t0+rf-1 only.
         tcn.eval()
-        let tape = Tape()
-        var r = Xoshiro256(seed: 0)
         let long = randomTensor([1, 30, 3], seed: 19)
         var changed = long
         changed[at: 0, 5, 0] += 1
-        let a = tcn(tape.constant(long), rng: &r).value
-        let b = tcn(tape.constant(changed), rng: &r).value
+        let a = tcn(inference: long)
+        let b = tcn(inference: changed)
         let affected = (0..<30).filter { t in
             (0..<4).contains { a[at: 0, t, $0] != b[at: 0, t, $0] }
         }
@@ -238,6 +240,82 @@ struct ModuleTests {
         #expect(s.contains("weight_ih_l0  [16, 3]"))
         #expect(s.contains("total: \(16 * 3 + 16 * 4 + 32) parameters"))
         #expect(lstm.parameterCount == 16 * 3 + 16 * 4 + 32)
+    }
+
+    @Test("Sequential composes layers, names parameters by position, and passes finite differences")
+    func sequential() {
+        var rng = Xoshiro256(seed: 21)
+        let model = Sequential(
+            Linear(inputSize: 4, outputSize: 6, rng: &rng), Activation(.tanh),
+            Dropout(probability: 0.3), LayerNorm(size: 6), Activation(.relu),
+            Linear(inputSize: 6, outputSize: 3, rng: &rng), Activation(.sigmoid))
+        #expect(
+            model.parameters().map(\.name) == [
+                "0.weight", "0.bias", "3.weight", "3.bias", "5.weight", "5.bias",
+            ])
+        let x = randomTensor([5, 4], seed: 22)
+        let report = GradientCheck.check(
+            inputs: [x], parameters: model.parameters().map(\.parameter), epsilon: 1e-3
+        ) { tape, v in
+            var c = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 23))
+            return model(v[0], context: &c)
+        }
+        #expect(report.passed, "\(report)")
+        // A training pass drops out; an inference pass does not, whatever the mode; a training
+        // pass of a model in evaluation mode equals inference.
+        let inference = model(inference: x)
+        var training = ForwardContext.training(generator: Xoshiro256(seed: 23))
+        #expect(model(training.tape.constant(x), context: &training).value != inference)
+        model.eval()
+        #expect(model.layers.allSatisfy { !$0.isTraining })
+        var frozen = ForwardContext.training(generator: Xoshiro256(seed: 23))
+        #expect(model(frozen.tape.constant(x), context: &frozen).value == inference)
+    }
+
+    /// A user-defined layer: y = x + W x.
+    final class Residual: Layer {
+        let inner: Linear
+        var isTraining = true
+        init(_ inner: Linear) { self.inner = inner }
+        func visitMembers(_ visit: (ModuleMember) -> Void) { visit(.child("inner", inner)) }
+        func callAsFunction(_ x: Variable, context: inout ForwardContext) -> Variable {
+            x + inner(x, context: &context)
+        }
+    }
+
+    @Test("a user-defined layer composes with a recurrent layer in Sequential")
+    func userDefinedLayer() {
+        var rng = Xoshiro256(seed: 24)
+        let model = Sequential(
+            GRU(inputSize: 3, hiddenSize: 4, layers: 2, dropout: 0.2, rng: &rng),
+            Residual(Linear(inputSize: 4, outputSize: 4, rng: &rng)))
+        let names = model.parameters().map(\.name)
+        #expect(names.first == "0.weight_ih_l0" && names.contains("0.bias_hh_l1"))
+        #expect(names.suffix(2) == ["1.inner.weight", "1.inner.bias"])
+        let x = randomTensor([5, 2, 3], seed: 25)  // [T, B, I]
+        let report = GradientCheck.check(
+            inputs: [x], parameters: model.parameters().map(\.parameter), samples: 16
+        ) { tape, v in
+            var c = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 26))
+            return model(v[0], context: &c)
+        }
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("a recurrent layer's inference call never drops out, even in training mode")
+    func recurrentInferenceIsDeterministic() {
+        var rng = Xoshiro256(seed: 27)
+        let lstm = LSTM(inputSize: 3, hiddenSize: 5, layers: 3, dropout: 0.5, rng: &rng)
+        let x = randomTensor([6, 2, 3], seed: 28)
+        #expect(lstm.isTraining)
+        let a = lstm(x).output
+        var training = ForwardContext.training(generator: Xoshiro256(seed: 29))
+        let (dropped, _, cache) = lstm.forward(
+            x, initialState: nil, lengths: nil, context: &training)
+        lstm.release(cache)
+        #expect(dropped != a)
+        lstm.eval()
+        #expect(lstm(x).output == a)
     }
 
     @Test("train and eval propagate to children")

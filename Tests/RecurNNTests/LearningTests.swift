@@ -41,9 +41,10 @@ struct LearningTests {
         let parameters = lstm.parameters(prefix: "lstm.") + head.parameters(prefix: "head.")
         let optimizer = Adam(parameters: parameters, learningRate: 1e-2)
         let tape = Tape()
+        var context = ForwardContext.training(tape: tape, generator: rng)
         var data = Xoshiro256(seed: 7)
         func predict(_ x: Tensor) -> Variable {
-            let (out, _, _) = lstm(tape.constant(x), rng: &rng)
+            let (out, _, _) = lstm(tape.constant(x), context: &context)
             return head(out[steps - 1])
         }
         var step = 0
@@ -99,10 +100,11 @@ struct LearningTests {
             return (tokens, targets)
         }
         let tape = Tape()
+        var context = ForwardContext.training(tape: tape, generator: rng)
         func logits(_ tokens: [Int32], _ n: Int) -> Variable {
             let (out, _, _) = gru(
-                tokens: tokens, timeSteps: steps, batch: n, embedding: embedding, tape: tape,
-                rng: &rng)
+                tokens: tokens, timeSteps: steps, batch: n, embedding: embedding,
+                context: &context)
             return head(out.reshaped([steps * n, hidden]))
         }
         var accuracy = 0.0
@@ -145,11 +147,12 @@ struct LearningTests {
             var norms: [Float] = []
             var losses: [Float] = []
             let tape = Tape()
+            var context = ForwardContext.training(tape: tape, generator: rng)
             for _ in 0..<30 {
                 tape.reset()
                 let x = Tensor.uniform([100, 8, 4], in: 0...0.1, using: &data)
                 let y = x.sum(axis: 0).sum(axis: 1, keepingDimension: true) * 0.1
-                let (out, _, _) = rnn(tape.constant(x), rng: &rng)
+                let (out, _, _) = rnn(tape.constant(x), context: &context)
                 let loss = meanSquaredError(head(out[99]), target: y)
                 losses.append(loss.value.scalar)
                 tape.backward(from: loss)
@@ -192,6 +195,7 @@ struct DocumentationTests {
         let parameters = lstm.parameters(prefix: "lstm.") + head.parameters(prefix: "head.")
         let optimizer = Adam(parameters: parameters, learningRate: 1e-2)
         let tape = Tape()
+        var context = ForwardContext.training(tape: tape, generator: rng)  // dropout masks, if any
         var losses: [Float] = []
         for _ in 1...400 {
             let x = Tensor.uniform([steps, batch, 1], in: -1...1, using: &rng)  // [T, B, 1]
@@ -200,7 +204,7 @@ struct DocumentationTests {
                 (0..<steps).reduce(0) { $0 + values[$1 * batch + b] } / Float(steps)
             }
             tape.reset()
-            let (_, last, _) = lstm(tape.constant(x), rng: &rng)  // last: [layers, B, H]
+            let (_, last, _) = lstm(tape.constant(x), context: &context)  // last: [layers, B, H]
             let prediction = head(last.reshaped([batch, hidden]))  // [B, 1]
             let loss = meanSquaredError(
                 prediction, target: Tensor(shape: [batch, 1], scalars: means))

@@ -62,8 +62,7 @@ struct PyTorchParityTests {
         let xv = tape.variable(x)
         let h0 = tape.variable(try #require(f["h0"]))
         let c0 = f["c0"].map { tape.variable($0) }
-        var rng = Xoshiro256(seed: 0)
-        let (out, hn, cn) = apply(layer, xv, h0: h0, c0: c0, lengths: lengths, rng: &rng)
+        let (out, hn, cn) = apply(layer, xv, h0: h0, c0: c0, lengths: lengths, seed: 0)
         expectMatches(out.value, f["output"], "\(name) output")
         expectMatches(hn.value, f["hn"], "\(name) h_n")
         if let cn { expectMatches(cn.value, f["cn"], "\(name) c_n") }

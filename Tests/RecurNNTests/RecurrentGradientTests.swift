@@ -23,7 +23,9 @@ struct RecurrentCase: CustomTestStringConvertible, Sendable {
 }
 
 /// Builds a layer of the given kind with fixed weights.
-func makeLayer(_ c: RecurrentCase, input: Int, hidden: Int, seed: UInt64 = 3) -> any Module {
+func makeLayer(_ c: RecurrentCase, input: Int, hidden: Int, seed: UInt64 = 3)
+    -> any RecurrentSequenceLayer
+{
     var rng = Xoshiro256(seed: seed)
     switch c.cell {
     case .lstm:
@@ -45,17 +47,16 @@ func makeLayer(_ c: RecurrentCase, input: Int, hidden: Int, seed: UInt64 = 3) ->
     }
 }
 
-/// Runs any of the layer kinds through the tape API.
+/// Runs any of the layer kinds through the tape API in a training pass (dropout masks from
+/// `seed`), with no downcast: the protocol carries the tape call.
 func apply(
-    _ layer: any Module, _ x: Variable, h0: Variable?, c0: Variable?, lengths: [Int]?,
-    rng: inout Xoshiro256
+    _ layer: any RecurrentSequenceLayer, _ x: Variable, h0: Variable?, c0: Variable?,
+    lengths: [Int]?, seed: UInt64
 ) -> (Variable, Variable, Variable?) {
-    switch layer {
-    case let l as LSTM: return l(x, initialHidden: h0, initialCell: c0, lengths: lengths, rng: &rng)
-    case let l as GRU: return l(x, initialHidden: h0, lengths: lengths, rng: &rng)
-    case let l as RNN: return l(x, initialHidden: h0, lengths: lengths, rng: &rng)
-    default: fatalError("unknown layer")
-    }
+    var context = ForwardContext.training(tape: x.tape, generator: Xoshiro256(seed: seed))
+    return layer(
+        x, initialHidden: h0, initialCell: layer.hasCellState ? c0 : nil, lengths: lengths,
+        context: &context)
 }
 
 @Suite("Recurrent layers: gradient checks")
@@ -97,11 +98,11 @@ struct RecurrentGradientTests {
         let report = GradientCheck.check(
             inputs: inputs, parameters: parameters, epsilon: epsilon, samples: 12
         ) { tape, v in
-            var rng = Xoshiro256(seed: 99)  // same dropout masks on every evaluation
+            // Seed 99: the same dropout masks on every evaluation.
             let (out, hn, cn) = apply(
                 layer, v[0], h0: c.withInitialState ? v[1] : nil,
                 c0: c.withInitialState && c.cell == .lstm ? v[2] : nil, lengths: c.lengths,
-                rng: &rng)
+                seed: 99)
             var pieces = [out.reshaped([-1]), hn.reshaped([-1])]
             if let cn { pieces.append(cn.reshaped([-1])) }
             return Variable.concatenate(pieces)
@@ -120,10 +121,10 @@ struct RecurrentGradientTests {
             let parameters = (lstm.parameters() + embedding.parameters()).map(\.parameter)
             let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 12) {
                 tape, _ in
-                var r = Xoshiro256(seed: 1)
+                var context = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 1))
                 let (out, hn, _) = lstm(
-                    tokens: tokens, timeSteps: 4, batch: 3, embedding: embedding, tape: tape,
-                    lengths: [4, 2, 3], rng: &r)
+                    tokens: tokens, timeSteps: 4, batch: 3, embedding: embedding,
+                    lengths: [4, 2, 3], context: &context)
                 return Variable.concatenate([out.reshaped([-1]), hn.reshaped([-1])])
             }
             #expect(report.passed, "bidirectional=\(bidirectional): \(report)")
@@ -138,8 +139,9 @@ struct RecurrentGradientTests {
         let tokens: [Int32] = (0..<24).map { Int32(($0 * 7) % 9) }
         let x = embedding(tokens).reshaped([6, 4, 5])
         let a = lstm(x).output
+        var context = ForwardContext.inference()
         let (b, _, cache) = lstm.forward(
-            tokens: tokens, timeSteps: 6, batch: 4, embedding: embedding, rng: &rng)
+            tokens: tokens, timeSteps: 6, batch: 4, embedding: embedding, context: &context)
         lstm.release(cache)
         #expect(a.isApproximatelyEqual(to: b, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
     }
@@ -148,27 +150,30 @@ struct RecurrentGradientTests {
 @Suite("Recurrent layers: thread splits")
 struct RecurrenceSplitTests {
     /// Output, final state, input gradient and every parameter gradient of one forward/backward.
-    static func run<K>(
-        _ layer: RecurrentLayer<K>, split: RecurrenceSplit, pool: ThreadPool, lengths: [Int]
+    static func run(
+        _ layer: any RecurrentSequenceLayer, split: RecurrenceSplit, pool: ThreadPool,
+        lengths: [Int]
     ) -> [Tensor] {
         layer.recurrenceSplit = split
         layer.threadPool = pool
         for (_, p) in layer.parameters() { p.zeroGradient() }
         let (t, b) = (7, lengths.count)
-        let d = layer.isBidirectional ? 2 : 1
+        let d = layer.directionCount
         let x = randomTensor([t, b, layer.inputSize], seed: 11)
         let h0 = randomTensor(
             [layer.layerCount * d, b, layer.hiddenSize], seed: 12, range: -0.5...0.5)
         let c0 =
-            layer.kernel.hasCellState
+            layer.hasCellState
             ? randomTensor(
                 [layer.layerCount * d, b, layer.hiddenSize], seed: 13, range: -0.5...0.5) : nil
         let dy = randomTensor([t, b, d * layer.hiddenSize], seed: 14)
-        var rng = Xoshiro256(seed: 15)
+        var context = ForwardContext.training(generator: Xoshiro256(seed: 15))
         let (output, state, cache) = layer.forward(
-            x, initialState: RecurrentState(hidden: h0, cell: c0), lengths: lengths, rng: &rng)
+            x, initialState: RecurrentState(hidden: h0, cell: c0), lengths: lengths,
+            context: &context)
         let (dx, d0) = layer.backward(
-            cache, outputGradient: dy, stateGradient: RecurrentState(hidden: h0, cell: c0))
+            cache, outputGradient: dy, stateGradient: RecurrentState(hidden: h0, cell: c0),
+            needsInputGradient: true)
         guard let dx else {
             Issue.record("backward returned no input gradient")
             return []
@@ -187,7 +192,7 @@ struct RecurrenceSplitTests {
         let lengths = (0..<32).map { 1 + ($0 * 5) % 7 }
         let pool = ThreadPool(threadCount: 4)
         func run(busy: Bool) -> [Tensor] {
-            guard let layer = makeLayer(c, input: 5, hidden: 40) as? LSTM else { return [] }
+            let layer = makeLayer(c, input: 5, hidden: 40)
             // Holding the pool is what a second computation running at the same time does.
             if busy { #expect(pool.tryAcquire()) }
             defer { if busy { pool.release() } }
@@ -209,27 +214,14 @@ struct RecurrenceSplitTests {
         let c = RecurrentCase(
             cell: cell, layers: 2, bidirectional: true, lengths: nil, withInitialState: true)
         let lengths = (0..<19).map { 1 + ($0 * 5) % 7 }
-        let reference: [Tensor]
         let serial = ThreadPool(threadCount: 1)
-        switch makeLayer(c, input: 5, hidden: 40) {
-        case let l as LSTM:
-            reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
-        case let l as GRU:
-            reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
-        case let l as RNN:
-            reference = Self.run(l, split: .automatic, pool: serial, lengths: lengths)
-        default: fatalError()
-        }
+        let reference = Self.run(
+            makeLayer(c, input: 5, hidden: 40), split: .automatic, pool: serial, lengths: lengths)
         // Four threads: two per direction.
         let pool = ThreadPool(threadCount: 4)
         for split in [RecurrenceSplit.batchRows, .hiddenUnits] {
-            let result: [Tensor]
-            switch makeLayer(c, input: 5, hidden: 40) {
-            case let l as LSTM: result = Self.run(l, split: split, pool: pool, lengths: lengths)
-            case let l as GRU: result = Self.run(l, split: split, pool: pool, lengths: lengths)
-            case let l as RNN: result = Self.run(l, split: split, pool: pool, lengths: lengths)
-            default: fatalError()
-            }
+            let result = Self.run(
+                makeLayer(c, input: 5, hidden: 40), split: split, pool: pool, lengths: lengths)
             #expect(result.count == reference.count)
             for (a, b) in zip(result, reference) {
                 #expect(

@@ -86,6 +86,67 @@ struct OptimizerTests {
         #expect(GradientClipping.clipByNorm(ps, maxNorm: 1).isNaN)
     }
 
+    @Test("the training loop clips, counts, refuses a diverged step and remembers a stop")
+    func trainingLoop() throws {
+        let parameters = makeParameters()
+        let optimizer = SGD(parameters: parameters, learningRate: 0.1)
+        let loop = TrainingLoop(
+            optimizer: optimizer, clip: 1, totalSteps: 10, step: 4, clippedSteps: 2,
+            warmupUpdates: 1, largestLoss: 100, directory: "run")
+        #expect(loop.lastCheckpointStep == 4)  // a resumed run starts from its checkpoint
+        func gradients(_ scale: Float) {
+            for (_, p) in parameters {
+                p.gradient = Tensor(
+                    shape: p.shape, scalars: [Float](repeating: scale, count: p.value.count))
+            }
+        }
+        let before = parameters.map(\.parameter.value)
+        let big = try loop.update(learningRate: 0.5) {
+            gradients(3)
+            return (loss: 2, items: 8)
+        }
+        #expect(
+            big.step == 5 && big.clipped
+                && abs(big.gradientNorm - 3 * Float(17).squareRoot()) < 1e-4)
+        #expect(optimizer.learningRate == 0.5)
+        let small = try loop.update(learningRate: 0.5) {
+            gradients(0.01)
+            return (loss: 4, items: 8)
+        }
+        #expect(!small.clipped && loop.clippedSteps == 3 && loop.recentLoss == 3)
+        #expect(loop.timedItems == 8 && loop.updatesThisRun == 2)  // the first was warm-up
+        // A NaN gradient, a NaN loss or a loss above the bound: no update, a clear error.
+        let now = parameters.map(\.parameter.value)
+        #expect(now != before)
+        for (loss, scale) in [(1.0, Float.nan), (Double.nan, 0.1), (1000, 0.1)] {
+            #expect(throws: TrainingDivergence.self) {
+                _ = try loop.update(learningRate: 0.5) {
+                    gradients(scale)
+                    return (loss: loss, items: 8)
+                }
+            }
+        }
+        #expect(parameters.map(\.parameter.value) == now && loop.step == 6)
+        do {
+            _ = try loop.update(learningRate: 0.5) {
+                gradients(.infinity)
+                return (loss: 1, items: 8)
+            }
+        } catch let error as TrainingDivergence {
+            #expect(error.step == 7 && error.lastCheckpointStep == 4)
+            #expect(error.description.hasPrefix("training diverged"))
+        }
+        loop.checkpointWritten()
+        #expect(loop.lastCheckpointStep == 6)
+        var asked = 0
+        #expect(
+            !loop.stopRequested {
+                asked += 1; return false
+            })
+        #expect(loop.stopRequested { true } && loop.stopRequested { false })
+        #expect(loop.interrupted && asked == 1)
+    }
+
     @Test("clipping by value")
     func clipValue() {
         let ps = makeParameters()

@@ -63,8 +63,9 @@ struct ModelTests {
         let parameters = model.parameters().map(\.parameter)
         let report = GradientCheck.check(inputs: [], parameters: parameters, samples: 10) {
             tape, _ in
-            var r = Xoshiro256(seed: 5)  // same dropout masks on every evaluation
-            return model.loss(batch, tape: tape, rng: &r)
+            // Seed 5: the same dropout masks on every evaluation.
+            var context = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 5))
+            return model.loss(batch, context: &context)
         }
         #expect(report.passed, "\(c): \(report)")
     }
@@ -79,13 +80,13 @@ struct ModelTests {
             model.eval()
             let tape = Tape()
             tape.isRecording = false
-            var r = Xoshiro256(seed: 1)
+            var context = ForwardContext.inference(tape: tape)
             func loss(_ sources: [[Int32]], _ targets: [[Int32]]) -> Double {
                 Double(
                     model.loss(
                         TranslationBatch(
                             sources: sources, targets: targets, indices: Array(sources.indices)),
-                        tape: tape, rng: &r
+                        context: &context
                     ).value.scalar)
             }
             // The batch loss is the token-weighted mean of the sentences' losses alone: padding

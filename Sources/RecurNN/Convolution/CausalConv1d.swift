@@ -68,14 +68,14 @@ public final class CausalConv1d: Module {
         }
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        if let weight { visit(prefix + "weight", weight) }
+    /// Visits `weight` (or `weight_g` and `weight_v` with weight normalization) and `bias`.
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        if let weight { visit(.parameter("weight", weight)) }
         if let weightGain, let weightDirection {
-            visit(prefix + "weight_g", weightGain)
-            visit(prefix + "weight_v", weightDirection)
+            visit(.parameter("weight_g", weightGain))
+            visit(.parameter("weight_v", weightDirection))
         }
-        visit(prefix + "bias", bias)
+        visit(.parameter("bias", bias))
     }
 
     /// P = (K-1)·d: how far back the output at t looks.

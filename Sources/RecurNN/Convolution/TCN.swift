@@ -8,7 +8,7 @@ import RecurTensor
 /// out = relu(y + (x, or a 1×1 projection of x when the channel count changes))
 /// ```
 /// Shapes: `[B, T, C_in]` → `[B, T, C_out]`.
-public final class TemporalBlock: Module {
+public final class TemporalBlock: Layer {
     /// The first dilated causal convolution.
     public let conv1: CausalConv1d
     /// The second dilated causal convolution.
@@ -41,28 +41,21 @@ public final class TemporalBlock: Module {
         self.dropout = Dropout(probability: dropout)
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        conv1.visitParameters(prefix: prefix + "conv1.", visit)
-        conv2.visitParameters(prefix: prefix + "conv2.", visit)
-        downsample?.visitParameters(prefix: prefix + "downsample.", visit)
-    }
-
-    /// Visits the child modules.
-    public func visitChildren(_ visit: (Module) -> Void) {
-        visit(conv1)
-        visit(conv2)
-        if let downsample { visit(downsample) }
-        visit(dropout)
+    /// Visits `conv1`, `conv2`, `downsample` (when the widths differ) and the dropout.
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        visit(.child("conv1", conv1))
+        visit(.child("conv2", conv2))
+        if let downsample { visit(.child("downsample", downsample)) }
+        visit(.child("dropout", dropout))
     }
 
     /// How many past steps (itself included) one output of this block sees: 2·(K-1)·d + 1.
     public var receptiveField: Int { 2 * conv1.padding + 1 }
 
     /// The block on `x` `[B, T, C_in]`: ReLU(x + F(x)) `[B, T, C_out]`, recorded on `x`'s tape.
-    public func callAsFunction(_ x: Variable, rng: inout Xoshiro256) -> Variable {
-        var y = dropout(conv1(x).relu(), rng: &rng)
-        y = dropout(conv2(y).relu(), rng: &rng)
+    public func callAsFunction(_ x: Variable, context: inout ForwardContext) -> Variable {
+        var y = dropout(conv1(x).relu(), context: &context)
+        y = dropout(conv2(y).relu(), context: &context)
         let residual = downsample.map { $0(x) } ?? x
         return (y + residual).relu()
     }
@@ -72,7 +65,7 @@ public final class TemporalBlock: Module {
 ///
 /// Shapes: `[B, T, C_in]` → `[B, T, C]`. Each output depends on the last `receptiveField`
 /// inputs only.
-public final class TCN: Module {
+public final class TCN: Layer {
     /// The residual blocks, dilation 2^i for block i.
     public let blocks: [TemporalBlock]
     /// Training mode (dropout on); `eval()` turns it off.
@@ -97,16 +90,9 @@ public final class TCN: Module {
         self.blocks = blocks
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        for (i, block) in blocks.enumerated() {
-            block.visitParameters(prefix: prefix + "blocks.\(i).", visit)
-        }
-    }
-
-    /// Visits the child modules.
-    public func visitChildren(_ visit: (Module) -> Void) {
-        for block in blocks { visit(block) }
+    /// Visits the blocks as `blocks.0`, `blocks.1` and so on.
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        for (i, block) in blocks.enumerated() { visit(.child("blocks.\(i)", block)) }
     }
 
     /// 1 + Σ 2·(K-1)·d over the blocks: the number of past inputs (the current one included)
@@ -114,9 +100,9 @@ public final class TCN: Module {
     public var receptiveField: Int { 1 + blocks.reduce(0) { $0 + $1.receptiveField - 1 } }
 
     /// The network on `x` `[B, T, C_in]`, recorded on `x`'s tape.
-    public func callAsFunction(_ x: Variable, rng: inout Xoshiro256) -> Variable {
+    public func callAsFunction(_ x: Variable, context: inout ForwardContext) -> Variable {
         var h = x
-        for block in blocks { h = block(h, rng: &rng) }
+        for block in blocks { h = block(h, context: &context) }
         return h
     }
 }

@@ -2,7 +2,7 @@ import RecurTensor
 
 /// Inverted dropout: in training, zeroes each element with probability `p` and scales the rest
 /// by 1/(1-p); in evaluation, the identity (PyTorch `nn.Dropout`).
-public final class Dropout: Module {
+public final class Dropout: Layer {
     /// Probability of zeroing an element.
     public let probability: Float
     /// Training mode (dropout on); `eval()` turns it off.
@@ -17,7 +17,7 @@ public final class Dropout: Module {
     }
 
     /// Visits nothing: the layer has no parameters.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {}
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {}
 
     /// Elements per independently seeded block of a mask.
     static let block = 4096
@@ -58,16 +58,11 @@ public final class Dropout: Module {
         }
     }
 
-    /// Applies dropout to a tape variable (identity in evaluation mode or with p = 0).
-    public func callAsFunction(_ x: Variable, rng: inout Xoshiro256) -> Variable {
-        guard isTraining && probability > 0 else { return x }
-        return x
-            * x.tape.constant(Dropout.mask(shape: x.shape, probability: probability, rng: &rng))
-    }
-
-    /// Applies dropout to a tensor.
-    public func callAsFunction(_ x: Tensor, rng: inout Xoshiro256) -> Tensor {
-        guard isTraining && probability > 0 else { return x }
-        return x * Dropout.mask(shape: x.shape, probability: probability, rng: &rng)
+    /// Applies dropout to a tape variable in a training pass (the identity in inference, in
+    /// evaluation mode or with p = 0), drawing the mask from the context's generator.
+    public func callAsFunction(_ x: Variable, context: inout ForwardContext) -> Variable {
+        guard context.isTraining(self) && probability > 0 else { return x }
+        let mask = Dropout.mask(shape: x.shape, probability: probability, rng: &context.generator)
+        return x * x.tape.constant(mask)
     }
 }

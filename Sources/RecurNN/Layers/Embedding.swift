@@ -35,9 +35,9 @@ public final class Embedding: Module {
         self.paddingIndex = paddingIndex
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        visit(prefix + "weight", weight)
+    /// Visits `weight` (PyTorch's name).
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        visit(.parameter("weight", weight))
     }
 
     func checked(_ ids: [Int32]) {

@@ -25,10 +25,10 @@ public final class LayerNorm: Module {
         self.epsilon = epsilon
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        visit(prefix + "weight", weight)
-        visit(prefix + "bias", bias)
+    /// Visits `weight` and `bias` (PyTorch's names).
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        visit(.parameter("weight", weight))
+        visit(.parameter("bias", bias))
     }
 
     /// Forward as one tape node with a fused backward:

@@ -29,10 +29,10 @@ public final class Linear: Module {
             bias ? Parameter(Tensor.uniform([outputSize], in: -bound...bound, using: &rng)) : nil
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        visit(prefix + "weight", weight)
-        if let bias { visit(prefix + "bias", bias) }
+    /// Visits `weight` and `bias` (PyTorch's names).
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
+        visit(.parameter("weight", weight))
+        if let bias { visit(.parameter("bias", bias)) }
     }
 
     /// y = x Wᵀ + b on plain tensors (inference), x `[…, in]`.

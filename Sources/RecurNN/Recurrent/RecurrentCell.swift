@@ -30,13 +30,8 @@ public final class RecurrentCell<Kernel: RecurrentCellKernel>: Module {
     /// Hidden units (H).
     public var hiddenSize: Int { layer.hiddenSize }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
-        layer.visitParameters(prefix: prefix, visit)
-    }
-
-    /// Visits the child modules.
-    public func visitChildren(_ visit: (Module) -> Void) { visit(layer) }
+    /// Visits the one-step layer under no name, so the parameters are `weight_ih`, `weight_hh`, ….
+    public func visitMembers(_ visit: (ModuleMember) -> Void) { visit(.child("", layer)) }
 
     /// The state of a batch: hidden (and, for an LSTM, cell) `[B, H]`, zero.
     public func zeroState(batch: Int) -> RecurrentState {
@@ -55,12 +50,13 @@ public final class RecurrentCell<Kernel: RecurrentCellKernel>: Module {
         precondition(
             state.hidden.shape == [b, hiddenSize],
             "RecurrentCell: state must be [\(b), \(hiddenSize)], got \(state.hidden.shape)")
-        var rng = Xoshiro256(seed: 0)  // one layer: no dropout draws
+        var context = ForwardContext.inference()
         let initial = RecurrentState(
             hidden: state.hidden.reshaped([1, b, hiddenSize]),
             cell: state.cell?.reshaped([1, b, hiddenSize]))
         let (_, next, cache) = layer.forward(
-            input.reshaped([1, b, inputSize]), initialState: initial, lengths: nil, rng: &rng)
+            input.reshaped([1, b, inputSize]), initialState: initial, lengths: nil,
+            context: &context)
         layer.release(cache)
         return RecurrentState(
             hidden: next.hidden.reshaped([b, hiddenSize]),
@@ -68,14 +64,17 @@ public final class RecurrentCell<Kernel: RecurrentCellKernel>: Module {
     }
 
     /// One step on a tape: input `[B, I]`, hidden (and cell) `[B, H]` → the next hidden and cell.
+    ///
+    /// A single cell has no dropout, so it needs no forward context.
     public func callAsFunction(_ input: Variable, hidden: Variable, cell: Variable? = nil) -> (
         hidden: Variable, cell: Variable?
     ) {
         let b = input.shape[0]
-        var rng = Xoshiro256(seed: 0)
+        var context = ForwardContext(
+            tape: input.tape, isTraining: false, generator: Xoshiro256(seed: 0))
         let (_, h, c) = layer(
             input.reshaped([1, b, inputSize]), initialHidden: hidden.reshaped([1, b, hiddenSize]),
-            initialCell: cell?.reshaped([1, b, hiddenSize]), rng: &rng)
+            initialCell: cell?.reshaped([1, b, hiddenSize]), context: &context)
         return (h.reshaped([b, hiddenSize]), c?.reshaped([b, hiddenSize]))
     }
 }
@@ -205,7 +204,7 @@ extension Tensor {
 /// var tbptt = TruncatedBPTT()
 /// for window in windows {                       // each [T, B, I]
 ///     tape.reset()
-///     let out = tbptt(lstm, tape.constant(window), rng: &rng)
+///     let out = tbptt(lstm, tape.constant(window), context: &context)
 ///     tape.backward(from: loss(out)); optimizer.step()
 /// }
 /// ```
@@ -223,8 +222,9 @@ public struct TruncatedBPTT: Sendable {
     /// for the next window.
     ///
     /// Returns the window's output `[T, B, D·H]`.
-    public mutating func callAsFunction<K>(
-        _ layer: RecurrentLayer<K>, _ input: Variable, lengths: [Int]? = nil, rng: inout Xoshiro256
+    public mutating func callAsFunction(
+        _ layer: any RecurrentSequenceLayer, _ input: Variable, lengths: [Int]? = nil,
+        context: inout ForwardContext
     ) -> Variable {
         let tape = input.tape
         if let carried = state, carried.hidden.shape[1] != input.shape[1] {
@@ -235,7 +235,7 @@ public struct TruncatedBPTT: Sendable {
         let (output, hidden, cell) = layer(
             input, initialHidden: state.map { tape.constant($0.hidden) },
             initialCell: state?.cell.map { tape.constant($0) },
-            lengths: lengths, rng: &rng)
+            lengths: lengths, context: &context)
         state = RecurrentState(hidden: hidden.value, cell: cell?.value)
         return output
     }

@@ -8,7 +8,7 @@ extension RecurrentLayer {
 
     func run(
         _ cache: RecurrentCache, timeSteps: Int, batch: Int, initialState: RecurrentState?,
-        lengths: [Int]?, rng: inout Xoshiro256
+        lengths: [Int]?, context: inout ForwardContext
     ) {
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let d = directionCount
@@ -39,7 +39,8 @@ extension RecurrentLayer {
         } else {
             cache.lengths.assign(count: 0) { _ in 0 }
         }
-        cache.usesDropout = isTraining && dropout > 0 && layerCount > 1
+        cache.usesDropout = context.isTraining(self) && dropout > 0 && layerCount > 1
+        cache.isInferencePass = !context.isTraining
         cache.initialState = initialState
         defer { cache.initialState = nil }
         cache.finalState.hidden.resize(ld, b, h)
@@ -57,7 +58,8 @@ extension RecurrentLayer {
                 if cache.usesDropout {
                     let mask = cache.masks[l - 1].resizedPointer(t, b, inputWidth)
                     Dropout.fillMask(
-                        mask, count: t * b * inputWidth, probability: dropout, rng: &rng)
+                        mask, count: t * b * inputWidth, probability: dropout,
+                        rng: &context.generator)
                     let x = cache.layerInputs[l].resizedPointer(t, b, inputWidth)
                     let y = cache.layerOutputs[l - 1].unsafeBase
                     for i in 0..<(t * b * inputWidth) { x[i] = y[i] * mask[i] }
@@ -123,9 +125,12 @@ extension RecurrentLayer {
         }
         _ = buffers.scratch.resizedPointer(b, g)
         // W_hhᵀ packed for PanelGEMM (K = H, G blocks of H columns), once per pass instead of
-        // once per step. In evaluation mode it is kept while the weights' storage is unchanged, so
-        // that sampling one step at a time does not redo it per step; in training the weights
-        // change every step and holding them would make the optimizer copy them.
+        // once per step. After an inference pass it is kept while the weights' storage is
+        // unchanged, so that sampling one step at a time does not redo it per step (an update
+        // in place copies the held storage first, which invalidates it); training passes keep
+        // nothing, since the weights change every step and holding them would make the
+        // optimizer copy them.
+        let isTraining = !cache.isInferencePass
         let whhValue = weightHH[l][dir].value
         if isTraining || buffers.packedFrom?.sharesStorage(with: whhValue) != true {
             let packed = buffers.packedHH.resizedPointer(

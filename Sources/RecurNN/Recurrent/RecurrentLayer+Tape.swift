@@ -7,14 +7,14 @@ extension RecurrentLayer {
     /// output and the final states; parameter gradients accumulate into the layer's parameters.
     public func callAsFunction(
         _ input: Variable, initialHidden: Variable? = nil, initialCell: Variable? = nil,
-        lengths: [Int]? = nil, rng: inout Xoshiro256
+        lengths: [Int]? = nil, context: inout ForwardContext
     ) -> (output: Variable, hidden: Variable, cell: Variable?) {
         let tape = input.tape
         let initial = initialHidden.map {
             RecurrentState(hidden: $0.value, cell: initialCell?.value)
         }
         let (output, state, cache) = forward(
-            input.value, initialState: initial, lengths: lengths, rng: &rng)
+            input.value, initialState: initial, lengths: lengths, context: &context)
         var values = [output, state.hidden]
         if let cell = state.cell { values.append(cell) }
         var inputs = [input]
@@ -42,19 +42,21 @@ extension RecurrentLayer {
         return (results[0], results[1], results.count > 2 ? results[2] : nil)
     }
 
-    /// Token input (embedding folded into the first layer) as one tape node.
+    /// Token input (embedding folded into the first layer) as one tape node on the context's
+    /// tape.
     public func callAsFunction(
-        tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding, tape: Tape,
+        tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding,
         initialHidden: Variable? = nil, initialCell: Variable? = nil, lengths: [Int]? = nil,
-        rng: inout Xoshiro256
+        context: inout ForwardContext
     ) -> (output: Variable, hidden: Variable, cell: Variable?) {
+        let tape = context.tape
         let initial = initialHidden.map {
             RecurrentState(hidden: $0.value, cell: initialCell?.value)
         }
         let (output, state, cache) = forward(
             tokens: tokens, timeSteps: timeSteps, batch: batch, embedding: embedding,
             initialState: initial,
-            lengths: lengths, rng: &rng)
+            lengths: lengths, context: &context)
         var values = [output, state.hidden]
         if let cell = state.cell { values.append(cell) }
         var inputs: [Variable] = []
@@ -78,5 +80,13 @@ extension RecurrentLayer {
             if let initialCell, let c = dInitial.cell { tape.accumulate(c, into: initialCell) }
         }
         return (results[0], results[1], results.count > 2 ? results[2] : nil)
+    }
+}
+
+extension RecurrentLayer: Layer {
+    /// The output sequence `[T, B, D·H]` of `x` `[T, B, I]` from zero states, as one tape node
+    /// (the final states are dropped; the tuple-returning call keeps them).
+    public func callAsFunction(_ x: Variable, context: inout ForwardContext) -> Variable {
+        self(x, initialHidden: nil, initialCell: nil, lengths: nil, context: &context).output
     }
 }

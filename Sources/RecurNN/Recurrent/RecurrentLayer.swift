@@ -54,7 +54,8 @@ public struct RecurrentState: Sendable {
 /// ```swift
 /// var rng = Xoshiro256(seed: 1)
 /// let lstm = LSTM(inputSize: 64, hiddenSize: 128, layers: 2, rng: &rng)
-/// let (output, state, cache) = lstm.forward(x, rng: &rng)        // x: [T, B, 64]
+/// var context = ForwardContext.training(generator: rng)
+/// let (output, state, cache) = lstm.forward(x, context: &context)  // x: [T, B, 64]
 /// let grads = lstm.backward(cache, outputGradient: dOutput)       // accumulates weight grads
 /// ```
 public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
@@ -70,7 +71,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     public let isBidirectional: Bool
     /// Dropout probability between layers (training only).
     public let dropout: Float
-    /// Training mode (dropout on); `eval()` turns it off.
+    /// Training mode: inter-layer dropout in training passes; `eval()` turns it off.
     public var isTraining = true
     /// How the time loop is split across threads (`automatic` picks per shape; the others exist
     /// for tests and tuning, and give the same numbers).
@@ -156,15 +157,15 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         plainNames ? "" : "_l\(l)" + (d == 1 ? "_reverse" : "")
     }
 
-    /// Visits every parameter under `prefix` with its PyTorch name.
-    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
+    /// Visits every parameter with its PyTorch name (`weight_ih_l0`, …, `bias_hh_l1_reverse`).
+    public func visitMembers(_ visit: (ModuleMember) -> Void) {
         for l in 0..<layerCount {
             for d in 0..<directionCount {
                 let s = suffix(l, d)
-                visit(prefix + "weight_ih" + s, weightIH[l][d])
-                visit(prefix + "weight_hh" + s, weightHH[l][d])
-                visit(prefix + "bias_ih" + s, biasIH[l][d])
-                visit(prefix + "bias_hh" + s, biasHH[l][d])
+                visit(.parameter("weight_ih" + s, weightIH[l][d]))
+                visit(.parameter("weight_hh" + s, weightHH[l][d]))
+                visit(.parameter("bias_ih" + s, biasIH[l][d]))
+                visit(.parameter("bias_hh" + s, biasHH[l][d]))
             }
         }
     }
@@ -180,11 +181,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     ///   - input: `[T, B, I]`, time-major.
     ///   - initialState: `[L·D, B, H]` states (zeros when nil).
     ///   - lengths: per-row sequence lengths in `1…T` (all T when nil).
-    ///   - rng: draws the inter-layer dropout masks in training mode.
+    ///   - context: a training pass draws the inter-layer dropout masks from its generator.
     /// - Returns: the output `[T, B, D·H]`, the final state and the cache `backward` needs.
     public func forward(
         _ input: Tensor, initialState: RecurrentState? = nil, lengths: [Int]? = nil,
-        rng: inout Xoshiro256
+        context: inout ForwardContext
     ) -> (output: Tensor, state: RecurrentState, cache: RecurrentCache) {
         precondition(
             input.rank == 3 && input.shape[2] == inputSize,
@@ -193,7 +194,7 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         cache.source = .tensor(input)
         run(
             cache, timeSteps: input.shape[0], batch: input.shape[1], initialState: initialState,
-            lengths: lengths, rng: &rng)
+            lengths: lengths, context: &context)
         return (cache.layerOutputs[layerCount - 1], cache.finalState, cache)
     }
 
@@ -208,10 +209,11 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
     ///   - embedding: the embedding whose table `E` the ids index.
     ///   - initialState: `[L·D, B, H]` states (zeros when nil).
     ///   - lengths: per-row sequence lengths in `1…T` (all T when nil).
-    ///   - rng: draws the inter-layer dropout masks in training mode.
+    ///   - context: a training pass draws the inter-layer dropout masks from its generator.
     public func forward(
         tokens: [Int32], timeSteps: Int, batch: Int, embedding: Embedding,
-        initialState: RecurrentState? = nil, lengths: [Int]? = nil, rng: inout Xoshiro256
+        initialState: RecurrentState? = nil, lengths: [Int]? = nil,
+        context: inout ForwardContext
     ) -> (output: Tensor, state: RecurrentState, cache: RecurrentCache) {
         precondition(
             tokens.count == timeSteps * batch,
@@ -229,17 +231,17 @@ public final class RecurrentLayer<Kernel: RecurrentCellKernel>: Module {
         cache.tokens.assign(count: tokens.count) { tokens[$0] }
         run(
             cache, timeSteps: timeSteps, batch: batch, initialState: initialState, lengths: lengths,
-            rng: &rng)
+            context: &context)
         return (cache.layerOutputs[layerCount - 1], cache.finalState, cache)
     }
 
-    /// Inference: output and final state, no cache kept.
+    /// Inference (no dropout, whatever the mode): output and final state, no cache kept.
     public func callAsFunction(
         _ input: Tensor, initialState: RecurrentState? = nil, lengths: [Int]? = nil
     ) -> (output: Tensor, state: RecurrentState) {
-        var rng = Xoshiro256(seed: 0)
+        var context = ForwardContext.inference()
         let (output, state, cache) = forward(
-            input, initialState: initialState, lengths: lengths, rng: &rng)
+            input, initialState: initialState, lengths: lengths, context: &context)
         release(cache)
         return (output, state)
     }

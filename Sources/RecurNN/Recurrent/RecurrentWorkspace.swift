@@ -43,6 +43,7 @@ public final class RecurrentCache {
     let lengths = StableInt32Buffer()
     let tokens = StableInt32Buffer()
     var usesDropout = false
+    var isInferencePass = false  // packed W_hh and token tables may be kept for the next pass
     var directions: [[DirectionBuffers]]
     var layerOutputs: [Tensor]  // [T, B, D·H] per layer
     var layerInputs: [Tensor]  // [T, B, D·H] per layer ≥ 1 (after dropout)

@@ -16,11 +16,18 @@ struct CharLMEval: ParsableCommand {
     @Option(help: "Checkpoint directory.") var model: String
     @Option(help: "UTF-8 text file to score.") var data: String
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
+    @Option(
+        help:
+            "Pieces of the text scored in parallel, each after 256 unscored symbols of context (default: automatic; 1 scores it as one stream exactly)."
+    ) var streams: Int?
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
         runtime.apply()
+        if let streams, streams < 1 {
+            throw CLIError("--streams must be at least 1, got \(streams)")
+        }
         let loaded = try CharLMStore.load(directory: model)
         let corpus = try CharCorpus.load(
             path: data, unit: loaded.config.unit, validationFraction: 0,
@@ -28,7 +35,7 @@ struct CharLMEval: ParsableCommand {
         guard corpus.trainIDs.count >= 2 else {
             throw CLIError("\(data): needs at least two symbols to score")
         }
-        let result = loaded.model.evaluate(ids: corpus.trainIDs)
+        let result = loaded.model.evaluate(ids: corpus.trainIDs, streams: streams)
         if json {
             let line: JSONValue = .object([
                 ("bpc", .rounded(result.bitsPerSymbol, 4)), ("symbols", .int(result.count)),

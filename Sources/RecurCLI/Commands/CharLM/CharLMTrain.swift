@@ -311,6 +311,9 @@ struct CharLMTrain: ParsableCommand {
                     console.log("warning: \(message)")
                 }
             }
+        } catch let error as TrainingDivergence {
+            console.finishProgress()
+            throw CLIError(error.description)
         } catch let error as CharLMTrainingError {
             console.finishProgress()
             throw CLIError(error.description)

@@ -336,7 +336,7 @@ struct TranslateTrain: ParsableCommand {
                 case .warning(let message): console.log("warning: \(message)")
                 }
             }
-        } catch let error as Seq2SeqTrainingError {
+        } catch let error as TrainingDivergence {
             console.finishProgress()
             throw CLIError(error.description)
         }
