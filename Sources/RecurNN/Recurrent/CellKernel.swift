@@ -14,47 +14,51 @@
 import RecurTensor
 
 /// Pointers for one forward time step of a cell kernel.
+///
+/// Opaque outside the package: only the recurrent engine builds steps (the fields and the
+/// initializer are `package`), so the type appears in `RecurrentCellKernel` without exposing
+/// raw pointers.
 public struct CellForwardStep {
     /// Rows of the batch to process.
-    public var rows: Range<Int>
+    package var rows: Range<Int>
     /// Hidden units to process (a multiple of 16 wide, except at the end).
-    public var units: Range<Int>
+    package var units: Range<Int>
     /// H.
-    public var hiddenSize: Int
+    package var hiddenSize: Int
     /// `b_ih`, `[G·H]`.
-    public var biasIH: UnsafePointer<Float>
+    package var biasIH: UnsafePointer<Float>
     /// Input part of the pre-activations: row b at `input + b * inputStride`, or, with
     /// `inputRowIndex`, at `input + inputRowIndex[b] * inputStride` (a token table).
-    public var input: UnsafePointer<Float>
+    package var input: UnsafePointer<Float>
     /// Floats between consecutive rows of `input`.
-    public var inputStride: Int
+    package var inputStride: Int
     /// Per row, the table row to read (token input), or nil.
-    public var inputRowIndex: UnsafePointer<Int32>?
+    package var inputRowIndex: UnsafePointer<Int32>?
     /// Recurrent part `h_{t-1} W_hhᵀ`, `[B, G·H]`.
-    public var recurrent: UnsafePointer<Float>
+    package var recurrent: UnsafePointer<Float>
     /// `b_hh`, `[G·H]`.
-    public var biasHH: UnsafePointer<Float>
+    package var biasHH: UnsafePointer<Float>
     /// `h_{t-1}` and `c_{t-1}`, `[B, H]` (c unused by GRU/RNN).
-    public var hiddenPrevious: UnsafePointer<Float>
+    package var hiddenPrevious: UnsafePointer<Float>
     /// `c_{t-1}`, `[B, H]` (unused by GRU and RNN).
-    public var cellPrevious: UnsafePointer<Float>
+    package var cellPrevious: UnsafePointer<Float>
     /// Gate activations stored for backward, `[B, G·H]` (may alias `input` when
     /// `inputRowIndex` is nil: each element is read before it is written).
-    public var gates: UnsafeMutablePointer<Float>
+    package var gates: UnsafeMutablePointer<Float>
     /// Extra activations for backward, `[B, auxiliaryWidth·H]` (LSTM tanh c, GRU W_hn h + b_hn).
-    public var auxiliary: UnsafeMutablePointer<Float>
+    package var auxiliary: UnsafeMutablePointer<Float>
     /// New state `h_t`, `c_t`, `[B, H]`.
-    public var hiddenNext: UnsafeMutablePointer<Float>
+    package var hiddenNext: UnsafeMutablePointer<Float>
     /// `c_t`, `[B, H]` (unused by GRU and RNN).
-    public var cellNext: UnsafeMutablePointer<Float>
+    package var cellNext: UnsafeMutablePointer<Float>
     /// The layer output row for this step (`h_t`, or 0 where the row is past its length).
-    public var output: UnsafeMutablePointer<Float>
+    package var output: UnsafeMutablePointer<Float>
     /// Floats between consecutive rows of `output`.
-    public var outputStride: Int
+    package var outputStride: Int
     /// Per-row sequence lengths (nil: all rows active) and this step's time index.
-    public var lengths: UnsafePointer<Int32>?
+    package var lengths: UnsafePointer<Int32>?
     /// This step's time index t.
-    public var time: Int
+    package var time: Int
 
     @inline(__always)
     func isActive(_ b: Int) -> Bool { lengths.map { time < Int($0[b]) } ?? true }
@@ -66,7 +70,7 @@ public struct CellForwardStep {
     }
 
     /// Creates a step description (every pointer must stay valid while the kernel runs).
-    public init(
+    package init(
         rows: Range<Int>,
         units: Range<Int>,
         hiddenSize: Int,
@@ -110,55 +114,59 @@ public struct CellForwardStep {
 }
 
 /// Pointers for one backward time step of a cell kernel.
+///
+/// Opaque outside the package: only the recurrent engine builds steps (the fields and the
+/// initializer are `package`), so the type appears in `RecurrentCellKernel` without exposing
+/// raw pointers.
 public struct CellBackwardStep {
     /// The batch rows this call processes.
-    public var rows: Range<Int>
+    package var rows: Range<Int>
     /// The hidden units this call processes (multiples of 16 apart from the end).
-    public var units: Range<Int>
+    package var units: Range<Int>
     /// H.
-    public var hiddenSize: Int
+    package var hiddenSize: Int
     /// Stored activations `[B, G·H]`; overwritten in place with d pre-activation (input side).
-    public var gates: UnsafeMutablePointer<Float>
+    package var gates: UnsafeMutablePointer<Float>
     /// Stored auxiliary activations.
-    public var auxiliary: UnsafePointer<Float>
+    package var auxiliary: UnsafePointer<Float>
     /// `h_{t-1}`, `c_{t-1}` as used in the forward step.
-    public var hiddenPrevious: UnsafePointer<Float>
+    package var hiddenPrevious: UnsafePointer<Float>
     /// `c_{t-1}` as used in the forward step (LSTM).
-    public var cellPrevious: UnsafePointer<Float>
+    package var cellPrevious: UnsafePointer<Float>
     /// d loss / d output at this step (row stride `outputStride`), or nil.
-    public var outputGradient: UnsafePointer<Float>?
+    package var outputGradient: UnsafePointer<Float>?
     /// Floats between consecutive rows of `outputGradient`.
-    public var outputStride: Int
+    package var outputStride: Int
     /// d loss / d h_t flowing back from step t+1, `[B, H]`.
-    public var hiddenGradient: UnsafePointer<Float>
+    package var hiddenGradient: UnsafePointer<Float>
     /// Written: the part of d loss / d h_{t-1} that does not go through W_hh (the GEMM adds the
     /// rest), `[B, H]`.
-    public var hiddenGradientPrevious: UnsafeMutablePointer<Float>
+    package var hiddenGradientPrevious: UnsafeMutablePointer<Float>
     /// d loss / d c, updated in place from c_t to c_{t-1} (LSTM).
-    public var cellGradient: UnsafeMutablePointer<Float>
+    package var cellGradient: UnsafeMutablePointer<Float>
     /// Written when the recurrent pre-activation gradient differs from the input one (GRU),
     /// `[B, G·H]`.
-    public var recurrentGradient: UnsafeMutablePointer<Float>
+    package var recurrentGradient: UnsafeMutablePointer<Float>
     /// Bias-gradient accumulators `[G·H]` (`+=` for the units processed): the input side's, and
     /// the recurrent side's when it differs (GRU).
     ///
     /// Row b accumulates at `b · biasGradientRowStride` from these (0: all rows into one
     /// accumulator).
-    public var inputBiasGradient: UnsafeMutablePointer<Float>
+    package var inputBiasGradient: UnsafeMutablePointer<Float>
     /// The recurrent side's bias-gradient accumulator (GRU; the input side's otherwise).
-    public var recurrentBiasGradient: UnsafeMutablePointer<Float>
+    package var recurrentBiasGradient: UnsafeMutablePointer<Float>
     /// Floats between the accumulators of consecutive rows (0: one accumulator for all rows).
-    public var biasGradientRowStride: Int
+    package var biasGradientRowStride: Int
     /// Per-row sequence lengths (nil: all rows active at every step).
-    public var lengths: UnsafePointer<Int32>?
+    package var lengths: UnsafePointer<Int32>?
     /// This step's time index t.
-    public var time: Int
+    package var time: Int
 
     @inline(__always)
     func isActive(_ b: Int) -> Bool { lengths.map { time < Int($0[b]) } ?? true }
 
     /// Creates a step description (every pointer must stay valid while the kernel runs).
-    public init(
+    package init(
         rows: Range<Int>,
         units: Range<Int>,
         hiddenSize: Int,

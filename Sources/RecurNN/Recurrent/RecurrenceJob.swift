@@ -15,34 +15,24 @@ struct DirectionRun {
     var biasIH: UnsafePointer<Float>
     var biasHH: UnsafePointer<Float>
     var outputStride: Int
-    var output = UnsafeMutablePointer<Float>.unset  // layer output + direction offset
-    var finalHidden = UnsafeMutablePointer<Float>.unset  // forward: h_n; backward: d h_0
-    var finalCell: UnsafeMutablePointer<Float>?
+    var output: UnsafeMutablePointer<Float>  // layer output + direction offset
+    var finalHidden: UnsafeMutablePointer<Float>  // forward: h_n; backward: d h_0
+    var finalCell: UnsafeMutablePointer<Float>?  // forward: c_n; backward: d c_0 (LSTM only)
     var lengths: UnsafePointer<Int32>?
     var tokens: UnsafePointer<Int32>?
     var table: UnsafePointer<Float>?
-    // Backward only.
-    var outputGradient: UnsafePointer<Float>?
-    var hiddenGradient = UnsafeMutablePointer<Float>.unset
-    var hiddenGradientNext = UnsafeMutablePointer<Float>.unset
-    var cellGradient = UnsafeMutablePointer<Float>.unset
-    var recurrentGradient = UnsafeMutablePointer<Float>.unset
-    var inputBiasGradient = UnsafeMutablePointer<Float>.unset
-    var recurrentBiasGradient = UnsafeMutablePointer<Float>.unset
-    var biasGradientRowStride = 0
+}
 
-    init(
-        direction: Int, gates: UnsafeMutablePointer<Float>, auxiliary: UnsafeMutablePointer<Float>,
-        hiddenPrevious: UnsafeMutablePointer<Float>, cellPrevious: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>, packedHH: UnsafePointer<Float>,
-        biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>, outputStride: Int
-    ) {
-        (self.direction, self.gates, self.auxiliary, self.hiddenPrevious) = (
-            direction, gates, auxiliary, hiddenPrevious
-        )
-        (self.cellPrevious, self.scratch, self.packedHH) = (cellPrevious, scratch, packedHH)
-        (self.biasIH, self.biasHH, self.outputStride) = (biasIH, biasHH, outputStride)
-    }
+/// The gradient buffers of one layer and direction that a backward pass reads and writes.
+struct BackwardBuffers {
+    var outputGradient: UnsafePointer<Float>?  // d loss / d output (nil: zero)
+    var hiddenGradient: UnsafeMutablePointer<Float>  // [B, H] d h_t, swapped with the next
+    var hiddenGradientNext: UnsafeMutablePointer<Float>  // [B, H] d h_{t-1} being accumulated
+    var cellGradient: UnsafeMutablePointer<Float>  // [B, H]
+    var recurrentGradient: UnsafeMutablePointer<Float>  // [T, B, G·H]
+    var inputBiasGradient: UnsafeMutablePointer<Float>  // per-row accumulators
+    var recurrentBiasGradient: UnsafeMutablePointer<Float>
+    var biasGradientRowStride: Int
 }
 
 /// How a recurrent layer splits its time loop across threads (see `RecurrenceJob`).
@@ -79,7 +69,11 @@ public enum RecurrenceSplit: Sendable {
 /// unit parts, which need a thread each, run as one part per direction (DESIGN.md,
 /// "Determinism").
 final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
-    enum Phase { case forward, backward }
+    /// Forward, or backward with each direction's gradient buffers.
+    enum Phase {
+        case forward
+        case backward([BackwardBuffers])
+    }
 
     /// W_hh sizes (bytes) that stay in a core's cache from step to step.
     static var cachedWeightLimit: Int { 1 << 20 }
@@ -99,12 +93,11 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     init() { runs.reserveCapacity(2) }
 
     func begin(
-        phase: Phase, kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int,
-        split: RecurrenceSplit, pool: ThreadPool
+        kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int, split: RecurrenceSplit,
+        pool: ThreadPool
     ) {
         self.split = split
         self.pool = pool
-        self.phase = phase
         self.kernel = kernel
         self.timeSteps = timeSteps
         self.batch = batch
@@ -112,8 +105,10 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         runs.removeAll(keepingCapacity: true)
     }
 
-    /// Runs every direction's time loop and returns when all are done.
-    func execute() {
+    /// Runs every direction's time loop of `phase` and returns when all are done.
+    func execute(_ phase: Phase) {
+        self.phase = phase
+        defer { self.phase = .forward }  // drop the gradient pointers
         guard let kernel else { return }
         let directions = runs.count
         let threads = Swift.max(1, pool.threadCount / directions)
@@ -164,10 +159,10 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             splitsRows
             ? 0..<hiddenSize : ThreadPool.chunk(part, of: parts, count: hiddenSize, granularity: 16)
         let barrier = splitsRows || parts == 1 ? nil : barriers[d]
-        if phase == .forward {
-            forward(runs[d], rows: rows, units: units, barrier: barrier)
-        } else {
-            backward(runs[d], rows: rows, units: units, barrier: barrier)
+        switch phase {
+        case .forward: forward(runs[d], rows: rows, units: units, barrier: barrier)
+        case .backward(let gradients):
+            backward(runs[d], gradients[d], rows: rows, units: units, barrier: barrier)
         }
     }
 
@@ -205,14 +200,16 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     }
 
     private func backward(
-        _ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?
+        _ r: DirectionRun, _ gradients: BackwardBuffers, rows: Range<Int>, units: Range<Int>,
+        barrier: SpinBarrier?
     ) {
         guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
         let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h
-        var dh = r.hiddenGradient
-        var dhNext = r.hiddenGradientNext
+        let gr = gradients
+        var dh = gr.hiddenGradient
+        var dhNext = gr.hiddenGradientNext
         for s in 0..<t {
             // Reverse of the forward processing order.
             let time = r.direction == 0 ? t - 1 - s : s
@@ -221,16 +218,17 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
                 auxiliary: r.auxiliary + time * b * auxWidth,
                 hiddenPrevious: r.hiddenPrevious + time * b * h,
                 cellPrevious: r.cellPrevious + time * b * h,
-                outputGradient: r.outputGradient.map { $0 + time * b * r.outputStride },
+                outputGradient: gr.outputGradient.map { $0 + time * b * r.outputStride },
                 outputStride: r.outputStride, hiddenGradient: dh, hiddenGradientPrevious: dhNext,
-                cellGradient: r.cellGradient, recurrentGradient: r.recurrentGradient + time * b * g,
-                inputBiasGradient: r.inputBiasGradient,
-                recurrentBiasGradient: r.recurrentBiasGradient,
-                biasGradientRowStride: r.biasGradientRowStride, lengths: r.lengths, time: time)
+                cellGradient: gr.cellGradient,
+                recurrentGradient: gr.recurrentGradient + time * b * g,
+                inputBiasGradient: gr.inputBiasGradient,
+                recurrentBiasGradient: gr.recurrentBiasGradient,
+                biasGradientRowStride: gr.biasGradientRowStride, lengths: r.lengths, time: time)
             kernel.backward(step)
             barrier?.wait()
             PanelGEMM.multiply(
-                m: rows.count, k: g, a: r.recurrentGradient + (time * b + rows.lowerBound) * g,
+                m: rows.count, k: g, a: gr.recurrentGradient + (time * b + rows.lowerBound) * g,
                 lda: g, packed: r.packedHH,
                 blocks: 1, blockWidth: h, units: units, c: dhNext + rows.lowerBound * h, ldc: h,
                 accumulate: true)
@@ -242,7 +240,7 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
                 from: dh + row * h + units.lowerBound, count: units.count)
             if let cell = r.finalCell {
                 (cell + row * h + units.lowerBound).update(
-                    from: r.cellGradient + row * h + units.lowerBound, count: units.count)
+                    from: gr.cellGradient + row * h + units.lowerBound, count: units.count)
             }
         }
     }

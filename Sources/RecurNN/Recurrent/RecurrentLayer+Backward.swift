@@ -37,48 +37,52 @@ extension RecurrentLayer {
                 kernel.hasCellState ? cache.initialCellGradientBase() : nil
             let job = cache.job(for: self)
             job.begin(
-                phase: .backward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h,
-                split: recurrenceSplit, pool: threadPool)
+                kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit,
+                pool: threadPool)
+            var gradients: [BackwardBuffers] = []
+            gradients.reserveCapacity(d)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 let state = l * d + dir
-                var run = directionRun(cache, buffers, layer: l, direction: dir)
                 let packed = buffers.packedHHBackward.resizedPointer(
                     g, PanelGEMM.packedCount(k: 1, blocks: 1, blockWidth: h))
                 PanelGEMM.pack(
                     weightHH[l][dir].value.unsafeBase, stride: h, k: g, blocks: 1, blockWidth: h,
                     transposed: false, into: packed)
-                run.packedHH = UnsafePointer(packed)
-                run.outputGradient = dOut.map { $0 + dir * h }
-                run.finalHidden = initialHidden + state * b * h
-                run.finalCell = initialCell.map { $0 + state * b * h }
-                run.hiddenGradient = buffers.hiddenGradient.resizedPointer(b, h)
-                run.hiddenGradientNext = buffers.hiddenGradientNext.resizedPointer(b, h)
-                run.cellGradient = buffers.cellGradient.resizedPointer(b, h)
-                run.recurrentGradient =
-                    kernel.separateRecurrentGradient
-                    ? buffers.recurrentGradient.unsafeMutableBase() : run.gates
+                let run = directionRun(
+                    cache, buffers, layer: l, direction: dir, packedHH: UnsafePointer(packed),
+                    output: cache.layerOutputs[l].unsafeMutableBase() + dir * h,
+                    finalHidden: initialHidden + state * b * h,
+                    finalCell: initialCell.map { $0 + state * b * h })
                 // Bias-gradient accumulators per batch row (input side, recurrent side), summed
                 // over rows after the job: the sums do not depend on how threads split the work.
                 let accumulators = buffers.biasGradients.resizedPointer(b, biasAccumulatorWidth)
                 accumulators.update(repeating: 0, count: b * biasAccumulatorWidth)
-                run.inputBiasGradient = accumulators
-                run.recurrentBiasGradient =
-                    kernel.separateRecurrentGradient ? accumulators + g : accumulators
-                run.biasGradientRowStride = biasAccumulatorWidth
+                let gradient = BackwardBuffers(
+                    outputGradient: dOut.map { $0 + dir * h },
+                    hiddenGradient: buffers.hiddenGradient.resizedPointer(b, h),
+                    hiddenGradientNext: buffers.hiddenGradientNext.resizedPointer(b, h),
+                    cellGradient: buffers.cellGradient.resizedPointer(b, h),
+                    recurrentGradient: kernel.separateRecurrentGradient
+                        ? buffers.recurrentGradient.unsafeMutableBase() : run.gates,
+                    inputBiasGradient: accumulators,
+                    recurrentBiasGradient: kernel.separateRecurrentGradient
+                        ? accumulators + g : accumulators,
+                    biasGradientRowStride: biasAccumulatorWidth)
                 if let s = stateGradient?.hidden {
-                    run.hiddenGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
+                    gradient.hiddenGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
                 } else {
-                    run.hiddenGradient.update(repeating: 0, count: b * h)
+                    gradient.hiddenGradient.update(repeating: 0, count: b * h)
                 }
                 if let s = stateGradient?.cell, kernel.hasCellState {
-                    run.cellGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
+                    gradient.cellGradient.update(from: s.unsafeBase + state * b * h, count: b * h)
                 } else {
-                    run.cellGradient.update(repeating: 0, count: b * h)
+                    gradient.cellGradient.update(repeating: 0, count: b * h)
                 }
                 job.runs.append(run)
+                gradients.append(gradient)
             }
-            job.execute()
+            job.execute(.backward(gradients))
             // Weight gradients and the gradient for the layer below, one GEMM each over all steps.
             let inputWidth = layerInputSize(l)
             let wantsInput = l > 0 || (needsInputGradient && cache.isTensorSource)

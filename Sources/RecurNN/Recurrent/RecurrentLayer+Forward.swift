@@ -74,16 +74,17 @@ extension RecurrentLayer {
             let output = cache.layerOutputs[l].unsafeMutableBase()
             let job = cache.job(for: self)
             job.begin(
-                phase: .forward, kernel: kernel, timeSteps: t, batch: b, hiddenSize: h,
-                split: recurrenceSplit, pool: threadPool)
+                kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit,
+                pool: threadPool)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 prepareForward(cache, buffers, layer: l, direction: dir, inputWidth: inputWidth)
                 let state = l * d + dir
-                var run = directionRun(cache, buffers, layer: l, direction: dir)
-                run.output = output + dir * h
-                run.finalHidden = finalHidden + state * b * h
-                run.finalCell = finalCell.map { $0 + state * b * h }
+                let run = directionRun(
+                    cache, buffers, layer: l, direction: dir,
+                    packedHH: buffers.packedHH.unsafeBase, output: output + dir * h,
+                    finalHidden: finalHidden + state * b * h,
+                    finalCell: finalCell.map { $0 + state * b * h })
                 // h_{-1} (and c) go into the history slot of the first processed step.
                 let first = dir == 0 ? 0 : t - 1
                 let h0 = run.hiddenPrevious + first * b * h
@@ -102,7 +103,7 @@ extension RecurrentLayer {
                 }
                 job.runs.append(run)
             }
-            job.execute()
+            job.execute(.forward)
         }
     }
 
@@ -175,27 +176,35 @@ extension RecurrentLayer {
     }
 
     /// The pointers of one layer and direction for the recurrence job.
+    ///
+    /// - Parameters:
+    ///   - packedHH: W_hhᵀ (forward) or W_hh (backward) packed for PanelGEMM.
+    ///   - output: the layer output plus the direction's offset.
+    ///   - finalHidden: h_n (forward) or d h_0 (backward) of this layer and direction.
+    ///   - finalCell: c_n or d c_0 (LSTM only).
     func directionRun(
-        _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int
+        _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int,
+        packedHH: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        finalHidden: UnsafeMutablePointer<Float>, finalCell: UnsafeMutablePointer<Float>?
     ) -> DirectionRun {
         let hPrev = buffers.hiddenPrevious.unsafeMutableBase()
-        var run = DirectionRun(
+        let isTokenLayer: Bool
+        if l == 0, case .tokens = cache.source { isTokenLayer = true } else { isTokenLayer = false }
+        return DirectionRun(
             direction: dir,
             gates: buffers.gates.unsafeMutableBase(),
             auxiliary: buffers.auxiliary.unsafeMutableBase(),
             hiddenPrevious: hPrev,
             cellPrevious: kernel.hasCellState ? buffers.cellPrevious.unsafeMutableBase() : hPrev,
             scratch: buffers.scratch.unsafeMutableBase(),
-            packedHH: buffers.packedHH.unsafeBase,
+            packedHH: packedHH,
             biasIH: biasIH[l][dir].value.unsafeBase,
             biasHH: biasHH[l][dir].value.unsafeBase,
-            outputStride: directionCount * hiddenSize)
-        run.lengths = cache.lengths.count == 0 ? nil : UnsafePointer(cache.lengths.base)
-        if l == 0, case .tokens = cache.source {
-            run.tokens = UnsafePointer(cache.tokens.base)
-            run.table = buffers.table.unsafeBase
-        }
-        return run
+            outputStride: directionCount * hiddenSize,
+            output: output, finalHidden: finalHidden, finalCell: finalCell,
+            lengths: cache.lengths.count == 0 ? nil : UnsafePointer(cache.lengths.base),
+            tokens: isTokenLayer ? UnsafePointer(cache.tokens.base) : nil,
+            table: isTokenLayer ? buffers.table.unsafeBase : nil)
     }
 
 }
