@@ -57,9 +57,10 @@ func recurrentBenchmark() {
             case "rnn": RNN(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
             default: LSTM(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
             }
+        let tape = Tape()  // unused by the fused calls; one for the whole run, no allocation per step
         return (
             {
-                var context = ForwardContext.training(generator: Xoshiro256(seed: 0))
+                var context = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 0))
                 let (_, _, cache) = layer.forward(
                     x, initialState: nil, lengths: nil, context: &context)
                 layer.backward(

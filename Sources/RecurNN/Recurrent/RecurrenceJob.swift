@@ -69,11 +69,8 @@ public enum RecurrenceSplit: Sendable {
 /// unit parts, which need a thread each, run as one part per direction (DESIGN.md,
 /// "Determinism").
 final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
-    /// Forward, or backward with each direction's gradient buffers.
-    enum Phase {
-        case forward
-        case backward([BackwardBuffers])
-    }
+    /// Which time loop `execute` runs.
+    enum Phase { case forward, backward }
 
     /// W_hh sizes (bytes) that stay in a core's cache from step to step.
     static var cachedWeightLimit: Int { 1 << 20 }
@@ -81,6 +78,8 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     var phase = Phase.forward
     var kernel: Kernel?
     var runs: [DirectionRun] = []
+    /// Backward only: each direction's gradient buffers, in the order of `runs`.
+    var gradients: [BackwardBuffers] = []
     var timeSteps = 0
     var batch = 0
     var hiddenSize = 0
@@ -90,7 +89,10 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     var pool = ThreadPool.shared
     var barriers: [SpinBarrier] = []
 
-    init() { runs.reserveCapacity(2) }
+    init() {
+        runs.reserveCapacity(2)
+        gradients.reserveCapacity(2)
+    }
 
     func begin(
         kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int, split: RecurrenceSplit,
@@ -103,12 +105,16 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         self.batch = batch
         self.hiddenSize = hiddenSize
         runs.removeAll(keepingCapacity: true)
+        gradients.removeAll(keepingCapacity: true)
     }
 
-    /// Runs every direction's time loop of `phase` and returns when all are done.
+    /// Runs every direction's time loop of `phase` and returns when all are done (backward
+    /// needs one `gradients` entry per run).
     func execute(_ phase: Phase) {
+        precondition(
+            phase == .forward || gradients.count == runs.count,
+            "RecurrenceJob: \(gradients.count) gradient buffers for \(runs.count) directions")
         self.phase = phase
-        defer { self.phase = .forward }  // drop the gradient pointers
         guard let kernel else { return }
         let directions = runs.count
         let threads = Swift.max(1, pool.threadCount / directions)
@@ -161,7 +167,7 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         let barrier = splitsRows || parts == 1 ? nil : barriers[d]
         switch phase {
         case .forward: forward(runs[d], rows: rows, units: units, barrier: barrier)
-        case .backward(let gradients):
+        case .backward:
             backward(runs[d], gradients[d], rows: rows, units: units, barrier: barrier)
         }
     }

@@ -39,8 +39,6 @@ extension RecurrentLayer {
             job.begin(
                 kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit,
                 pool: threadPool)
-            var gradients: [BackwardBuffers] = []
-            gradients.reserveCapacity(d)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 let state = l * d + dir
@@ -51,7 +49,10 @@ extension RecurrentLayer {
                     transposed: false, into: packed)
                 let run = directionRun(
                     cache, buffers, layer: l, direction: dir, packedHH: UnsafePointer(packed),
-                    output: cache.layerOutputs[l].unsafeMutableBase() + dir * h,
+                    // Backward never writes the output; a mutable accessor here would copy the
+                    // output tensor the caller still holds (13 MB at B1-L, measured 4 % slower).
+                    output: UnsafeMutablePointer(mutating: cache.layerOutputs[l].unsafeBase)
+                        + dir * h,
                     finalHidden: initialHidden + state * b * h,
                     finalCell: initialCell.map { $0 + state * b * h })
                 // Bias-gradient accumulators per batch row (input side, recurrent side), summed
@@ -80,9 +81,9 @@ extension RecurrentLayer {
                     gradient.cellGradient.update(repeating: 0, count: b * h)
                 }
                 job.runs.append(run)
-                gradients.append(gradient)
+                job.gradients.append(gradient)
             }
-            job.execute(.backward(gradients))
+            job.execute(.backward)
             // Weight gradients and the gradient for the layer below, one GEMM each over all steps.
             let inputWidth = layerInputSize(l)
             let wantsInput = l > 0 || (needsInputGradient && cache.isTensorSource)
