@@ -57,7 +57,8 @@ func recurrentBenchmark() {
             case "rnn": RNN(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
             default: LSTM(inputSize: i, hiddenSize: h, layers: 2, rng: &rng)
             }
-        let tape = Tape()  // unused by the fused calls; one for the whole run, no allocation per step
+        // Unused by the fused calls: one tape for the whole run, no allocation per step.
+        let tape = Tape()
         return (
             {
                 var context = ForwardContext.training(tape: tape, generator: Xoshiro256(seed: 0))
