@@ -96,6 +96,7 @@ public final class TrainingLoop {
     ///   - clip: the largest global gradient norm (0: none).
     ///   - totalSteps: the step the run ends at.
     ///   - step: the step training resumes from (0 for a new run).
+    ///   - clippedSteps: the clipped updates counted before `step` (from the checkpoint).
     ///   - warmupUpdates: updates of this process left out of the throughput.
     ///   - largestLoss: a larger loss counts as divergence, like a NaN.
     ///   - directory: the run's directory.
