@@ -229,7 +229,8 @@ public final class CharLMTrainer {
         // A loss above 10⁴ nats per symbol (probability e^-10000 for the right answer) has
         // exploded as surely as a NaN.
         let loop = TrainingLoop(
-            optimizer: optimizer, clip: config.clip, totalSteps: config.steps,
+            optimizer: optimizer, learningRate: config.learningRate, clip: config.clip,
+            totalSteps: config.steps,
             step: progress.step, clippedSteps: progress.clippedSteps,
             warmupUpdates: min(10, max(0, (config.steps - progress.step) / 10)), largestLoss: 1e4,
             directory: outputDirectory)

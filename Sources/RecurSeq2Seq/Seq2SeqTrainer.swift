@@ -311,7 +311,8 @@ public final class Seq2SeqTrainer {
         let tape = Tape()
         let totalSteps = batchesPerEpoch * config.epochs
         let loop = TrainingLoop(
-            optimizer: optimizer, clip: config.clip, totalSteps: totalSteps, step: progress.step,
+            optimizer: optimizer, learningRate: config.learningRate, clip: config.clip,
+            totalSteps: totalSteps, step: progress.step,
             clippedSteps: progress.clippedSteps, directory: outputDirectory)
         self.loop = loop
         model.train()

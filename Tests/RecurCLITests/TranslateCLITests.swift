@@ -230,6 +230,24 @@ struct TranslateCLITests {
                 "--epochs", "3", "--hidden", "64", "--quiet",
             ]),
             "architecture differs")
+        // Parsed options: either spelling and an alias count, a flag's inversion too; a value
+        // equal to the saved one is no conflict.
+        for (flags, phrase) in [
+            (["--lr=0.5"], "cannot change"), (["--tokenize", "whitespace"], "cannot change"),
+            (["--no-bidirectional"], "architecture differs"),
+        ] {
+            expectCleanFailure(
+                try Recur.run(
+                    [
+                        "translate", "train", "--pairs", try Self.pairs(400), "--resume", resumed,
+                        "--epochs", "3", "--quiet",
+                    ] + flags), phrase)
+        }
+        expectCleanFailure(
+            try Recur.run([
+                "translate", "train", "--pairs", try Self.pairs(400), "--resume", resumed,
+                "--epochs", "2", "--seed", "1", "--bidirectional", "--quiet",
+            ]), "pass a larger --epochs")
         expectCleanFailure(
             try Recur.run([
                 "translate", "train", "--pairs", try Self.pairs(400), "--resume", resumed,

@@ -91,7 +91,8 @@ struct OptimizerTests {
         let parameters = makeParameters()
         let optimizer = SGD(parameters: parameters, learningRate: 0.1)
         let loop = TrainingLoop(
-            optimizer: optimizer, clip: 1, totalSteps: 10, step: 4, clippedSteps: 2,
+            optimizer: optimizer, learningRate: 0.5, clip: 1, totalSteps: 10, step: 4,
+            clippedSteps: 2,
             warmupUpdates: 1, largestLoss: 100, directory: "run")
         #expect(loop.lastCheckpointStep == 4)  // a resumed run starts from its checkpoint
         func gradients(_ scale: Float) {

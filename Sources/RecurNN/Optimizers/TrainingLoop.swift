@@ -52,7 +52,8 @@ public struct TrainingUpdate: Sendable {
 /// behave the same in both.
 ///
 /// ```swift
-/// let loop = TrainingLoop(optimizer: adam, clip: 5, totalSteps: 1000, directory: "run")
+/// let loop = TrainingLoop(
+///     optimizer: adam, learningRate: 2e-3, clip: 5, totalSteps: 1000, directory: "run")
 /// while loop.step < 1000, !loop.stopRequested(shouldStop) {
 ///     let update = try loop.update(learningRate: schedule.rate(base: 2e-3, step: loop.step)) {
 ///         (loss: forwardAndBackward(), items: batch * steps)
@@ -64,6 +65,8 @@ public final class TrainingLoop {
     public let optimizer: any Optimizer
     /// The largest global gradient norm (0: no clipping).
     public let clip: Float
+    /// The run's base learning rate (the one to lower after a divergence).
+    public let baseLearningRate: Float
     /// The step the run ends at.
     public let totalSteps: Int
     /// Where the run's checkpoints go (named in divergence errors).
@@ -93,6 +96,7 @@ public final class TrainingLoop {
     ///
     /// - Parameters:
     ///   - optimizer: the optimizer over every trained parameter.
+    ///   - learningRate: the run's base learning rate, named in divergence errors.
     ///   - clip: the largest global gradient norm (0: none).
     ///   - totalSteps: the step the run ends at.
     ///   - step: the step training resumes from (0 for a new run).
@@ -101,12 +105,13 @@ public final class TrainingLoop {
     ///   - largestLoss: a larger loss counts as divergence, like a NaN.
     ///   - directory: the run's directory.
     public init(
-        optimizer: any Optimizer, clip: Float, totalSteps: Int, step: Int = 0,
+        optimizer: any Optimizer, learningRate: Float, clip: Float, totalSteps: Int, step: Int = 0,
         clippedSteps: Int = 0, warmupUpdates: Int = 3, largestLoss: Double = .infinity,
         directory: String
     ) {
         self.optimizer = optimizer
         self.parameters = optimizer.parameters
+        self.baseLearningRate = learningRate
         self.clip = clip
         self.totalSteps = totalSteps
         self.step = step
@@ -142,7 +147,7 @@ public final class TrainingLoop {
         guard loss.isFinite, loss <= largestLoss, norm.isFinite else {
             throw TrainingDivergence(
                 step: step + 1, lastCheckpointStep: lastCheckpointStep,
-                learningRate: learningRate, directory: directory)
+                learningRate: baseLearningRate, directory: directory)
         }
         let clipped = clip > 0 && norm > clip
         if clipped { clippedSteps += 1 }

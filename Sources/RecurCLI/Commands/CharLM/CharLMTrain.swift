@@ -76,14 +76,15 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "TCN kernel size (default 3).") var kernel: Int?
     @Option(help: "TCN residual blocks, dilations 1, 2, 4, … (default 4).") var blocks: Int?
     @Flag(help: "TCN weight normalization.") var weightNorm = false
-    @Option(help: "Sequences per batch.") var batch: Int = 64
-    @Option(help: "Steps of backpropagation through time (window length).") var seq: Int = 100
+    @Option(help: "Sequences per batch (default 64).") var batch: Int?
+    @Option(help: "Steps of backpropagation through time, the window length (default 100).")
+    var seq: Int?
     @Option(help: "Optimizer updates in total (overrides --epochs).") var steps: Int?
     @Option(help: "Passes over the training text (default 10 when --steps is not given).")
     var epochs: Double?
-    @Option(help: "Learning rate.") var lr: Float = 2e-3
-    @Option(help: "adam, adamw, sgd (momentum 0.9), rmsprop or adagrad.") var optimizer:
-        CharLMOptimizer = .adam
+    @Option(help: "Learning rate (default 0.002).") var lr: Float?
+    @Option(help: "adam (default), adamw, sgd (momentum 0.9), rmsprop or adagrad.")
+    var optimizer: CharLMOptimizer?
     @Option(help: "Weight decay (L2; decoupled for adamw).") var weightDecay: Float = 0
     @Option(
         help: "constant (default; cosine with --regularize), step, exponential, cosine or plateau.")
@@ -112,7 +113,7 @@ struct CharLMTrain: ParsableCommand {
     @Option(help: "What one symbol is: grapheme, codepoint or byte.") var unit: TextUnit = .grapheme
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping.") var lossy = false
     @Option(help: "Continue training from this checkpoint directory.") var resume: String?
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Random seed (default 1).") var seed: UInt64?
     @Flag(help: "Write an SVG plot of loss and validation bpc to --out/training.svg.") var plot =
         false
     @Flag(help: "Print a one-line JSON summary last.") var json = false
@@ -154,7 +155,9 @@ struct CharLMTrain: ParsableCommand {
         if weightDrop != nil && cell == .tcn {
             throw CLIError("--weight-drop is for recurrent cells (a TCN has no recurrent weights)")
         }
-        if !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
+        if let lr, !(lr > 0 && lr.isFinite) {
+            throw CLIError("--lr must be a positive number, got \(lr)")
+        }
         if !(clip >= 0 && clip.isFinite) {
             throw CLIError("--clip must be 0 (off) or positive, got \(clip)")
         }
@@ -224,10 +227,12 @@ struct CharLMTrain: ParsableCommand {
             let parameters =
                 v * e + h * v
                 + (architecture.cell == .tcn ? l * 2 * k * h * h + e * h : l * 4 * h * (e + h + 2))
-            let activations = Double(batch) * Double(seq) * (l * 8 * h + 2 * v + e)
+            let defaults = CharLMTrainingConfig()
+            let (b, t) = (batch ?? defaults.batchSize, seq ?? defaults.sequenceLength)
+            let activations = Double(b) * Double(t) * (l * 8 * h + 2 * v + e)
             try checkMemory(
                 bytes: 16 * parameters + 4 * activations,
-                what: "a \(architecture.summary) model at --batch \(batch) --seq \(seq)")
+                what: "a \(architecture.summary) model at --batch \(b) --seq \(t)")
         }
         if let resumed {
             guard corpus.vocabulary == resumed.config.vocabulary else {
@@ -238,22 +243,26 @@ struct CharLMTrain: ParsableCommand {
         }
         var config = resumed?.config.training ?? CharLMTrainingConfig()
         if resumed == nil {
-            config.batchSize = batch
-            config.sequenceLength = seq
-            config.learningRate = lr
-            config.optimizer = optimizer
+            // Unset options keep CharLMTrainingConfig's defaults (the one place they live).
+            config.batchSize = batch ?? config.batchSize
+            config.sequenceLength = seq ?? config.sequenceLength
+            config.learningRate = lr ?? config.learningRate
+            config.optimizer = optimizer ?? config.optimizer
             config.weightDecay = weightDecay
             config.schedule = lrSchedule ?? (regularize ? .cosine : .constant)
             config.warmupSteps = warmup
             config.clip = clip
             config.validationFraction = valFraction
-            config.seed = seed
+            config.seed = seed ?? config.seed
         } else if let stored = resumed?.config.training {
+            // Parsed options: nil was not given (`--batch 32` and `--batch=32` are the same).
             let changed = [
-                (batch != stored.batchSize, "--batch"), (seq != stored.sequenceLength, "--seq"),
-                (lr != stored.learningRate, "--lr"),
-                (optimizer != stored.optimizer, "--optimizer"), (seed != stored.seed, "--seed"),
-            ].filter { [given = GivenFlags()] in $0.0 && given.contains($0.1) }.map(\.1)
+                (resumeConflict(batch, stored.batchSize), "--batch"),
+                (resumeConflict(seq, stored.sequenceLength), "--seq"),
+                (resumeConflict(lr, stored.learningRate), "--lr"),
+                (resumeConflict(optimizer, stored.optimizer), "--optimizer"),
+                (resumeConflict(seed, stored.seed), "--seed"),
+            ].filter(\.0).map(\.1)
             if !changed.isEmpty {
                 throw CLIError(
                     "--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)"

@@ -42,20 +42,36 @@ struct TranslateTrain: ParsableCommand {
     var chosenOut: String {
         outOption ?? resume ?? RunDirectory.unusedDirectory(base: "runs/translate")
     }
-    @Option(help: "Recurrent cell: gru or lstm.") var cell: Seq2SeqCell = .gru
-    @Option(help: "Hidden units.") var hidden: Int = 256
-    @Option(help: "Embedding size.") var embed: Int = 256
-    @Option(help: "Recurrent layers in encoder and decoder.") var layers: Int = 1
+    // Options that a resumed run may not change are optional: nil means "not given" (checked on
+    // --resume), and the computed property of the same name gives the value a new run uses.
+    @Option(name: .customLong("cell"), help: "Recurrent cell: gru (default) or lstm.")
+    var cellOption: Seq2SeqCell?
+    var cell: Seq2SeqCell { cellOption ?? .gru }
+    @Option(name: .customLong("hidden"), help: "Hidden units (default 256).") var hiddenOption: Int?
+    var hidden: Int { hiddenOption ?? 256 }
+    @Option(name: .customLong("embed"), help: "Embedding size (default 256).") var embedOption: Int?
+    var embed: Int { embedOption ?? 256 }
+    @Option(
+        name: .customLong("layers"), help: "Recurrent layers in encoder and decoder (default 1).")
+    var layersOption: Int?
+    var layers: Int { layersOption ?? 1 }
     @Flag(
-        inversion: .prefixedNo,
+        name: .customLong("bidirectional"), inversion: .prefixedNo,
         help:
             "Bidirectional encoder (directions summed); on by default (+1.6 BLEU on real pairs, BENCHMARKS.md)."
     )
-    var bidirectional = true
-    @Option(help: "Attention: none, dot, general or additive.") var attention: AttentionKind =
-        .general
-    @Option(help: "Dropout on embeddings, between layers and before the output layer.") var dropout:
-        Float = 0
+    var bidirectionalOption: Bool?
+    var bidirectional: Bool { bidirectionalOption ?? true }
+    @Option(
+        name: .customLong("attention"), help: "Attention: none, dot, general (default) or additive."
+    )
+    var attentionOption: AttentionKind?
+    var attention: AttentionKind { attentionOption ?? .general }
+    @Option(
+        name: .customLong("dropout"),
+        help: "Dropout on embeddings, between layers and before the output layer (default 0).")
+    var dropoutOption: Float?
+    var dropout: Float { dropoutOption ?? 0 }
     @Flag(help: "Share the target embedding with the output layer (needs --embed = --hidden).")
     var tieEmbeddings = false
     @Option(
@@ -68,32 +84,50 @@ struct TranslateTrain: ParsableCommand {
             "Average the weights of the last N epochs into OUT/average/, which run and eval use (0 or 1: off)."
     )
     var averageEpochs: Int = 3
-    @Option(help: "Sentence pairs per batch.") var batch: Int = 32
-    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(name: .customLong("batch"), help: "Sentence pairs per batch (default 32).")
+    var batchOption: Int?
+    var batch: Int { batchOption ?? 32 }
+    @Option(name: .customLong("lr"), help: "Adam learning rate (default 0.001).") var lrOption:
+        Float?
+    var lr: Float { lrOption ?? 1e-3 }
     @Option(help: "Passes over the training pairs.") var epochs: Int = 10
-    @Option(help: "Keep pairs whose sides have at most this many tokens.") var maxLength: Int = 50
+    @Option(
+        name: .customLong("max-length"),
+        help: "Keep pairs whose sides have at most this many tokens (default 50).")
+    var maxLengthOption: Int?
+    var maxLength: Int { maxLengthOption ?? 50 }
     @Option(help: "Longest input `translate run` will accept, in tokens.") var maxInputLength: Int =
         200
     @Option(help: "Words seen fewer times become <unk>.") var minCount: Int = 1
     @Option(
+        name: .customLong("subwords"),
         help:
-            "Learn N byte-pair-encoding merges (Sennrich et al. 2016) and translate word pieces, so rare and unseen words are translated piece by piece instead of as <unk> (0: whole words; 8000–32000 are common)."
+            "Learn N byte-pair-encoding merges (Sennrich et al. 2016) and translate word pieces, so rare and unseen words are translated piece by piece instead of as <unk> (0, the default: whole words; 8000–32000 are common)."
     )
-    var subwords: Int = 0
+    var subwordsOption: Int?
+    var subwords: Int { subwordsOption ?? 0 }
     @Flag(
         help: "With --subwords, learn one subword vocabulary per language instead of one for both.")
     var separateSubwords = false
     @Option(
         name: [.customLong("tokenizer"), .customLong("tokenize")],
         help:
-            "unicode (lower-case, split punctuation) or whitespace (also --tokenize, as in word2vec)."
+            "unicode (the default: lower-case, split punctuation) or whitespace (also --tokenize, as in word2vec)."
     )
-    var tokenizer: Tokenization = .unicode
+    var tokenizerOption: Tokenization?
+    var tokenizer: Tokenization { tokenizerOption ?? .unicode }
     @Option(
         name: [.customLong("valid-fraction"), .customLong("val-fraction")],
-        help: "Fraction of pairs held out for validation (also --val-fraction, as in charlm).")
-    var validFraction: Double = 0.02
-    @Option(help: "Fraction of pairs held out for testing.") var testFraction: Double = 0
+        help:
+            "Fraction of pairs held out for validation (default 0.02; also --val-fraction, as in charlm)."
+    )
+    var validFractionOption: Double?
+    var validFraction: Double { validFractionOption ?? 0.02 }
+    @Option(
+        name: .customLong("test-fraction"),
+        help: "Fraction of pairs held out for testing (default 0).")
+    var testFractionOption: Double?
+    var testFraction: Double { testFractionOption ?? 0 }
     @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 1
     @Option(
         help:
@@ -106,7 +140,11 @@ struct TranslateTrain: ParsableCommand {
     @Option(
         help: "Continue training from this checkpoint directory (pass a larger --epochs to extend)."
     ) var resume: String?
-    @Option(help: "Random seed (split, initialization, batch order).") var seed: UInt64 = 1
+    @Option(
+        name: .customLong("seed"),
+        help: "Random seed: split, initialization, batch order (default 1).")
+    var seedOption: UInt64?
+    var seed: UInt64 { seedOption ?? 1 }
     @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50
     @Flag(help: "Write an SVG plot of the loss and validation BLEU to --out/training.svg.")
     var plot = false
@@ -182,23 +220,21 @@ struct TranslateTrain: ParsableCommand {
         }
         var config = resumed?.config.training ?? Seq2SeqTrainingConfig()
         if let stored = resumed?.config.training {
-            let given = GivenFlags()
+            // Parsed options: nil was not given (`--batch 32` and `--batch=32` are the same).
             let changed = [
-                (batch != stored.batchSize, "--batch"), (lr != stored.learningRate, "--lr"),
-                (seed != stored.seed, "--seed"),
-                (maxLength != stored.maxLength, "--max-length"),
-                (tokenizer != stored.tokenization, "--tokenizer"),
-                (validFraction != stored.validationFraction, "--valid-fraction"),
-                (testFraction != stored.testFraction, "--test-fraction"),
-                (subwords != (stored.subwordMerges ?? 0), "--subwords"),
-                (separateSubwords != (stored.separateSubwords ?? false), "--separate-subwords"),
-            ].filter { changed, flag in
-                let aliases =
-                    [flag]
-                    + (flag == "--tokenizer"
-                        ? ["--tokenize"] : flag == "--valid-fraction" ? ["--val-fraction"] : [])
-                return changed && given.contains(any: aliases)
-            }.map(\.1)
+                (resumeConflict(batchOption, stored.batchSize), "--batch"),
+                (resumeConflict(lrOption, stored.learningRate), "--lr"),
+                (resumeConflict(seedOption, stored.seed), "--seed"),
+                (resumeConflict(maxLengthOption, stored.maxLength), "--max-length"),
+                (resumeConflict(tokenizerOption, stored.tokenization), "--tokenizer"),
+                (
+                    resumeConflict(validFractionOption, stored.validationFraction),
+                    "--valid-fraction"
+                ),
+                (resumeConflict(testFractionOption, stored.testFraction), "--test-fraction"),
+                (resumeConflict(subwordsOption, stored.subwordMerges ?? 0), "--subwords"),
+                (separateSubwords && stored.separateSubwords != true, "--separate-subwords"),
+            ].filter(\.0).map(\.1)
             if !changed.isEmpty {
                 throw CLIError(
                     "--resume continues the saved run: \(changed.joined(separator: ", ")) cannot change (start a new run instead)"
@@ -374,22 +410,17 @@ struct TranslateTrain: ParsableCommand {
     }
 
     func checkArchitecture(_ stored: Seq2SeqArchitecture) throws {
-        let given = GivenFlags()
         var conflicts: [String] = []
-        func check<T: Equatable>(_ value: T, _ storedValue: T, _ flag: String) {
-            if given.contains(flag) && value != storedValue {
-                conflicts.append("\(flag) \(storedValue)")
-            }
+        func check<T: Equatable>(_ value: T?, _ storedValue: T, _ flag: String) {
+            if resumeConflict(value, storedValue) { conflicts.append("\(flag) \(storedValue)") }
         }
-        check(cell, stored.cell, "--cell")
-        check(hidden, stored.hiddenSize, "--hidden")
-        check(embed, stored.embeddingSize, "--embed")
-        check(layers, stored.layers, "--layers")
-        check(attention, stored.attention, "--attention")
-        check(dropout, stored.dropout, "--dropout")
-        if bidirectional != stored.bidirectional
-            && given.contains("--bidirectional", "--no-bidirectional")
-        {
+        check(cellOption, stored.cell, "--cell")
+        check(hiddenOption, stored.hiddenSize, "--hidden")
+        check(embedOption, stored.embeddingSize, "--embed")
+        check(layersOption, stored.layers, "--layers")
+        check(attentionOption, stored.attention, "--attention")
+        check(dropoutOption, stored.dropout, "--dropout")
+        if resumeConflict(bidirectionalOption, stored.bidirectional) {
             conflicts.append(
                 stored.bidirectional ? "a bidirectional encoder" : "a unidirectional encoder")
         }
