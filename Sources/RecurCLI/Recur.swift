@@ -27,6 +27,11 @@ struct Recur: ParsableCommand {
     /// Answers other tools' flag spellings (char-rnn's `--rnn_size`, word2vec's `-size`) with
     /// Recur's name, then runs the command as ArgumentParser does.
     static func main() {
+        if let refusal = MPILaunch.refusal(size: MPILaunch.worldSize()) {
+            // One line from the first copy; the others stop quietly with the same status.
+            if MPILaunch.rank() == 0 { Output.error(refusal) }
+            Self.exit(withError: ExitCode(64))
+        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let hint = ForeignSpellings.hint(for: arguments) {
             Output.error("Error: \(hint)\n")

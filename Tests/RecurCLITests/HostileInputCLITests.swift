@@ -29,6 +29,31 @@ struct HostileInputCLITests {
         #expect(try String(contentsOfFile: out + "/notes.txt", encoding: .utf8) == "mine")
     }
 
+    @Test("several copies started by mpirun refuse to train: this binary has no MPI support")
+    func refusesSeveralCopies() throws {
+        let data = temporaryFile(Array(sampleText().utf8))
+        let out = temporaryPath("mpi")
+        let arguments = ["charlm", "train", "--data", data, "--out", out, "--steps", "2"]
+        for (variables, rank) in [
+            (["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "0"], 0),
+            (["PMI_SIZE": "4", "PMI_RANK": "0"], 0),
+            (["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"], 1),
+        ] {
+            let r = try Recur.run(arguments, environment: variables)
+            if rank == 0 {
+                expectCleanFailure(r, "no MPI support")
+            } else {
+                #expect(r.status != 0 && r.stderr.isEmpty && !r.crashed, "\(r.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: out), "a refused copy wrote \(out)")
+        }
+        // A job of one process is just a run.
+        let single = try Recur.run(
+            arguments + ["--hidden", "16", "--embed", "8", "--quiet"],
+            environment: ["OMPI_COMM_WORLD_SIZE": "1", "OMPI_COMM_WORLD_RANK": "0"])
+        #expect(single.status == 0, "\(single.stderr)")
+    }
+
     @Test("a second training into the same directory fails at once while the first runs")
     func concurrentRuns() throws {
         let data = temporaryFile(Array(sampleText(sentences: 400).utf8))
