@@ -148,6 +148,111 @@ struct OptimizerTests {
         #expect(loop.interrupted && asked == 1)
     }
 
+    /// Two in-process "ranks" on two threads, meeting at a barrier: enough to check what the
+    /// training loop asks of a process group (an MPI group does the same across processes).
+    final class ThreadGroup: ProcessGroup, @unchecked Sendable {
+        final class Shared: @unchecked Sendable {
+            let condition = NSCondition()
+            var arrived = 0
+            var generation = 0
+            var floats: [Float] = []
+            var doubles: [Double] = []
+            func barrier(_ parties: Int) {
+                condition.lock()
+                let mine = generation
+                arrived += 1
+                if arrived == parties {
+                    arrived = 0
+                    generation += 1
+                    condition.broadcast()
+                } else {
+                    while generation == mine { condition.wait() }
+                }
+                condition.unlock()
+            }
+        }
+        let rank: Int
+        let size = 2
+        let shared: Shared
+        init(rank: Int, shared: Shared) { (self.rank, self.shared) = (rank, shared) }
+        func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
+            if rank == 0 { shared.floats = Array(values) }
+            shared.barrier(size)
+            if rank == 1 { for i in values.indices { shared.floats[i] += values[i] } }
+            shared.barrier(size)
+            for i in values.indices { values[i] = shared.floats[i] }
+            shared.barrier(size)
+        }
+        func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) {
+            if rank == 0 { shared.doubles = Array(values) }
+            shared.barrier(size)
+            if rank == 1 { for i in values.indices { shared.doubles[i] += values[i] } }
+            shared.barrier(size)
+            for i in values.indices { values[i] = shared.doubles[i] }
+            shared.barrier(size)
+        }
+        func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) {
+            if rank == root { shared.floats = Array(values) }
+            shared.barrier(size)
+            for i in values.indices { values[i] = shared.floats[i] }
+            shared.barrier(size)
+        }
+    }
+
+    static func rows(_ t: Tensor, _ range: Range<Int>) -> Tensor {
+        let width = t.shape[1]
+        return Tensor(
+            shape: [range.count, width],
+            scalars: Array(t.scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+    }
+
+    /// Three clipped SGD steps of a linear layer on `range` of the batch; the final weights.
+    static func trainShare(_ range: Range<Int>, group: any ProcessGroup) throws -> [Float] {
+        let x = randomTensor([8, 4], seed: 31)
+        let y = randomTensor([8, 3], seed: 32)
+        var rng = Xoshiro256(seed: 33)
+        let layer = Linear(inputSize: 4, outputSize: 3, rng: &rng)
+        let optimizer = SGD(parameters: layer.parameters(), learningRate: 0.3)
+        let loop = TrainingLoop(
+            optimizer: optimizer, learningRate: 0.3, clip: 0.5, totalSteps: 3, group: group,
+            directory: "run")
+        let tape = Tape()
+        for _ in 0..<3 {
+            _ = try loop.update(learningRate: 0.3) {
+                guard !range.isEmpty else { return (loss: 0, items: 0) }
+                tape.reset()
+                let loss = meanSquaredError(
+                    layer(tape.constant(rows(x, range))), target: rows(y, range))
+                tape.backward(from: loss)
+                return (loss: Double(loss.value.scalar), items: range.count)
+            }
+        }
+        return layer.parameters().flatMap(\.parameter.value.scalars)
+    }
+
+    @Test(
+        "two processes with unequal shares of a batch take the same steps as one with all of it",
+        arguments: [4, 3, 0])
+    func dataParallelSteps(cut: Int) throws {
+        let single = try Self.trainShare(0..<8, group: SingleProcess())
+        let shared = ThreadGroup.Shared()
+        nonisolated(unsafe) var second: Result<[Float], any Error>?
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            second = Result {
+                try Self.trainShare(cut..<8, group: ThreadGroup(rank: 1, shared: shared))
+            }
+            done.signal()
+        }
+        thread.start()
+        let first = try Self.trainShare(0..<cut, group: ThreadGroup(rank: 0, shared: shared))
+        done.wait()
+        let other = try #require(try second?.get())
+        #expect(first == other, "the replicas differ")
+        let worst = zip(first, single).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-6, "2 processes vs 1: max |Δ| \(worst)")
+    }
+
     @Test("clipping by value")
     func clipValue() {
         let ps = makeParameters()

@@ -87,7 +87,10 @@ public final class TrainingLoop {
     public private(set) var updatesThisRun = 0
     /// Updates at the start of this process that are not timed (caches, page faults).
     public let warmupUpdates: Int
+    /// The processes that take each update together (`SingleProcess` alone).
+    public let group: any ProcessGroup
     private let parameters: [(name: String, parameter: Parameter)]
+    private var fused: [Float] = []  // every gradient in one buffer, for one all-reduce
     private var recentLosses: [Double] = []
     private let largestLoss: Double
 
@@ -103,12 +106,15 @@ public final class TrainingLoop {
     ///   - clippedSteps: the clipped updates counted before `step` (from the checkpoint).
     ///   - warmupUpdates: updates of this process left out of the throughput.
     ///   - largestLoss: a larger loss counts as divergence, like a NaN.
+    ///   - group: the processes that share each batch (their gradients are averaged, weighted by
+    ///     their items, before clipping).
     ///   - directory: the run's directory.
     public init(
         optimizer: any Optimizer, learningRate: Float, clip: Float, totalSteps: Int, step: Int = 0,
         clippedSteps: Int = 0, warmupUpdates: Int = 3, largestLoss: Double = .infinity,
-        directory: String
+        group: any ProcessGroup = SingleProcess(), directory: String
     ) {
+        self.group = group
         self.optimizer = optimizer
         self.parameters = optimizer.parameters
         self.baseLearningRate = learningRate
@@ -139,7 +145,8 @@ public final class TrainingLoop {
     ) throws -> TrainingUpdate {
         let started = MonotonicClock.seconds()
         optimizer.learningRate = learningRate
-        let (loss, items) = try compute()
+        var (loss, items) = try compute()
+        if group.size > 1 { (loss, items) = averageOverProcesses(loss: loss, items: items) }
         let norm =
             clip > 0
             ? GradientClipping.clipByNorm(parameters, maxNorm: clip)
@@ -167,6 +174,41 @@ public final class TrainingLoop {
             clipped: clipped, seconds: elapsed, itemsPerSecond: speed,
             secondsRemaining: Double(max(totalSteps - step, 0)) * Double(items) / max(speed, 1e-9)
         )
+    }
+
+    /// Averages the gradients over every process, weighted by their items.
+    ///
+    /// This process's gradients (means over its `items`) become the mean over all processes'
+    /// items, in one all-reduce of all the gradients; returns the global mean loss and item
+    /// count. A process with no items joins with zeros.
+    private func averageOverProcesses(loss: Double, items: Int) -> (Double, Int) {
+        let weight = Float(items)
+        let count = parameters.reduce(0) { $0 + $1.parameter.value.count }
+        if fused.count != count { fused = [Float](repeating: 0, count: count) }
+        var totals = [Double(items), loss.isFinite ? loss * Double(items) : .nan]
+        fused.withUnsafeMutableBufferPointer { buffer in
+            var offset = 0
+            for (_, p) in parameters {
+                let n = p.value.count
+                let g = p.gradient.unsafeBase
+                for i in 0..<n { buffer[offset + i] = items > 0 ? g[i] * weight : 0 }
+                offset += n
+            }
+            group.allReduceSum(buffer)
+        }
+        totals.withUnsafeMutableBufferPointer { group.allReduceSum($0) }
+        let total = totals[0]
+        let scale = total > 0 ? Float(1 / total) : 0
+        fused.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            for (_, p) in parameters {
+                let n = p.value.count
+                let g = p.gradient.unsafeMutableBase()
+                for i in 0..<n { g[i] = buffer[offset + i] * scale }
+                offset += n
+            }
+        }
+        return (total > 0 ? totals[1] / total : 0, Int(total))
     }
 
     /// Items per second over this process's timed updates (0 before any).
