@@ -69,8 +69,6 @@ public struct CharLMSummary: Sendable {
 public enum CharLMTrainingError: Error, CustomStringConvertible {
     /// The training text is shorter than one batch window.
     case textTooShort(symbols: Int, needed: Int, batch: Int, sequence: Int)
-    /// The resumed run's settings disagree with the checkpoint.
-    case resumeMismatch(String)
 
     /// One line saying what went wrong and what to do.
     public var description: String {
@@ -78,7 +76,6 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
         case .textTooShort(let symbols, let needed, let batch, let sequence):
             return
                 "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
-        case .resumeMismatch(let message): return message
         }
     }
 }

@@ -49,6 +49,12 @@ public final class CharLanguageModel: Module {
     private var droppedOutput = Tensor()  // [T, B, H] the top layer's output times the mask
     private let lossJob = CrossEntropyJob()
     private let stepTape = Tape()  // the TCN's step records here; the fused step does not
+    // Evaluation and sampling: values only, reset after each use (no tape per sampled symbol).
+    private let inferenceTape: Tape = {
+        let tape = Tape()
+        tape.isRecording = false
+        return tape
+    }()
     private var weightMasks: [Tensor] = []  // per W_hh: the weight-drop mask of this step
     private var droppedWeights: [Tensor] = []  // per W_hh: the weights times the mask
     private var gradientsBefore: [Tensor] = []  // per W_hh: its gradient before this step
@@ -328,7 +334,7 @@ public final class CharLanguageModel: Module {
             let l = s == 1 ? n : (n - w + s - 1) / s
             let span = s == 1 ? n : w + l
             var state: RecurrentState?
-            var context = ForwardContext.inference()
+            var context = ForwardContext.inference(tape: inferenceTape)
             var inputs: [Int32] = []
             var targets: [Int32] = []
             var start = 0
@@ -361,8 +367,9 @@ public final class CharLanguageModel: Module {
             }
         case .tcn(let tcn):
             let field = tcn.receptiveField
-            var context = ForwardContext.inference()
-            let tape = context.tape
+            var context = ForwardContext.inference(tape: inferenceTape)
+            let tape = inferenceTape
+            defer { tape.reset() }
             var start = 0
             while start < ids.count - 1 {
                 let end = min(start + chunk, ids.count - 1)
@@ -393,7 +400,8 @@ public final class CharLanguageModel: Module {
     /// context (which for recurrent models should be only the symbols not yet fed).
     public func nextLogits(context: [Int32], state: inout RecurrentState?) -> Tensor {
         precondition(!context.isEmpty, "nextLogits: empty context")
-        var pass = ForwardContext.inference()
+        var pass = ForwardContext.inference(tape: inferenceTape)
+        defer { inferenceTape.reset() }
         let v = architecture.vocabularySize
         switch body {
         case .recurrent(let recurrent):

@@ -97,14 +97,3 @@ extension Module {
         return lines.joined(separator: "\n")
     }
 }
-
-/// Draws from a generator only when one is given (inference passes none).
-extension Optional where Wrapped == Xoshiro256 {
-    /// The next uniform Float, or 0.5 without a generator.
-    mutating func nextFloatOrHalf() -> Float {
-        guard var g = self else { return 0.5 }
-        let u = g.nextFloat()
-        self = g
-        return u
-    }
-}

@@ -175,22 +175,20 @@ struct OptimizerTests {
         let size = 2
         let shared: Shared
         init(rank: Int, shared: Shared) { (self.rank, self.shared) = (rank, shared) }
-        func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
-            if rank == 0 { shared.floats = Array(values) }
+        /// Rank 0's values plus rank 1's (two operands: the same sum in either order).
+        func sum<T: AdditiveArithmetic>(
+            _ values: UnsafeMutableBufferPointer<T>,
+            _ store: ReferenceWritableKeyPath<Shared, [T]>
+        ) {
+            if rank == 0 { shared[keyPath: store] = Array(values) }
             shared.barrier(size)
-            if rank == 1 { for i in values.indices { shared.floats[i] += values[i] } }
+            if rank == 1 { for i in values.indices { shared[keyPath: store][i] += values[i] } }
             shared.barrier(size)
-            for i in values.indices { values[i] = shared.floats[i] }
-            shared.barrier(size)
-        }
-        func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) {
-            if rank == 0 { shared.doubles = Array(values) }
-            shared.barrier(size)
-            if rank == 1 { for i in values.indices { shared.doubles[i] += values[i] } }
-            shared.barrier(size)
-            for i in values.indices { values[i] = shared.doubles[i] }
+            for i in values.indices { values[i] = shared[keyPath: store][i] }
             shared.barrier(size)
         }
+        func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) { sum(values, \.floats) }
+        func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) { sum(values, \.doubles) }
         func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) {
             if rank == root { shared.floats = Array(values) }
             shared.barrier(size)

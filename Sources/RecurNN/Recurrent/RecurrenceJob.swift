@@ -15,7 +15,6 @@ struct DirectionRun {
     var biasIH: UnsafePointer<Float>
     var biasHH: UnsafePointer<Float>
     var outputStride: Int
-    var output: UnsafeMutablePointer<Float>  // layer output + direction offset
     var finalHidden: UnsafeMutablePointer<Float>  // forward: h_n; backward: d h_0
     var finalCell: UnsafeMutablePointer<Float>?  // forward: c_n; backward: d c_0 (LSTM only)
     var lengths: UnsafePointer<Int32>?
@@ -76,8 +75,10 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     static var cachedWeightLimit: Int { 1 << 20 }
 
     var phase = Phase.forward
-    var kernel: Kernel?
+    let kernel: Kernel
     var runs: [DirectionRun] = []
+    /// Forward only: each direction's output (the layer output plus the direction's offset).
+    var outputs: [UnsafeMutablePointer<Float>] = []
     /// Backward only: each direction's gradient buffers, in the order of `runs`.
     var gradients: [BackwardBuffers] = []
     var timeSteps = 0
@@ -89,33 +90,34 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
     var pool = ThreadPool.shared
     var barriers: [SpinBarrier] = []
 
-    init() {
+    init(kernel: Kernel) {
+        self.kernel = kernel
         runs.reserveCapacity(2)
+        outputs.reserveCapacity(2)
         gradients.reserveCapacity(2)
     }
 
     func begin(
-        kernel: Kernel, timeSteps: Int, batch: Int, hiddenSize: Int, split: RecurrenceSplit,
-        pool: ThreadPool
+        timeSteps: Int, batch: Int, hiddenSize: Int, split: RecurrenceSplit, pool: ThreadPool
     ) {
         self.split = split
         self.pool = pool
-        self.kernel = kernel
         self.timeSteps = timeSteps
         self.batch = batch
         self.hiddenSize = hiddenSize
         runs.removeAll(keepingCapacity: true)
+        outputs.removeAll(keepingCapacity: true)
         gradients.removeAll(keepingCapacity: true)
     }
 
-    /// Runs every direction's time loop of `phase` and returns when all are done (backward
-    /// needs one `gradients` entry per run).
+    /// Runs every direction's time loop of `phase` and returns when all are done (forward
+    /// needs one `outputs` entry per run, backward one `gradients` entry).
     func execute(_ phase: Phase) {
+        let phaseBuffers = phase == .forward ? outputs.count : gradients.count
         precondition(
-            phase == .forward || gradients.count == runs.count,
-            "RecurrenceJob: \(gradients.count) gradient buffers for \(runs.count) directions")
+            phaseBuffers == runs.count,
+            "RecurrenceJob: \(phaseBuffers) \(phase) buffers for \(runs.count) directions")
         self.phase = phase
-        guard let kernel else { return }
         let directions = runs.count
         let threads = Swift.max(1, pool.threadCount / directions)
         let weightBytes = kernel.gateCount * hiddenSize * hiddenSize * MemoryLayout<Float>.size
@@ -166,16 +168,17 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
             ? 0..<hiddenSize : ThreadPool.chunk(part, of: parts, count: hiddenSize, granularity: 16)
         let barrier = splitsRows || parts == 1 ? nil : barriers[d]
         switch phase {
-        case .forward: forward(runs[d], rows: rows, units: units, barrier: barrier)
+        case .forward:
+            forward(runs[d], output: outputs[d], rows: rows, units: units, barrier: barrier)
         case .backward:
             backward(runs[d], gradients[d], rows: rows, units: units, barrier: barrier)
         }
     }
 
     private func forward(
-        _ r: DirectionRun, rows: Range<Int>, units: Range<Int>, barrier: SpinBarrier?
+        _ r: DirectionRun, output: UnsafeMutablePointer<Float>, rows: Range<Int>,
+        units: Range<Int>, barrier: SpinBarrier?
     ) {
-        guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
         let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h
@@ -199,7 +202,7 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
                 gates: r.gates + time * b * g, auxiliary: r.auxiliary + time * b * auxWidth,
                 hiddenNext: last ? r.finalHidden : r.hiddenPrevious + next * b * h,
                 cellNext: last ? (r.finalCell ?? r.finalHidden) : r.cellPrevious + next * b * h,
-                output: r.output + time * b * r.outputStride, outputStride: r.outputStride,
+                output: output + time * b * r.outputStride, outputStride: r.outputStride,
                 lengths: r.lengths, time: time)
             kernel.forward(step)
         }
@@ -209,7 +212,6 @@ final class RecurrenceJob<Kernel: RecurrentCellKernel>: ParallelJob {
         _ r: DirectionRun, _ gradients: BackwardBuffers, rows: Range<Int>, units: Range<Int>,
         barrier: SpinBarrier?
     ) {
-        guard let kernel else { return }
         let (t, b, h) = (timeSteps, batch, hiddenSize)
         let g = kernel.gateCount * h
         let auxWidth = Swift.max(1, kernel.auxiliaryWidth) * h

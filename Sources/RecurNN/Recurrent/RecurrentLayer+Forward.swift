@@ -72,17 +72,14 @@ extension RecurrentLayer {
             let finalCell: UnsafeMutablePointer<Float>? =
                 kernel.hasCellState ? cache.cellBase() : nil
             let output = cache.layerOutputs[l].unsafeMutableBase()
-            let job = cache.job(for: self)
-            job.begin(
-                kernel: kernel, timeSteps: t, batch: b, hiddenSize: h, split: recurrenceSplit,
-                pool: threadPool)
+            let job = startRecurrence(cache)
             for dir in 0..<d {
                 let buffers = cache.directions[l][dir]
                 prepareForward(cache, buffers, layer: l, direction: dir, inputWidth: inputWidth)
                 let state = l * d + dir
                 let run = directionRun(
                     cache, buffers, layer: l, direction: dir,
-                    packedHH: buffers.packedHH.unsafeBase, output: output + dir * h,
+                    packedHH: buffers.packedHH.unsafeBase,
                     finalHidden: finalHidden + state * b * h,
                     finalCell: finalCell.map { $0 + state * b * h })
                 // h_{-1} (and c) go into the history slot of the first processed step.
@@ -102,6 +99,7 @@ extension RecurrentLayer {
                     }
                 }
                 job.runs.append(run)
+                job.outputs.append(output + dir * h)
             }
             job.execute(.forward)
         }
@@ -131,21 +129,21 @@ extension RecurrentLayer {
         // in place copies the held storage first, which invalidates it); training passes keep
         // nothing, since the weights change every step and holding them would make the
         // optimizer copy them.
-        let isTraining = !cache.isInferencePass
+        let keeps = cache.isInferencePass
         let whhValue = weightHH[l][dir].value
-        if isTraining || buffers.packedFrom?.sharesStorage(with: whhValue) != true {
+        if !keeps || buffers.packedFrom?.sharesStorage(with: whhValue) != true {
             let packed = buffers.packedHH.resizedPointer(
                 h, PanelGEMM.packedCount(k: 1, blocks: kernel.gateCount, blockWidth: h))
             PanelGEMM.pack(
                 whhValue.unsafeBase, stride: h, k: h, blocks: kernel.gateCount, blockWidth: h,
                 transposed: true, into: packed)
-            buffers.packedFrom = isTraining ? nil : whhValue
+            buffers.packedFrom = keeps ? whhValue : nil
         }
         let weight = weightIH[l][dir].value.unsafeBase
         if l == 0, case .tokens(_, let embedding) = cache.source {
             let v = embedding.vocabularySize
             let fresh =
-                !isTraining
+                keeps
                 && buffers.tableFrom.0?.sharesStorage(with: embedding.weight.value) == true
                 && buffers.tableFrom.1?.sharesStorage(with: weightIH[0][dir].value) == true
                 && buffers.table.shape == [v, g]
@@ -156,7 +154,7 @@ extension RecurrentLayer {
                     a: embedding.weight.value.unsafeBase, lda: inputWidth,
                     b: weight, ldb: inputWidth, c: table, ldc: g)
                 buffers.tableFrom =
-                    isTraining ? (nil, nil) : (embedding.weight.value, weightIH[0][dir].value)
+                    keeps ? (embedding.weight.value, weightIH[0][dir].value) : (nil, nil)
             }
             return
         }
@@ -175,17 +173,25 @@ extension RecurrentLayer {
         return input.unsafeBase
     }
 
+    /// The cache's recurrence job, started for one layer's pass over the cache's batch.
+    func startRecurrence(_ cache: RecurrentCache) -> RecurrenceJob<Kernel> {
+        let job = cache.job(for: self)
+        job.begin(
+            timeSteps: cache.timeSteps, batch: cache.batch, hiddenSize: hiddenSize,
+            split: recurrenceSplit, pool: threadPool)
+        return job
+    }
+
     /// The pointers of one layer and direction for the recurrence job.
     ///
     /// - Parameters:
     ///   - packedHH: W_hhᵀ (forward) or W_hh (backward) packed for PanelGEMM.
-    ///   - output: the layer output plus the direction's offset.
     ///   - finalHidden: h_n (forward) or d h_0 (backward) of this layer and direction.
     ///   - finalCell: c_n or d c_0 (LSTM only).
     func directionRun(
         _ cache: RecurrentCache, _ buffers: DirectionBuffers, layer l: Int, direction dir: Int,
-        packedHH: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        finalHidden: UnsafeMutablePointer<Float>, finalCell: UnsafeMutablePointer<Float>?
+        packedHH: UnsafePointer<Float>, finalHidden: UnsafeMutablePointer<Float>,
+        finalCell: UnsafeMutablePointer<Float>?
     ) -> DirectionRun {
         let hPrev = buffers.hiddenPrevious.unsafeMutableBase()
         let isTokenLayer: Bool
@@ -201,7 +207,7 @@ extension RecurrentLayer {
             biasIH: biasIH[l][dir].value.unsafeBase,
             biasHH: biasHH[l][dir].value.unsafeBase,
             outputStride: directionCount * hiddenSize,
-            output: output, finalHidden: finalHidden, finalCell: finalCell,
+            finalHidden: finalHidden, finalCell: finalCell,
             lengths: cache.lengths.count == 0 ? nil : UnsafePointer(cache.lengths.base),
             tokens: isTokenLayer ? UnsafePointer(cache.tokens.base) : nil,
             table: isTokenLayer ? buffers.table.unsafeBase : nil)

@@ -9,37 +9,13 @@ extension RecurrentLayer {
         _ input: Variable, initialHidden: Variable? = nil, initialCell: Variable? = nil,
         lengths: [Int]? = nil, context: inout ForwardContext
     ) -> (output: Variable, hidden: Variable, cell: Variable?) {
-        let tape = input.tape
         let initial = initialHidden.map {
             RecurrentState(hidden: $0.value, cell: initialCell?.value)
         }
-        let (output, state, cache) = forward(
-            input.value, initialState: initial, lengths: lengths, context: &context)
-        var values = [output, state.hidden]
-        if let cell = state.cell { values.append(cell) }
-        var inputs = [input]
-        if let initialHidden { inputs.append(initialHidden) }
-        if let initialCell { inputs.append(initialCell) }
-        let parameters = self.parameters().map { tape.parameter($0.parameter) }
-        let hasCell = kernel.hasCellState
-        if !tape.isRecording { release(cache) }
-        let results = tape.recordMultiple(values, inputs: inputs + parameters) { gradients in
-            let stateGradient: RecurrentState?
-            if gradients[1] != nil || (hasCell && gradients[2] != nil) {
-                stateGradient = RecurrentState(
-                    hidden: gradients[1] ?? Tensor.zeros(state.hidden.shape),
-                    cell: hasCell ? (gradients[2] ?? Tensor.zeros(state.hidden.shape)) : nil)
-            } else {
-                stateGradient = nil
-            }
-            let (dInput, dInitial) = self.backward(
-                cache, outputGradient: gradients[0], stateGradient: stateGradient,
-                needsInputGradient: tape.requiresGradient(input))
-            if let dInput { tape.accumulate(dInput, into: input) }
-            if let initialHidden { tape.accumulate(dInitial.hidden, into: initialHidden) }
-            if let initialCell, let c = dInitial.cell { tape.accumulate(c, into: initialCell) }
-        }
-        return (results[0], results[1], results.count > 2 ? results[2] : nil)
+        let run = forward(input.value, initialState: initial, lengths: lengths, context: &context)
+        return record(
+            run, on: input.tape, input: input, initialHidden: initialHidden,
+            initialCell: initialCell, parameters: parameters())
     }
 
     /// Token input (embedding folded into the first layer) as one tape node on the context's
@@ -49,33 +25,43 @@ extension RecurrentLayer {
         initialHidden: Variable? = nil, initialCell: Variable? = nil, lengths: [Int]? = nil,
         context: inout ForwardContext
     ) -> (output: Variable, hidden: Variable, cell: Variable?) {
-        let tape = context.tape
         let initial = initialHidden.map {
             RecurrentState(hidden: $0.value, cell: initialCell?.value)
         }
-        let (output, state, cache) = forward(
+        let run = forward(
             tokens: tokens, timeSteps: timeSteps, batch: batch, embedding: embedding,
-            initialState: initial,
-            lengths: lengths, context: &context)
+            initialState: initial, lengths: lengths, context: &context)
+        return record(
+            run, on: context.tape, input: nil, initialHidden: initialHidden,
+            initialCell: initialCell, parameters: parameters() + embedding.parameters())
+    }
+
+    /// Records a fused run as one node of `tape` whose backward runs the fused backward and
+    /// hands the gradients to `input` (tensor input only) and the initial states.
+    private func record(
+        _ run: (output: Tensor, state: RecurrentState, cache: RecurrentCache), on tape: Tape,
+        input: Variable?, initialHidden: Variable?, initialCell: Variable?,
+        parameters: [(name: String, parameter: Parameter)]
+    ) -> (output: Variable, hidden: Variable, cell: Variable?) {
+        let (output, state, cache) = run
         var values = [output, state.hidden]
         if let cell = state.cell { values.append(cell) }
-        var inputs: [Variable] = []
-        if let initialHidden { inputs.append(initialHidden) }
-        if let initialCell { inputs.append(initialCell) }
-        let parameters = (self.parameters() + embedding.parameters()).map {
-            tape.parameter($0.parameter)
-        }
+        let inputs =
+            [input, initialHidden, initialCell].compactMap { $0 }
+            + parameters.map { tape.parameter($0.parameter) }
         let hasCell = kernel.hasCellState
         if !tape.isRecording { release(cache) }
-        let results = tape.recordMultiple(values, inputs: inputs + parameters) { gradients in
+        let results = tape.recordMultiple(values, inputs: inputs) { gradients in
             let stateGradient =
                 gradients[1] == nil && !(hasCell && gradients[2] != nil)
                 ? nil
                 : RecurrentState(
                     hidden: gradients[1] ?? Tensor.zeros(state.hidden.shape),
                     cell: hasCell ? (gradients[2] ?? Tensor.zeros(state.hidden.shape)) : nil)
-            let (_, dInitial) = self.backward(
-                cache, outputGradient: gradients[0], stateGradient: stateGradient)
+            let (dInput, dInitial) = self.backward(
+                cache, outputGradient: gradients[0], stateGradient: stateGradient,
+                needsInputGradient: input.map { tape.requiresGradient($0) } ?? false)
+            if let input, let dInput { tape.accumulate(dInput, into: input) }
             if let initialHidden { tape.accumulate(dInitial.hidden, into: initialHidden) }
             if let initialCell, let c = dInitial.cell { tape.accumulate(c, into: initialCell) }
         }

@@ -20,8 +20,8 @@ final class DirectionBuffers {
     var cellGradient = Tensor()  // [B, H]
     // [B, biasAccumulatorWidth]: per row, input-side (and recurrent-side) bias gradient sums.
     var biasGradients = Tensor()
-    var packedFrom: Tensor?  // evaluation mode: the W_hh value packedHH was made from
-    // Evaluation mode: (E, W_ih) the table came from.
+    var packedFrom: Tensor?  // after an inference pass: the W_hh value packedHH was made from
+    // After an inference pass: (E, W_ih) the table came from.
     var tableFrom: (Tensor?, Tensor?) = (nil, nil)
 }
 
@@ -58,7 +58,7 @@ public final class RecurrentCache {
     /// The layer's reusable recurrence job.
     func job<K>(for layer: RecurrentLayer<K>) -> RecurrenceJob<K> {
         if let job = recurrenceJob as? RecurrenceJob<K> { return job }
-        let job = RecurrenceJob<K>()
+        let job = RecurrenceJob<K>(kernel: layer.kernel)
         recurrenceJob = job
         return job
     }

@@ -44,17 +44,21 @@ struct TranslateTrain: ParsableCommand {
     }
     // Options that a resumed run may not change are optional: nil means "not given" (checked on
     // --resume), and the computed property of the same name gives the value a new run uses.
+    // The defaults are the library's (the help text repeats them); only the encoder's direction
+    // differs: bidirectional by default here.
+    static let model = Seq2SeqArchitecture()
+    static let training = Seq2SeqTrainingConfig()
     @Option(name: .customLong("cell"), help: "Recurrent cell: gru (default) or lstm.")
     var cellOption: Seq2SeqCell?
-    var cell: Seq2SeqCell { cellOption ?? .gru }
+    var cell: Seq2SeqCell { cellOption ?? Self.model.cell }
     @Option(name: .customLong("hidden"), help: "Hidden units (default 256).") var hiddenOption: Int?
-    var hidden: Int { hiddenOption ?? 256 }
+    var hidden: Int { hiddenOption ?? Self.model.hiddenSize }
     @Option(name: .customLong("embed"), help: "Embedding size (default 256).") var embedOption: Int?
-    var embed: Int { embedOption ?? 256 }
+    var embed: Int { embedOption ?? Self.model.embeddingSize }
     @Option(
         name: .customLong("layers"), help: "Recurrent layers in encoder and decoder (default 1).")
     var layersOption: Int?
-    var layers: Int { layersOption ?? 1 }
+    var layers: Int { layersOption ?? Self.model.layers }
     @Flag(
         name: .customLong("bidirectional"), inversion: .prefixedNo,
         help:
@@ -66,12 +70,12 @@ struct TranslateTrain: ParsableCommand {
         name: .customLong("attention"), help: "Attention: none, dot, general (default) or additive."
     )
     var attentionOption: AttentionKind?
-    var attention: AttentionKind { attentionOption ?? .general }
+    var attention: AttentionKind { attentionOption ?? Self.model.attention }
     @Option(
         name: .customLong("dropout"),
         help: "Dropout on embeddings, between layers and before the output layer (default 0).")
     var dropoutOption: Float?
-    var dropout: Float { dropoutOption ?? 0 }
+    var dropout: Float { dropoutOption ?? Self.model.dropout }
     @Flag(help: "Share the target embedding with the output layer (needs --embed = --hidden).")
     var tieEmbeddings = false
     @Option(
@@ -86,16 +90,16 @@ struct TranslateTrain: ParsableCommand {
     var averageEpochs: Int = 3
     @Option(name: .customLong("batch"), help: "Sentence pairs per batch (default 32).")
     var batchOption: Int?
-    var batch: Int { batchOption ?? 32 }
+    var batch: Int { batchOption ?? Self.training.batchSize }
     @Option(name: .customLong("lr"), help: "Adam learning rate (default 0.001).") var lrOption:
         Float?
-    var lr: Float { lrOption ?? 1e-3 }
+    var lr: Float { lrOption ?? Self.training.learningRate }
     @Option(help: "Passes over the training pairs.") var epochs: Int = 10
     @Option(
         name: .customLong("max-length"),
         help: "Keep pairs whose sides have at most this many tokens (default 50).")
     var maxLengthOption: Int?
-    var maxLength: Int { maxLengthOption ?? 50 }
+    var maxLength: Int { maxLengthOption ?? Self.training.maxLength }
     @Option(help: "Longest input `translate run` will accept, in tokens.") var maxInputLength: Int =
         200
     @Option(help: "Words seen fewer times become <unk>.") var minCount: Int = 1
@@ -105,7 +109,7 @@ struct TranslateTrain: ParsableCommand {
             "Learn N byte-pair-encoding merges (Sennrich et al. 2016) and translate word pieces, so rare and unseen words are translated piece by piece instead of as <unk> (0, the default: whole words; 8000–32000 are common)."
     )
     var subwordsOption: Int?
-    var subwords: Int { subwordsOption ?? 0 }
+    var subwords: Int { subwordsOption ?? Self.training.subwordMerges ?? 0 }
     @Flag(
         help: "With --subwords, learn one subword vocabulary per language instead of one for both.")
     var separateSubwords = false
@@ -115,19 +119,19 @@ struct TranslateTrain: ParsableCommand {
             "unicode (the default: lower-case, split punctuation) or whitespace (also --tokenize, as in word2vec)."
     )
     var tokenizerOption: Tokenization?
-    var tokenizer: Tokenization { tokenizerOption ?? .unicode }
+    var tokenizer: Tokenization { tokenizerOption ?? Self.training.tokenization }
     @Option(
         name: [.customLong("valid-fraction"), .customLong("val-fraction")],
         help:
             "Fraction of pairs held out for validation (default 0.02; also --val-fraction, as in charlm)."
     )
     var validFractionOption: Double?
-    var validFraction: Double { validFractionOption ?? 0.02 }
+    var validFraction: Double { validFractionOption ?? Self.training.validationFraction }
     @Option(
         name: .customLong("test-fraction"),
         help: "Fraction of pairs held out for testing (default 0).")
     var testFractionOption: Double?
-    var testFraction: Double { testFractionOption ?? 0 }
+    var testFraction: Double { testFractionOption ?? Self.training.testFraction }
     @Option(help: "Clip the gradient norm to this (0: off).") var clip: Float = 1
     @Option(
         help:
@@ -144,7 +148,7 @@ struct TranslateTrain: ParsableCommand {
         name: .customLong("seed"),
         help: "Random seed: split, initialization, batch order (default 1).")
     var seedOption: UInt64?
-    var seed: UInt64 { seedOption ?? 1 }
+    var seed: UInt64 { seedOption ?? Self.training.seed }
     @Option(help: "Metrics-log interval in steps.") var logEvery: Int = 50
     @Flag(help: "Write an SVG plot of the loss and validation BLEU to --out/training.svg.")
     var plot = false
