@@ -421,6 +421,26 @@ struct CheckpointTests {
         #expect(throws: CheckpointError.self) {
             try CheckpointDirectory.readSidecar(Config.self, directory: dir)
         }
+        // A hand-edited field of the wrong type, or a missing one, is named.
+        let path = dir + "/checkpoint.json"
+        var sidecar = CheckpointSidecar(
+            kind: "test", config: Config(hidden: 4), step: 1, rngState: [1, 2, 3, 4])
+        sidecar.modelFile = "model.safetensors"
+        let good = String(decoding: try JSONEncoder().encode(sidecar), as: UTF8.self)
+        for (edit, field) in [
+            (good.replacingOccurrences(of: "\"hidden\":4", with: "\"hidden\":\"abc\""), "hidden"),
+            (good.replacingOccurrences(of: "\"hidden\":4", with: "\"width\":4"), "hidden"),
+            (good.replacingOccurrences(of: "\"step\":1", with: "\"step\":\"x\""), "step"),
+        ] {
+            #expect(edit != good)
+            FileManager.default.createFile(atPath: path, contents: Data(edit.utf8))
+            do {
+                _ = try CheckpointDirectory.readSidecar(Config.self, directory: dir)
+                Issue.record("\(edit) was accepted")
+            } catch let error as CheckpointError {
+                #expect("\(error)".contains("invalid \(field):"), "\(error)")
+            }
+        }
     }
 }
 

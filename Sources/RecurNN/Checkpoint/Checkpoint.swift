@@ -182,9 +182,11 @@ public enum CheckpointDirectory {
         let sidecar: CheckpointSidecar<Config>
         do {
             sidecar = try JSONDecoder().decode(CheckpointSidecar<Config>.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw sidecarError(error, path: path)
         } catch {
-            throw CheckpointError.badHeader(
-                path: path, reason: "checkpoint.json is corrupt or from another tool")
+            throw CheckpointError.unreadable(
+                path: path, reason: "not valid JSON: corrupt or from another tool")
         }
         guard sidecar.format == CheckpointSidecar<Config>.currentFormat else {
             throw CheckpointError.mismatch(
@@ -271,4 +273,28 @@ public enum CheckpointDirectory {
             unlink(directory + "/" + name)
         }
     }
+}
+
+/// A sidecar that does not decode: the field it stopped at when there is one (a hand-edited
+/// value of the wrong type or a missing key), else the file as a whole.
+func sidecarError(_ error: DecodingError, path: String) -> CheckpointError {
+    let (codingPath, reason): ([any CodingKey], String)
+    switch error {
+    case .typeMismatch(let type, let context):
+        (codingPath, reason) = (context.codingPath, "expected \(type)")
+    case .valueNotFound(let type, let context):
+        (codingPath, reason) = (context.codingPath, "missing \(type)")
+    case .keyNotFound(let key, let context):
+        (codingPath, reason) = (context.codingPath + [key], "missing")
+    case .dataCorrupted(let context):
+        (codingPath, reason) = (context.codingPath, "not a valid value")
+    @unknown default: (codingPath, reason) = ([], "unreadable")
+    }
+    // The application's fields are reported as the validators name them (without `config.`).
+    let names = codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+    let field = (names.first == "config" ? names.dropFirst() : names[...]).joined(separator: ".")
+    guard !field.isEmpty else {
+        return .unreadable(path: path, reason: "not valid JSON: corrupt or from another tool")
+    }
+    return .invalidField(path: path, field: field, reason: reason)
 }
