@@ -98,6 +98,7 @@ let package = Package(
         .library(name: "RecurCharLM", targets: ["RecurCharLM"]),
         .library(name: "RecurWord2Vec", targets: ["RecurWord2Vec"]),
         .library(name: "RecurSeq2Seq", targets: ["RecurSeq2Seq"]),
+        .library(name: "RecurDistributed", targets: ["RecurDistributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -125,7 +126,7 @@ let package = Package(
             name: "RecurCLI",
             dependencies: [
                 "RecurBase", "RecurTensor", "RecurText", "RecurNN", "RecurCharLM", "RecurWord2Vec",
-                "RecurSeq2Seq", "RecurReport", "BLASDirect",
+                "RecurSeq2Seq", "RecurReport", "RecurDistributed", "BLASDirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), "ZIPFoundation",
             ],
             swiftSettings: optimization
@@ -168,6 +169,11 @@ let package = Package(
             dependencies: ["RecurTensor", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimization
         ),
+        // Open MPI, loaded at run time (dlopen): nothing to install or link for a plain build.
+        .target(name: "CRecurMPI"),
+        .target(
+            name: "RecurDistributed", dependencies: ["CRecurMPI", "RecurNN"],
+            swiftSettings: optimization),
         .target(
             name: "RecurReport",
             dependencies: ["RecurBase", .product(name: "RealModule", package: "swift-numerics")],

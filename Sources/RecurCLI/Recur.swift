@@ -25,18 +25,32 @@ struct Recur: ParsableCommand {
     )
 
     /// Answers other tools' flag spellings (char-rnn's `--rnn_size`, word2vec's `-size`) with
-    /// Recur's name, then runs the command as ArgumentParser does.
+    /// Recur's name, joins the MPI job when started by `mpirun` with several processes, then
+    /// runs the command as ArgumentParser does.
     static func main() {
-        if let refusal = MPILaunch.refusal(size: MPILaunch.worldSize()) {
-            // One line from the first copy; the others stop quietly with the same status.
-            if MPILaunch.rank() == 0 { Output.error(refusal) }
-            Self.exit(withError: ExitCode(64))
-        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let hint = ForeignSpellings.hint(for: arguments) {
-            Output.error("Error: \(hint)\n")
+            if Job.prints { Output.error("Error: \(hint)\n") }
             Self.exit(withError: ExitCode(64))
         }
-        Self.main(arguments)
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            // Every process parses the same arguments: the first one says what is wrong.
+            if !Job.prints { Self.exit(withError: ExitCode(exitCode(for: error).rawValue)) }
+            Self.exit(withError: error)
+        }
+        if let refusal = Job.start() {
+            // One line from the first copy; the others stop quietly with the same status.
+            if Job.launchedRank() == 0 { Output.error(refusal) }
+            Self.exit(withError: ExitCode(64))
+        }
+        do {
+            try command.run()
+        } catch {
+            Job.exit(withError: error)
+        }
+        Job.finish()
     }
 }

@@ -69,6 +69,10 @@ public struct CharLMSummary: Sendable {
 public enum CharLMTrainingError: Error, CustomStringConvertible {
     /// The training text is shorter than one batch window.
     case textTooShort(symbols: Int, needed: Int, batch: Int, sequence: Int)
+    /// The global batch does not split evenly over the processes.
+    case batchNotDivisible(batch: Int, processes: Int)
+    /// A process read other data or settings than rank 0.
+    case processesDisagree
 
     /// One line saying what went wrong and what to do.
     public var description: String {
@@ -76,6 +80,12 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
         case .textTooShort(let symbols, let needed, let batch, let sequence):
             return
                 "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
+        case .batchNotDivisible(let batch, let processes):
+            return
+                "--batch \(batch) (the global batch) does not split evenly over \(processes) processes; use a multiple of \(processes)"
+        case .processesDisagree:
+            return
+                "the processes of this job read different data or settings (their checksums differ from rank 0's): give every rank the same file and options"
         }
     }
 }
@@ -86,6 +96,11 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
 /// Everything that determines the next step is checkpointed: weights, optimizer state, the
 /// random generator, the data position, the carried recurrent state and the schedule, so
 /// training 200 steps equals training 100, resuming and training 100 more, bit for bit.
+///
+/// With a `ProcessGroup` of several processes the training is data-parallel: the batch is the
+/// global batch, each process takes a contiguous share of its rows (streams), gradients are
+/// averaged before clipping, and rank 0 alone writes the metrics and checkpoints (with every
+/// row's carried state, so the run resumes with any number of processes dividing the batch).
 public final class CharLMTrainer {
     /// The model being trained (its parameters are updated in place).
     public let model: CharLanguageModel
@@ -107,12 +122,22 @@ public final class CharLMTrainer {
     private let batcher: ContiguousBatcher?
     private var loop: TrainingLoop?
     private var metrics: MetricsLog?
+    /// The processes that share each batch.
+    public let group: any ProcessGroup
+    private let rows: Range<Int>  // this process's rows of the global batch
 
     /// Sets up training (fresh, or resumed from `resume`).
     public init(
         model: CharLanguageModel, corpus: CharCorpus, config: CharLMTrainingConfig, unit: TextUnit,
-        outputDirectory: String, dataPath: String, resume: CharLMResumeState? = nil
+        outputDirectory: String, dataPath: String, resume: CharLMResumeState? = nil,
+        group: any ProcessGroup = SingleProcess()
     ) throws {
+        self.group = group
+        guard config.batchSize % group.size == 0 else {
+            throw CharLMTrainingError.batchNotDivisible(
+                batch: config.batchSize, processes: group.size)
+        }
+        rows = group.share(of: config.batchSize)
         self.model = model
         self.corpus = corpus
         self.config = config
@@ -169,13 +194,70 @@ public final class CharLMTrainer {
             progress = resume.progress
             rng = resume.rng
             try optimizer.load(resume.optimizer)
-            carried = resume.carried
+            carried = resume.carried.map { CharLMTrainer.rows(rows, of: $0) }
         } else {
             progress = CharLMProgress()
             progress.schedule = CharLMTrainer.schedule(config)
             var seeded = Xoshiro256(seed: config.seed)
             rng = seeded.split(stream: 1)
         }
+        if group.size > 1 {
+            guard group.agree(on: checksum()) else { throw CharLMTrainingError.processesDisagree }
+            group.broadcastValues(parameters.map(\.parameter))
+        }
+    }
+
+    /// A digest of what every process must share: the text, the settings, the architecture and
+    /// where training stands.
+    private func checksum() -> UInt64 {
+        var digest = Checksum()
+        digest.add(corpus.trainIDs)
+        digest.add(corpus.validationIDs)
+        digest.add("\(config)|\(model.architecture)|\(progress.step)|\(progress.position)")
+        return digest.value
+    }
+
+    /// Rows `rows` of every layer of a carried state.
+    static func rows(_ rows: Range<Int>, of state: RecurrentState) -> RecurrentState {
+        func slice(_ t: Tensor) -> Tensor {
+            let (layers, batch, width) = (t.shape[0], t.shape[1], t.shape[2])
+            if rows == 0..<batch { return t }
+            var values = [Float]()
+            values.reserveCapacity(layers * rows.count * width)
+            let all = t.scalars
+            for l in 0..<layers {
+                let base = (l * batch + rows.lowerBound) * width
+                values += all[base..<(base + rows.count * width)]
+            }
+            return Tensor(shape: [layers, rows.count, width], scalars: values)
+        }
+        return RecurrentState(hidden: slice(state.hidden), cell: state.cell.map(slice))
+    }
+
+    /// Every process's carried rows, as the state of the whole batch (a collective).
+    private func gatheredCarry() -> RecurrentState? {
+        guard group.size > 1 else { return carried }
+        // Every process must join even when its carry was just reset: agree whether any has one.
+        guard group.any(carried != nil) else { return nil }
+        let a = model.architecture
+        let b = config.batchSize
+        func gather(_ local: Tensor?) -> Tensor {
+            var full = [Float](repeating: 0, count: a.layers * b * a.hiddenSize)
+            if let local {
+                let values = local.scalars
+                let width = a.hiddenSize
+                for l in 0..<a.layers {
+                    let target = (l * b + rows.lowerBound) * width
+                    let source = l * rows.count * width
+                    for i in 0..<(rows.count * width) { full[target + i] = values[source + i] }
+                }
+            }
+            full.withUnsafeMutableBufferPointer { group.allReduceSum($0) }
+            return Tensor(shape: [a.layers, b, a.hiddenSize], scalars: full)
+        }
+        let hidden = gather(carried?.hidden)
+        let cell = a.cell == .lstm ? gather(carried?.cell) : nil
+        return RecurrentState(hidden: hidden, cell: cell)
     }
 
     /// The learning-rate schedule a configuration asks for.
@@ -203,20 +285,25 @@ public final class CharLMTrainer {
 
     /// Runs until `config.steps`, or until `shouldStop` returns true (then a checkpoint is
     /// written and the summary says `interrupted`).
-    public func run(shouldStop: () -> Bool = { false }, report: (CharLMEvent) -> Void = { _ in })
-        throws -> CharLMSummary
-    {
-        do {
-            try AtomicFile.createDirectory(outputDirectory)
-            metrics = try MetricsLog(
-                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
-                keepingStepsThrough: progress.step)
-        } catch {
-            throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+    public func run(
+        shouldStop: () -> Bool = { false }, report reportAll: (CharLMEvent) -> Void = { _ in }
+    ) throws -> CharLMSummary {
+        let isRoot = group.isRoot
+        func report(_ event: CharLMEvent) { if isRoot { reportAll(event) } }
+        try group.atRoot {
+            do throws(FileWriteError) {
+                try AtomicFile.createDirectory(outputDirectory)
+                metrics = try MetricsLog(
+                    path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
+                    keepingStepsThrough: progress.step)
+            } catch {
+                throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+            }
         }
         model.train()
         let t = config.sequenceLength
         let b = config.batchSize
+        let localItems = rows.count * t
         var inputs: [Int32] = []
         var targets: [Int32] = []
         var lossSinceEvaluation = 0.0
@@ -230,12 +317,12 @@ public final class CharLMTrainer {
             totalSteps: config.steps,
             step: progress.step, clippedSteps: progress.clippedSteps,
             warmupUpdates: min(10, max(0, (config.steps - progress.step) / 10)), largestLoss: 1e4,
-            directory: outputDirectory)
+            group: group, directory: outputDirectory)
         self.loop = loop
         while loop.step < config.steps && !loop.stopRequested(shouldStop) {
             let rate = progress.schedule.rate(base: config.learningRate, step: progress.step)
             let update = try loop.update(learningRate: rate) {
-                (loss: nextBatchLoss(inputs: &inputs, targets: &targets), items: b * t)
+                (loss: nextBatchLoss(inputs: &inputs, targets: &targets), items: localItems)
             }
             progress.step = update.step
             progress.clippedSteps = loop.clippedSteps
@@ -303,8 +390,9 @@ public final class CharLMTrainer {
             clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly)
     }
 
-    /// Forward and backward of the next batch (the next window of the streams for a recurrent
-    /// model, random windows for a TCN); returns its mean loss in nats per symbol.
+    /// Forward and backward of this process's rows of the next batch (the next window of the
+    /// streams for a recurrent model, random windows for a TCN); returns its mean loss in nats
+    /// per symbol.
     private func nextBatchLoss(inputs: inout [Int32], targets: inout [Int32]) -> Double {
         let (t, b) = (config.sequenceLength, config.batchSize)
         if let batcher {
@@ -314,15 +402,21 @@ public final class CharLMTrainer {
                 carried = nil
             }
             batcher.window(at: progress.position, inputs: &inputs, targets: &targets)
+            progress.position += t
+            guard !rows.isEmpty else { return 0 }
+            let (localInputs, localTargets) = (ownRows(inputs), ownRows(targets))
+            var generator = dropoutGenerator()
             let (loss, state) = model.trainingStep(
-                inputs: inputs, targets: targets, timeSteps: t, batch: b, state: carried, rng: &rng)
+                inputs: localInputs, targets: localTargets, timeSteps: t, batch: rows.count,
+                state: carried, rng: &generator)
+            if group.size == 1 { rng = generator }
             if let state {
                 if carried == nil { carried = state.copied() } else { carried?.assign(state) }
             }
-            progress.position += t
             return loss
         }
-        // A TCN trains on windows at random positions (time-major, like the streams).
+        // A TCN trains on windows at random positions (time-major, like the streams); every
+        // process draws the whole batch's positions and keeps its rows.
         let n = corpus.trainIDs.count
         if inputs.count != b * t {
             inputs = Array(repeating: 0, count: b * t)
@@ -336,9 +430,31 @@ public final class CharLMTrainer {
             }
         }
         progress.epochs = (progress.trainedSymbols + b * t) / max(n, 1)
+        var generator = dropoutGenerator()
+        defer { if group.size == 1 { rng = generator } }
         return model.trainingStep(
-            inputs: inputs, targets: targets, timeSteps: t, batch: b, state: nil, rng: &rng
+            inputs: ownRows(inputs), targets: ownRows(targets), timeSteps: t, batch: rows.count,
+            state: nil, rng: &generator
         ).loss
+    }
+
+    /// The generator for this step's dropout: the run's own alone; with several processes, one
+    /// split off per step and process, so each process draws its own masks while the run's
+    /// generator (which a checkpoint saves) stays the same on every process.
+    private func dropoutGenerator() -> Xoshiro256 {
+        group.size == 1 ? rng : rng.split(stream: UInt64(group.rank))
+    }
+
+    /// This process's columns of a time-major `[T, B]` window (the window itself for one process).
+    private func ownRows(_ window: [Int32]) -> [Int32] {
+        let b = config.batchSize
+        if rows.count == b { return window }
+        var own = [Int32]()
+        own.reserveCapacity(rows.count * config.sequenceLength)
+        for k in 0..<config.sequenceLength {
+            own += window[(k * b + rows.lowerBound)..<(k * b + rows.upperBound)]
+        }
+        return own
     }
 
     /// Scores the whole validation split; keeps the best model; warns about overfitting.
@@ -347,7 +463,10 @@ public final class CharLMTrainer {
         report: (CharLMEvent) -> Void, trainLoss: Double,
         previous: inout (validation: Double, train: Double)?
     ) throws -> Double {
-        let bpc = model.evaluate(ids: corpus.validationIDs).bitsPerSymbol
+        // Each process scores its share of the validation streams.
+        let own = model.evaluate(ids: corpus.validationIDs, part: group.rank, parts: group.size)
+        let totals = group.sum([own.nats, Double(own.count)])
+        let bpc = group.size == 1 ? own.bitsPerSymbol : totals[0] / totals[1] / Double.log(2)
         model.train()
         progress.lastValidationBPC = bpc
         let isBest = progress.bestValidationBPC.map { bpc < $0 } ?? true
@@ -382,7 +501,18 @@ public final class CharLMTrainer {
         report(.checkpoint(step: progress.step, directory: outputDirectory))
     }
 
+    /// Writes a checkpoint from rank 0 (every process calls it: the carried state is gathered).
     private func writeCheckpoint(directory: String, includeTraining: Bool) throws {
+        let carried = includeTraining ? gatheredCarry() : nil
+        try group.atRoot {
+            try writeCheckpoint(
+                directory: directory, includeTraining: includeTraining, carried: carried)
+        }
+    }
+
+    private func writeCheckpoint(
+        directory: String, includeTraining: Bool, carried: RecurrentState?
+    ) throws {
         let checkpointConfig = CharLMCheckpointConfig(
             architecture: model.architecture, unit: unit,
             symbols: Array(corpus.vocabulary.symbols.dropFirst()),

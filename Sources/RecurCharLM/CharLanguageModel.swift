@@ -317,10 +317,16 @@ public final class CharLanguageModel: Module {
     ///   - chunk: time steps per forward call (memory, not the result).
     ///   - streams: pieces read in parallel; nil picks up to 32, each at least 16 burn-ins long.
     ///   - burnIn: symbols read before each piece after the first, unscored.
-    /// - Returns: bits per symbol, total nats and the number of symbols scored (`ids.count - 1`).
-    public func evaluate(ids: [Int32], chunk: Int = 1000, streams: Int? = nil, burnIn: Int = 256)
-        -> (bitsPerSymbol: Double, nats: Double, count: Int)
-    {
+    ///   - part: which of `parts` shares of the work to do (the processes of a data-parallel run
+    ///     each score a share of the pieces, then sum `nats` and `count`).
+    ///   - parts: the number of shares.
+    /// - Returns: bits per symbol, total nats and the number of symbols scored (`ids.count - 1`
+    ///   over all parts).
+    public func evaluate(
+        ids: [Int32], chunk: Int = 1000, streams: Int? = nil, burnIn: Int = 256, part: Int = 0,
+        parts: Int = 1
+    ) -> (bitsPerSymbol: Double, nats: Double, count: Int) {
+        precondition(parts >= 1 && (0..<parts).contains(part), "evaluate: part \(part) of \(parts)")
         guard ids.count >= 2 else { return (.nan, 0, 0) }
         var total = 0.0
         var scored = 0
@@ -333,6 +339,9 @@ public final class CharLanguageModel: Module {
             let s = max(1, min(streams ?? min(32, n / max(16 * w, 1)), max(1, n / max(w, 1))))
             let l = s == 1 ? n : (n - w + s - 1) / s
             let span = s == 1 ? n : w + l
+            let share = s * part / parts..<(s * (part + 1) / parts)
+            let own = share.count
+            guard own > 0 else { break }
             var state: RecurrentState?
             var context = ForwardContext.inference(tape: inferenceTape)
             var inputs: [Int32] = []
@@ -343,7 +352,7 @@ public final class CharLanguageModel: Module {
                 inputs.removeAll(keepingCapacity: true)
                 targets.removeAll(keepingCapacity: true)
                 for k in start..<(start + steps) {
-                    for stream in 0..<s {
+                    for stream in share {
                         let p = stream * l + k
                         let isScored = p < n && (stream == 0 || k >= w)
                         inputs.append(p < n ? ids[p] : 0)
@@ -352,14 +361,14 @@ public final class CharLanguageModel: Module {
                     }
                 }
                 let (out, final, cache) = recurrent.forward(
-                    tokens: inputs, timeSteps: steps, batch: s, embedding: embedding,
+                    tokens: inputs, timeSteps: steps, batch: own, embedding: embedding,
                     initialState: state, lengths: nil, context: &context)
                 recurrent.release(cache)
                 if state == nil { state = final.copied() } else { state?.assign(final) }
-                decode(out.unsafeBase, rows: steps * s)
+                decode(out.unsafeBase, rows: steps * own)
                 total += targets.withUnsafeBufferPointer { ys in
                     SoftmaxCrossEntropy.sumRows(
-                        logits: logits.unsafeBase, rows: 0..<(steps * s),
+                        logits: logits.unsafeBase, rows: 0..<(steps * own),
                         classes: architecture.vocabularySize, targets: ys.start, ignoreIndex: -1,
                         gradientScale: 0, gradient: nil)
                 }
@@ -371,8 +380,14 @@ public final class CharLanguageModel: Module {
             let tape = inferenceTape
             defer { tape.reset() }
             var start = 0
+            var index = 0
             while start < ids.count - 1 {
                 let end = min(start + chunk, ids.count - 1)
+                defer {
+                    start = end
+                    index += 1
+                }
+                if index % parts != part { continue }
                 let low = max(0, start - field)
                 let x = Array(ids[low..<end])
                 tape.reset()
@@ -390,7 +405,6 @@ public final class CharLanguageModel: Module {
                         targets: ys.start, gradientScale: 0, gradient: nil)
                 }
                 scored += keep
-                start = end
             }
         }
         return (total / Double(scored) / Double.log(2), total, scored)

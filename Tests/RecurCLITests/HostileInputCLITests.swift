@@ -29,7 +29,7 @@ struct HostileInputCLITests {
         #expect(try String(contentsOfFile: out + "/notes.txt", encoding: .utf8) == "mine")
     }
 
-    @Test("several copies started by mpirun refuse to train: this binary has no MPI support")
+    @Test("several copies started by a launcher refuse to train when MPI cannot be loaded")
     func refusesSeveralCopies() throws {
         let data = temporaryFile(Array(sampleText().utf8))
         let out = temporaryPath("mpi")
@@ -39,9 +39,10 @@ struct HostileInputCLITests {
             (["PMI_SIZE": "4", "PMI_RANK": "0"], 0),
             (["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1"], 1),
         ] {
-            let r = try Recur.run(arguments, environment: variables)
+            let missing = ["RECUR_MPI_LIBRARY": "/nonexistent/libmpi.so.40"]
+            let r = try Recur.run(arguments, environment: variables.merging(missing) { a, _ in a })
             if rank == 0 {
-                expectCleanFailure(r, "no MPI support")
+                expectCleanFailure(r, "cannot start MPI")
             } else {
                 #expect(r.status != 0 && r.stderr.isEmpty && !r.crashed, "\(r.stderr)")
             }

@@ -157,6 +157,7 @@ struct OptimizerTests {
             var generation = 0
             var floats: [Float] = []
             var doubles: [Double] = []
+            var bytes: [UInt8] = []
             func barrier(_ parties: Int) {
                 condition.lock()
                 let mine = generation
@@ -175,24 +176,35 @@ struct OptimizerTests {
         let size = 2
         let shared: Shared
         init(rank: Int, shared: Shared) { (self.rank, self.shared) = (rank, shared) }
-        /// Rank 0's values plus rank 1's (two operands: the same sum in either order).
-        func sum<T: AdditiveArithmetic>(
+        /// Rank 0's values combined with rank 1's (two operands: the same in either order).
+        func reduce<T>(
             _ values: UnsafeMutableBufferPointer<T>,
-            _ store: ReferenceWritableKeyPath<Shared, [T]>
+            _ store: ReferenceWritableKeyPath<Shared, [T]>, _ combine: (T, T) -> T
         ) {
             if rank == 0 { shared[keyPath: store] = Array(values) }
             shared.barrier(size)
-            if rank == 1 { for i in values.indices { shared[keyPath: store][i] += values[i] } }
+            if rank == 1 {
+                for i in values.indices {
+                    shared[keyPath: store][i] = combine(shared[keyPath: store][i], values[i])
+                }
+            }
             shared.barrier(size)
             for i in values.indices { values[i] = shared[keyPath: store][i] }
             shared.barrier(size)
         }
-        func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) { sum(values, \.floats) }
-        func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) { sum(values, \.doubles) }
-        func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) {
-            if rank == root { shared.floats = Array(values) }
+        func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
+            reduce(values, \.floats, +)
+        }
+        func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) {
+            reduce(values, \.doubles, +)
+        }
+        func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) {
+            reduce(values, \.doubles, max)
+        }
+        func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) {
+            if rank == root { shared.bytes = Array(bytes) }
             shared.barrier(size)
-            for i in values.indices { values[i] = shared.floats[i] }
+            for i in bytes.indices { bytes[i] = shared.bytes[i] }
             shared.barrier(size)
         }
     }

@@ -142,21 +142,26 @@ struct ProgressMeter {
     }
 }
 
-/// Ctrl-C handling: the first SIGINT asks the running job to stop at the next safe point
-/// (training saves a checkpoint first); a second one exits at once.
+/// Ctrl-C handling: the first SIGINT (or SIGTERM, which `mpirun` and service managers send)
+/// asks the running job to stop at the next safe point (training saves a checkpoint first); a
+/// second one exits at once.
 enum Interrupt {
     private static let requested = Atomic<Bool>(false)
 
-    /// Installs the handler, and unblocks SIGINT (a parent that spawned us from a thread with
-    /// signals blocked, such as a Dispatch worker, would otherwise leave it pending forever).
+    /// Installs the handler, and unblocks SIGINT and SIGTERM (a parent that spawned us from a
+    /// thread with signals blocked, such as a Dispatch worker, would otherwise leave them pending
+    /// forever).
     static func install() {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        signal(SIGINT) { _ in
-            if Interrupt.requested.exchange(true, ordering: .sequentiallyConsistent) {
-                _exit(130)
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { number in
+                if Interrupt.requested.exchange(true, ordering: .sequentiallyConsistent) {
+                    _exit(128 + number)
+                }
             }
         }
     }

@@ -91,6 +91,7 @@ public final class TrainingLoop {
     public let group: any ProcessGroup
     private let parameters: [(name: String, parameter: Parameter)]
     private var fused: [Float] = []  // every gradient in one buffer, for one all-reduce
+    private var localStopRequest = false  // this process's stop request, not yet agreed
     private var recentLosses: [Double] = []
     private let largestLoss: Double
 
@@ -129,7 +130,14 @@ public final class TrainingLoop {
     }
 
     /// Whether to stop now: asks `shouldStop` (Ctrl-C, SIGTERM) and remembers a yes.
+    ///
+    /// In a group of several processes a request is agreed in the next update's all-reduce, so
+    /// every process stops after the same step (none is left waiting in a collective).
     public func stopRequested(_ shouldStop: () -> Bool) -> Bool {
+        if group.size > 1 {
+            if !localStopRequest && shouldStop() { localStopRequest = true }
+            return interrupted
+        }
         if !interrupted && shouldStop() { interrupted = true }
         return interrupted
     }
@@ -180,12 +188,15 @@ public final class TrainingLoop {
     ///
     /// This process's gradients (means over its `items`) become the mean over all processes'
     /// items, in one all-reduce of all the gradients; returns the global mean loss and item
-    /// count. A process with no items joins with zeros.
+    /// count. A process with no items joins with zeros. A stop request of any process travels
+    /// in the same all-reduce.
     private func averageOverProcesses(loss: Double, items: Int) -> (Double, Int) {
         let weight = Float(items)
         let count = parameters.reduce(0) { $0 + $1.parameter.value.count }
         if fused.count != count { fused = [Float](repeating: 0, count: count) }
-        var totals = [Double(items), loss.isFinite ? loss * Double(items) : .nan]
+        var totals = [
+            Double(items), loss.isFinite ? loss * Double(items) : .nan, localStopRequest ? 1 : 0,
+        ]
         fused.withUnsafeMutableBufferPointer { buffer in
             var offset = 0
             for (_, p) in parameters {
@@ -198,6 +209,7 @@ public final class TrainingLoop {
         }
         totals.withUnsafeMutableBufferPointer { group.allReduceSum($0) }
         let total = totals[0]
+        if totals[2] > 0 { interrupted = true }
         let scale = total > 0 ? Float(1 / total) : 0
         fused.withUnsafeBufferPointer { buffer in
             var offset = 0

@@ -33,9 +33,29 @@ public final class ThreadPool: @unchecked Sendable {
     /// Configure it once at start-up with `setThreadCount`.
     public static let shared = ThreadPool(threadCount: ThreadPool.defaultThreadCount)
 
-    /// The number of online processors.
+    /// The processors this process may run on (its affinity mask, which `mpirun`, `taskset` and
+    /// cgroups narrow), or the online processors when the mask cannot be read.
     public static var defaultThreadCount: Int {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        allowedProcessors() ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// The number of CPUs in this process's affinity mask (`Cpus_allowed` in
+    /// `/proc/self/status`; Swift's Glibc does not import `sched_getaffinity`).
+    static func allowedProcessors() -> Int? {
+        guard let file = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(cString: line)
+            guard text.hasPrefix("Cpus_allowed:") else { continue }
+            let mask = text.dropFirst("Cpus_allowed:".count)
+            var count = 0
+            for character in mask {
+                if let digit = character.hexDigitValue { count += digit.nonzeroBitCount }
+            }
+            return count > 0 ? count : nil
+        }
+        return nil
     }
 
     /// Threads that execute a job, the caller included.

@@ -197,7 +197,8 @@ struct CharLMTrain: ParsableCommand {
         Interrupt.install()
         runtime.apply()
         var console = Console()
-        console.quiet = quiet
+        console.quiet = quiet || !Job.prints
+        let group = Job.group
         // Computed once: the default directory depends on what exists.
         let out = chosenOut
         if resume != nil && force {
@@ -286,18 +287,22 @@ struct CharLMTrain: ParsableCommand {
         }
         // Inputs are checked; now take the output directory, held until the process ends so no
         // other run can write there meanwhile.
-        let runDirectory = try claimRunDirectory(
-            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
-            inputs: [data])
+        // Rank 0 alone writes (and claims) it in a job of several processes.
+        var runDirectory: RunDirectory?
+        try group.atRoot {
+            runDirectory = try claimRunDirectory(
+                out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
+                inputs: [data])
+        }
         defer { withExtendedLifetime(runDirectory) {} }
         var rng = Xoshiro256(seed: config.seed)
         let model = resumed?.model ?? CharLanguageModel(architecture: architecture, rng: &rng)
         let trainer = try CharLMTrainer(
             model: model, corpus: corpus, config: config, unit: unit, outputDirectory: out,
             dataPath: data,
-            resume: resumed?.resume)
+            resume: resumed?.resume, group: group)
         console.log(
-            "\(architecture.summary), \(model.parameterCount) parameters; \(corpus.trainIDs.count) training and \(corpus.validationIDs.count) validation symbols; \(config.steps) steps; BLAS kernel \(BLAS.kernel.coreName), \(runtime.threadCount) threads"
+            "\(architecture.summary), \(model.parameterCount) parameters; \(corpus.trainIDs.count) training and \(corpus.validationIDs.count) validation symbols; \(config.steps) steps; BLAS kernel \(BLAS.kernel.coreName), \(group.size > 1 ? "\(group.size) processes × " : "")\(runtime.threadCount) threads"
         )
         if let resumed {
             console.log("resuming from \(resume ?? "") at step \(resumed.config.progress.step)")
@@ -328,12 +333,12 @@ struct CharLMTrain: ParsableCommand {
             throw CLIError(error.description)
         }
         console.finishProgress()
-        if plot { try writePlot(out) }
+        if plot && group.isRoot { try writePlot(out) }
         if summary.interrupted {
             console.log(
                 "interrupted at step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)"
             )
-            if json {
+            if json && group.isRoot {
                 printSummary(
                     summary, architecture: architecture, config: config,
                     threads: runtime.threadCount)
@@ -346,7 +351,7 @@ struct CharLMTrain: ParsableCommand {
         console.log(
             "done: \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.symbolsPerSecond)) chars/s, validation bpc \(summary.validationBPC.map { Console.fixed($0, 4) } ?? "n/a"); model in \(out)"
         )
-        if json {
+        if json && group.isRoot {
             printSummary(
                 summary, architecture: architecture, config: config, threads: runtime.threadCount)
         }
@@ -426,7 +431,8 @@ struct CharLMTrain: ParsableCommand {
             ("embed", .int(architecture.embeddingSize)), ("hidden", .int(architecture.hiddenSize)),
             ("layers", .int(architecture.layers)), ("batch", .int(config.batchSize)),
             ("seq", .int(config.sequenceLength)),
-            ("steps", .int(s.steps)), ("threads", .int(threads)), ("seed", .int(Int(config.seed))),
+            ("steps", .int(s.steps)), ("threads", .int(threads)),
+            ("processes", .int(Job.group.size)), ("seed", .int(Int(config.seed))),
             ("seconds", .rounded(s.seconds, 2)), ("chars_per_s", .rounded(s.symbolsPerSecond, 1)),
             ("train_loss", .rounded(s.trainLoss, 4)),
             ("val_bpc", s.validationBPC.map { .rounded($0, 4) } ?? .null),

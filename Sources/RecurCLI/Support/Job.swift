@@ -1,0 +1,73 @@
+import ArgumentParser
+import RecurDistributed
+import RecurNN
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The processes running this command: one, or the ranks of an MPI job started by `mpirun`.
+///
+/// Under a launcher with several processes (`OMPI_COMM_WORLD_SIZE` / `PMI_SIZE` > 1) `start`
+/// loads Open MPI and joins the job, so the training commands train one model together; rank 0
+/// alone prints and writes files. Without libmpi the command refuses with one line rather than
+/// train several separate models over the same files.
+enum Job {
+    /// The processes of this job (`SingleProcess` unless started by an MPI launcher).
+    nonisolated(unsafe) private(set) static var group: any ProcessGroup = SingleProcess()
+
+    /// The processes a launcher started for this job: Open MPI's `OMPI_COMM_WORLD_SIZE`, or
+    /// `PMI_SIZE` (MPICH, Intel MPI, Slurm's PMI); 1 when no launcher says so.
+    static func launchedSize(_ variable: (String) -> String? = environment) -> Int {
+        for name in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+            if let text = variable(name), let size = Int(text), size > 0 { return size }
+        }
+        return 1
+    }
+
+    /// This process's rank in the launcher's job (0 when no launcher says so).
+    static func launchedRank(_ variable: (String) -> String? = environment) -> Int {
+        for name in ["OMPI_COMM_WORLD_RANK", "PMI_RANK"] {
+            if let text = variable(name), let rank = Int(text), rank >= 0 { return rank }
+        }
+        return 0
+    }
+
+    /// Joins the MPI job when a launcher started several processes; otherwise does nothing.
+    ///
+    /// - Returns: the error line when MPI cannot start (printed by the first process only).
+    static func start() -> String? {
+        let size = launchedSize()
+        guard size > 1 else { return nil }
+        do {
+            let world = try MPIProcessGroup.start()
+            group = world
+            return nil
+        } catch {
+            return
+                "Error: a launcher started \(size) copies of recur, but \(error); without MPI they would train \(size) separate models over the same files, so run one process or install Open MPI\n"
+        }
+    }
+
+    /// Whether this process prints (rank 0, or the only process).
+    static var prints: Bool { group.size == 1 ? launchedRank() == 0 : group.isRoot }
+
+    /// Ends the MPI job normally (every process, after its last collective).
+    static func finish() {
+        if group.size > 1 { MPIProcessGroup.finish() }
+    }
+
+    /// Exits after a failed command. Rank 0 (or the only process) prints the error; another rank
+    /// prints only errors of its own (a file it could not read), marked with its rank, since the
+    /// command-line checks and every agreed training failure are reported by rank 0.
+    static func exit(withError error: any Error) -> Never {
+        if group.size > 1 && !group.isRoot {
+            let ownsError = !(error is CLIError || error is RootProcessFailed || error is ExitCode)
+            if ownsError { Output.error("Error (rank \(group.rank)): \(error)\n") }
+            Glibc.exit(Recur.exitCode(for: error).rawValue)
+        }
+        Recur.exit(withError: error)
+    }
+
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
