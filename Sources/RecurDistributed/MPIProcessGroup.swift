@@ -66,24 +66,26 @@ public final class MPIProcessGroup: ProcessGroup {
 
     /// Sums `values` over every process, in place.
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
-        pieces(values.count) { check(recur_mpi_allreduce_sum_float(values.baseAddress! + $0, $1)) }
+        guard let base = values.baseAddress else { return }
+        pieces(values.count) { check(recur_mpi_allreduce_sum_float(base + $0, $1)) }
     }
 
     /// Sums `values` over every process, in place.
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) {
-        pieces(values.count) { check(recur_mpi_allreduce_sum_double(values.baseAddress! + $0, $1)) }
+        guard let base = values.baseAddress else { return }
+        pieces(values.count) { check(recur_mpi_allreduce_sum_double(base + $0, $1)) }
     }
 
     /// Takes the maximum of `values` over every process, in place.
     public func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) {
-        pieces(values.count) { check(recur_mpi_allreduce_max_double(values.baseAddress! + $0, $1)) }
+        guard let base = values.baseAddress else { return }
+        pieces(values.count) { check(recur_mpi_allreduce_max_double(base + $0, $1)) }
     }
 
     /// Copies `root`'s bytes to every process.
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) {
-        pieces(bytes.count) {
-            check(recur_mpi_broadcast_bytes(bytes.baseAddress! + $0, $1, Int32(root)))
-        }
+        guard let base = bytes.baseAddress else { return }
+        pieces(bytes.count) { check(recur_mpi_broadcast_bytes(base + $0, $1, Int32(root))) }
     }
 
     private func pieces(_ count: Int, _ body: (Int, Int32) -> Void) {

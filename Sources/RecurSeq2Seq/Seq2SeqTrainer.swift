@@ -173,11 +173,21 @@ public struct Seq2SeqSummary: Sendable {
 public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
     /// Pretrained vectors do not fit the embedding.
     case vectors(String)
+    /// The global batch does not split evenly over the processes.
+    case batchNotDivisible(batch: Int, processes: Int)
+    /// A process read other data or settings than rank 0.
+    case processesDisagree
 
     /// One line saying what went wrong and what to do.
     public var description: String {
         switch self {
         case .vectors(let message): return message
+        case .batchNotDivisible(let batch, let processes):
+            return
+                "--batch \(batch) (the global batch) does not split evenly over \(processes) processes; use a multiple of \(processes)"
+        case .processesDisagree:
+            return
+                "the processes of this job read different data or settings (their checksums differ from rank 0's): give every rank the same file and options"
         }
     }
 }
@@ -245,6 +255,10 @@ public struct Seq2SeqData: Sendable {
 /// batches; validates (loss and greedy BLEU) after every epoch, keeps the best model in
 /// `best/`, writes a JSON-lines metrics log and checkpoints that resume exactly (weights,
 /// optimizer, generator, and the position inside the epoch).
+///
+/// With a `ProcessGroup` of several processes the training is data-parallel: each batch (the
+/// global batch) is split into contiguous shares of its pairs, each process's gradient counts by
+/// its target tokens, rank 0 validates and alone writes the metrics and checkpoints.
 public final class Seq2SeqTrainer {
     /// The model being trained (its parameters are updated in place).
     public let model: Seq2SeqModel
@@ -264,6 +278,8 @@ public final class Seq2SeqTrainer {
     private let optimizer: Adam
     private var loop: TrainingLoop?
     private var metrics: MetricsLog?
+    /// The processes that share each batch.
+    public let group: any ProcessGroup
 
     /// A trainer; with `resume`, training continues exactly where the checkpoint stopped.
     ///
@@ -271,8 +287,10 @@ public final class Seq2SeqTrainer {
     public init(
         model: Seq2SeqModel, data: Seq2SeqData, config: Seq2SeqTrainingConfig,
         outputDirectory: String, dataPath: String,
-        dataPairs: Int, resume: Seq2SeqResumeState? = nil
+        dataPairs: Int, resume: Seq2SeqResumeState? = nil,
+        group: any ProcessGroup = SingleProcess()
     ) throws {
+        self.group = group
         self.model = model
         self.data = data
         self.config = config
@@ -290,6 +308,20 @@ public final class Seq2SeqTrainer {
             rng = seeded.split(stream: 2)
             progress.epochOrderState = seeded.split(stream: 3).stateWords
         }
+        if group.size > 1 {
+            guard config.batchSize % group.size == 0 else {
+                throw Seq2SeqTrainingError.batchNotDivisible(
+                    batch: config.batchSize, processes: group.size)
+            }
+            var digest = Checksum()
+            for pair in data.train {
+                digest.add(pair.source.joined(separator: " "))
+                digest.add(pair.target.joined(separator: "\t"))
+            }
+            digest.add("\(config)|\(model.architecture)|\(progress.step)|\(data.validation.count)")
+            guard group.agree(on: digest.value) else { throw Seq2SeqTrainingError.processesDisagree }
+            group.broadcastValues(model.parameters().map(\.parameter))
+        }
     }
 
     /// Batches per epoch.
@@ -297,23 +329,27 @@ public final class Seq2SeqTrainer {
 
     /// Runs until `config.epochs` are done or `shouldStop` returns true (then a checkpoint is
     /// written and the summary says `interrupted`).
-    public func run(shouldStop: () -> Bool = { false }, report: (Seq2SeqEvent) -> Void = { _ in })
-        throws -> Seq2SeqSummary
-    {
-        do {
-            try AtomicFile.createDirectory(outputDirectory)
-            metrics = try MetricsLog(
-                path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
-                keepingStepsThrough: progress.step)
-        } catch {
-            throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+    public func run(
+        shouldStop: () -> Bool = { false }, report reportAll: (Seq2SeqEvent) -> Void = { _ in }
+    ) throws -> Seq2SeqSummary {
+        let isRoot = group.isRoot
+        func report(_ event: Seq2SeqEvent) { if isRoot { reportAll(event) } }
+        try group.atRoot {
+            do throws(FileWriteError) {
+                try AtomicFile.createDirectory(outputDirectory)
+                metrics = try MetricsLog(
+                    path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
+                    keepingStepsThrough: progress.step)
+            } catch {
+                throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+            }
         }
         let tape = Tape()
         let totalSteps = batchesPerEpoch * config.epochs
         let loop = TrainingLoop(
             optimizer: optimizer, learningRate: config.learningRate, clip: config.clip,
             totalSteps: totalSteps, step: progress.step,
-            clippedSteps: progress.clippedSteps, directory: outputDirectory)
+            clippedSteps: progress.clippedSteps, group: group, directory: outputDirectory)
         self.loop = loop
         model.train()
         epochs: while progress.epoch < config.epochs {
@@ -326,23 +362,36 @@ public final class Seq2SeqTrainer {
                 pairs: data.train, batchSize: config.batchSize, rng: &orderRNG)
             while progress.batchInEpoch < batches.count {
                 if loop.stopRequested(shouldStop) { break epochs }
-                let batch = TranslationBatch(
-                    pairs: data.train, indices: batches[progress.batchInEpoch],
-                    source: data.sourceVocabulary, target: data.targetVocabulary)
+                // This process's share of the global batch (all of it for one process).
+                let indices = batches[progress.batchInEpoch]
+                let own = Array(indices[group.share(of: indices.count)])
+                let globalPairs = indices.count
                 let update = try loop.update(learningRate: config.learningRate) {
+                    () -> (Double, Int, Double) in
+                    // A process whose share is empty (a short last batch) joins with zeros.
+                    guard !own.isEmpty else { return (0, 0, 0) }
+                    let batch = TranslationBatch(
+                        pairs: data.train, indices: own,
+                        source: data.sourceVocabulary, target: data.targetVocabulary)
                     tape.reset()
-                    var context = ForwardContext.training(tape: tape, generator: rng)
+                    // Several processes draw their own teacher-forcing coins and dropout masks
+                    // from a generator split off per step; the run's own stays the same on all.
+                    let generator = group.size == 1 ? rng : rng.split(stream: UInt64(group.rank))
+                    var context = ForwardContext.training(tape: tape, generator: generator)
                     let loss = model.loss(
                         batch, teacherForcing: config.teacherForcing,
                         labelSmoothing: config.labelSmoothing ?? 0, context: &context)
-                    rng = context.generator
+                    if group.size == 1 { rng = context.generator }
                     tape.backward(from: loss)
-                    return (Double(loss.value.scalar), batch.batch)
+                    let tokens = batch.targetOutput.reduce(0) {
+                        $0 + ($1 == TranslationVocabulary.pad ? 0 : 1)
+                    }
+                    return (Double(loss.value.scalar), batch.batch, Double(tokens))
                 }
                 progress.step = update.step
                 progress.clippedSteps = loop.clippedSteps
                 progress.batchInEpoch += 1
-                progress.trainedPairs += batch.batch
+                progress.trainedPairs += globalPairs
                 progress.trainingSeconds += update.seconds
                 report(
                     .step(
@@ -364,7 +413,7 @@ public final class Seq2SeqTrainer {
             progress.epoch += 1
             progress.batchInEpoch = 0
             progress.epochOrderState = orderRNG.stateWords
-            try saveEpochAverage()
+            try group.atRoot { try saveEpochAverage() }
             try evaluate(report: report)
             try saveCheckpoint(report: report)
         }
@@ -378,19 +427,28 @@ public final class Seq2SeqTrainer {
     }
 
     /// Validation loss and greedy BLEU; keeps the best model by BLEU (ties: lower loss).
+    /// Rank 0 scores; the others wait for its numbers, so every process decides alike.
     private func evaluate(report: (Seq2SeqEvent) -> Void) throws {
         guard !data.validation.isEmpty else { return }
         model.eval()
         defer { model.train() }
-        let loss = model.meanLoss(
-            pairs: data.validation, source: data.sourceVocabulary, target: data.targetVocabulary)
-        let pairs =
-            config.validationBLEUPairs > 0
-            ? Array(data.validation.prefix(config.validationBLEUPairs)) : data.validation
-        let scores = TranslationEvaluation.score(
-            model: model, pairs: pairs, source: data.sourceVocabulary,
-            target: data.targetVocabulary, options: DecodingOptions())
-        let bleu = scores.bleu.score
+        var numbers = [0.0, 0.0, 0.0]  // loss, BLEU, chrF
+        if group.isRoot {
+            let loss = model.meanLoss(
+                pairs: data.validation, source: data.sourceVocabulary,
+                target: data.targetVocabulary)
+            let pairs =
+                config.validationBLEUPairs > 0
+                ? Array(data.validation.prefix(config.validationBLEUPairs)) : data.validation
+            let scores = TranslationEvaluation.score(
+                model: model, pairs: pairs, source: data.sourceVocabulary,
+                target: data.targetVocabulary, options: DecodingOptions())
+            numbers = [loss, scores.bleu.score, scores.chrF.score]
+        }
+        if group.size > 1 {
+            numbers.withUnsafeMutableBytes { group.broadcast($0, root: 0) }
+        }
+        let (loss, bleu, chrF) = (numbers[0], numbers[1], numbers[2])
         let isBest: Bool
         if let best = progress.bestValidationBLEU {
             isBest =
@@ -408,12 +466,14 @@ public final class Seq2SeqTrainer {
         metrics?.write([
             ("step", .number(Double(progress.step))), ("epoch", .number(Double(progress.epoch))),
             ("val_loss", .number(loss)),
-            ("val_bleu", .number(bleu)), ("val_chrf", .number(scores.chrF.score)),
+            ("val_bleu", .number(bleu)), ("val_chrf", .number(chrF)),
             ("best", .bool(isBest)),
         ])
         report(.evaluation(epoch: progress.epoch, loss: loss, bleu: bleu, best: isBest))
         if isBest {
-            try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false)
+            try group.atRoot {
+                try writeCheckpoint(directory: outputDirectory + "/best", includeTraining: false)
+            }
         }
     }
 
@@ -458,7 +518,7 @@ public final class Seq2SeqTrainer {
     }
 
     private func saveCheckpoint(report: (Seq2SeqEvent) -> Void) throws {
-        try writeCheckpoint(directory: outputDirectory, includeTraining: true)
+        try group.atRoot { try writeCheckpoint(directory: outputDirectory, includeTraining: true) }
         loop?.checkpointWritten()
         report(.checkpoint(step: progress.step, directory: outputDirectory))
     }

@@ -151,10 +151,24 @@ public final class TrainingLoop {
     public func update(
         learningRate: Float, _ compute: () throws -> (loss: Double, items: Int)
     ) throws -> TrainingUpdate {
+        try update(learningRate: learningRate) { () throws -> (Double, Int, Double) in
+            let (loss, items) = try compute()
+            return (loss, items, Double(items))
+        }
+    }
+
+    /// One update whose loss is a mean over `weight` terms that are not `items` (a translation
+    /// batch's loss is a mean over its target tokens, its throughput counted in pairs): in a
+    /// group, each process's gradient counts by its weight.
+    public func update(
+        learningRate: Float, _ compute: () throws -> (loss: Double, items: Int, weight: Double)
+    ) throws -> TrainingUpdate {
         let started = MonotonicClock.seconds()
         optimizer.learningRate = learningRate
-        var (loss, items) = try compute()
-        if group.size > 1 { (loss, items) = averageOverProcesses(loss: loss, items: items) }
+        var (loss, items, weight) = try compute()
+        if group.size > 1 {
+            (loss, items) = averageOverProcesses(loss: loss, items: items, weight: weight)
+        }
         let norm =
             clip > 0
             ? GradientClipping.clipByNorm(parameters, maxNorm: clip)
@@ -186,23 +200,23 @@ public final class TrainingLoop {
 
     /// Averages the gradients over every process, weighted by their items.
     ///
-    /// This process's gradients (means over its `items`) become the mean over all processes'
-    /// items, in one all-reduce of all the gradients; returns the global mean loss and item
-    /// count. A process with no items joins with zeros. A stop request of any process travels
+    /// This process's gradients (means over its `weight` terms) become the mean over all
+    /// processes' terms, in one all-reduce of all the gradients; returns the global mean loss and
+    /// item count. A process with no items joins with zeros. A stop request of any process travels
     /// in the same all-reduce.
-    private func averageOverProcesses(loss: Double, items: Int) -> (Double, Int) {
-        let weight = Float(items)
+    private func averageOverProcesses(loss: Double, items: Int, weight: Double) -> (Double, Int) {
         let count = parameters.reduce(0) { $0 + $1.parameter.value.count }
         if fused.count != count { fused = [Float](repeating: 0, count: count) }
         var totals = [
-            Double(items), loss.isFinite ? loss * Double(items) : .nan, localStopRequest ? 1 : 0,
+            weight, loss.isFinite ? loss * weight : .nan, localStopRequest ? 1 : 0, Double(items),
         ]
+        let factor = Float(weight)
         fused.withUnsafeMutableBufferPointer { buffer in
             var offset = 0
             for (_, p) in parameters {
                 let n = p.value.count
                 let g = p.gradient.unsafeBase
-                for i in 0..<n { buffer[offset + i] = items > 0 ? g[i] * weight : 0 }
+                for i in 0..<n { buffer[offset + i] = weight > 0 ? g[i] * factor : 0 }
                 offset += n
             }
             group.allReduceSum(buffer)
@@ -220,7 +234,7 @@ public final class TrainingLoop {
                 offset += n
             }
         }
-        return (total > 0 ? totals[1] / total : 0, Int(total))
+        return (total > 0 ? totals[1] / total : 0, Int(totals[3]))
     }
 
     /// Items per second over this process's timed updates (0 before any).

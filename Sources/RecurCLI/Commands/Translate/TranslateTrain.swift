@@ -211,7 +211,8 @@ struct TranslateTrain: ParsableCommand {
         Interrupt.install()
         runtime.apply()
         var console = Console()
-        console.quiet = quiet
+        console.quiet = quiet || !Job.prints
+        let group = Job.group
         let out = chosenOut
         if resume != nil && force {
             throw CLIError("--force starts a new run; it cannot be combined with --resume")
@@ -337,15 +338,24 @@ struct TranslateTrain: ParsableCommand {
         }
         // Inputs are checked; now take the output directory, held until the process ends so no
         // other run can write there meanwhile.
-        let runDirectory = try claimRunDirectory(
-            out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
-            inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
+        // Rank 0 alone claims and writes it in a job of several processes.
+        var runDirectory: RunDirectory?
+        try group.atRoot {
+            runDirectory = try claimRunDirectory(
+                out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
+                inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
+            try writeSplits(data, out: out)
+        }
         defer { withExtendedLifetime(runDirectory) {} }
-        try writeSplits(data, out: out)
-        let trainer = try Seq2SeqTrainer(
-            model: model, data: data, config: config, outputDirectory: out, dataPath: pairs,
-            dataPairs: corpus.pairs.count,
-            resume: resumed?.resume)
+        let trainer: Seq2SeqTrainer
+        do {
+            trainer = try Seq2SeqTrainer(
+                model: model, data: data, config: config, outputDirectory: out, dataPath: pairs,
+                dataPairs: corpus.pairs.count,
+                resume: resumed?.resume, group: group)
+        } catch let error as Seq2SeqTrainingError {
+            throw CLIError(error.description)
+        }
         var notes: [String] = []
         if corpus.skippedLines > 0 { notes.append("\(corpus.skippedLines) bad lines skipped") }
         if corpus.filteredPairs > 0 {
@@ -353,7 +363,7 @@ struct TranslateTrain: ParsableCommand {
                 "\(corpus.filteredPairs) pairs longer than \(config.maxLength) tokens dropped")
         }
         console.log(
-            "\(model.architecture.summary), \(model.parameterCount) parameters; \(data.train.count) training, \(data.validation.count) validation, \(data.test.count) test pairs\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))"); \(trainer.batchesPerEpoch) batches per epoch; \(runtime.threadCount) threads"
+            "\(model.architecture.summary), \(model.parameterCount) parameters; \(data.train.count) training, \(data.validation.count) validation, \(data.test.count) test pairs\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))"); \(trainer.batchesPerEpoch) batches per epoch; \(group.size > 1 ? "\(group.size) processes × " : "")\(runtime.threadCount) threads"
         )
         if let resumed {
             console.log(
@@ -381,19 +391,19 @@ struct TranslateTrain: ParsableCommand {
             throw CLIError(error.description)
         }
         console.finishProgress()
-        if plot { try writePlot(out) }
+        if plot && group.isRoot { try writePlot(out) }
         if summary.interrupted {
             console.log(
                 "interrupted at epoch \(summary.epochs + 1), step \(summary.steps); checkpoint saved to \(out); continue with --resume \(out)"
             )
-            if json {
+            if json && group.isRoot {
                 printSummary(
                     summary, model: model.architecture, config: config, data: data, test: nil)
             }
             throw ExitCode(130)
         }
         var test: TranslationScores?
-        if !data.test.isEmpty {
+        if !data.test.isEmpty && group.isRoot {
             let best = (try? Seq2SeqStore.load(directory: out + "/best"))?.model ?? model
             best.eval()
             test = TranslationEvaluation.score(
@@ -408,7 +418,7 @@ struct TranslateTrain: ParsableCommand {
         console.log(
             "done: \(summary.epochs) epochs, \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.pairsPerSecond)) pairs/s, validation BLEU \(summary.validationBLEU.map { Console.fixed($0, 2) } ?? "n/a") (best \(summary.bestValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a")); model in \(out)"
         )
-        if json {
+        if json && group.isRoot {
             printSummary(summary, model: model.architecture, config: config, data: data, test: test)
         }
     }
@@ -512,7 +522,8 @@ struct TranslateTrain: ParsableCommand {
             ("batch", .int(config.batchSize)),
             ("train_pairs", .int(data.train.count)), ("epochs", .int(s.epochs)),
             ("steps", .int(s.steps)),
-            ("threads", .int(runtime.threadCount)), ("seed", .int(Int(config.seed))),
+            ("threads", .int(runtime.threadCount)), ("processes", .int(Job.group.size)),
+            ("seed", .int(Int(config.seed))),
             ("seconds", .rounded(s.seconds, 2)),
             ("pairs_per_s", .rounded(s.pairsPerSecond, 1)),
             ("train_loss", .rounded(s.trainLoss, 4)),
