@@ -231,6 +231,10 @@ let package = Package(
             name: "RecurFuzzTests",
             dependencies: ["RecurFuzzing", "RecurNN", "RecurWord2Vec", "RecurText", "RecurTensor"]),
         .testTarget(
+            name: "RecurDistributedTests",
+            dependencies: ["RecurDistributed", "RecurCharLM", "RecurSeq2Seq", "RecurNN"],
+            swiftSettings: optimization),
+        .testTarget(
             name: "RecurTensorTests", dependencies: ["RecurTensor", "RecurTestSupport"],
             swiftSettings: optimization),
     ],

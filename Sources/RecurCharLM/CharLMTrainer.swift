@@ -438,11 +438,9 @@ public final class CharLMTrainer {
         ).loss
     }
 
-    /// The generator for this step's dropout: the run's own alone; with several processes, one
-    /// split off per step and process, so each process draws its own masks while the run's
-    /// generator (which a checkpoint saves) stays the same on every process.
+    /// The generator for this step's dropout (see `ProcessGroup.stepGenerator`).
     private func dropoutGenerator() -> Xoshiro256 {
-        group.size == 1 ? rng : rng.split(stream: UInt64(group.rank))
+        group.stepGenerator(rng, step: progress.step)
     }
 
     /// This process's columns of a time-major `[T, B]` window (the window itself for one process).

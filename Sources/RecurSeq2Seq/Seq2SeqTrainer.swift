@@ -319,7 +319,9 @@ public final class Seq2SeqTrainer {
                 digest.add(pair.target.joined(separator: "\t"))
             }
             digest.add("\(config)|\(model.architecture)|\(progress.step)|\(data.validation.count)")
-            guard group.agree(on: digest.value) else { throw Seq2SeqTrainingError.processesDisagree }
+            guard group.agree(on: digest.value) else {
+                throw Seq2SeqTrainingError.processesDisagree
+            }
             group.broadcastValues(model.parameters().map(\.parameter))
         }
     }
@@ -374,9 +376,9 @@ public final class Seq2SeqTrainer {
                         pairs: data.train, indices: own,
                         source: data.sourceVocabulary, target: data.targetVocabulary)
                     tape.reset()
-                    // Several processes draw their own teacher-forcing coins and dropout masks
-                    // from a generator split off per step; the run's own stays the same on all.
-                    let generator = group.size == 1 ? rng : rng.split(stream: UInt64(group.rank))
+                    // Several processes draw their own teacher-forcing coins and dropout masks;
+                    // the run's generator stays the same on all.
+                    let generator = group.stepGenerator(rng, step: progress.step)
                     var context = ForwardContext.training(tape: tape, generator: generator)
                     let loss = model.loss(
                         batch, teacherForcing: config.teacherForcing,

@@ -82,6 +82,67 @@ extension ProcessGroup {
         broadcast(UnsafeMutableRawBufferPointer(values), root: root)
     }
 
+    /// Averages `parameters`' gradients over every process, each weighted by its `weight`, in
+    /// one all-reduce of all of them (not one call per parameter).
+    ///
+    /// Each process's gradients are means over its `weight` terms (a char-LM's symbols, a
+    /// translation batch's target tokens); afterwards every process holds the mean over all
+    /// processes' terms, which is what one process with the whole batch computes. A process with
+    /// no terms joins with zeros. A stop request travels in the same collective.
+    ///
+    /// - Parameters:
+    ///   - parameters: the trained parameters, in the same order on every process.
+    ///   - loss: this process's mean loss (NaN poisons the result, so every process sees it).
+    ///   - items: this process's items, for throughput.
+    ///   - weight: the number of terms `loss` and the gradients are means over.
+    ///   - stop: whether this process was asked to stop.
+    ///   - buffer: scratch space, reused across calls.
+    /// - Returns: the mean loss over all terms, the items of all processes, and whether any asked
+    ///   to stop.
+    public func averageGradients(
+        _ parameters: [Parameter], loss: Double, items: Int, weight: Double, stop: Bool = false,
+        buffer: inout [Float]
+    ) -> (loss: Double, items: Int, stop: Bool) {
+        let count = parameters.reduce(0) { $0 + $1.value.count }
+        if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+        var totals = [weight, loss.isFinite ? loss * weight : .nan, stop ? 1 : 0, Double(items)]
+        let factor = Float(weight)
+        buffer.withUnsafeMutableBufferPointer { fused in
+            var offset = 0
+            for p in parameters {
+                let n = p.value.count
+                let g = p.gradient.unsafeBase
+                for i in 0..<n { fused[offset + i] = weight > 0 ? g[i] * factor : 0 }
+                offset += n
+            }
+            allReduceSum(fused)
+        }
+        totals.withUnsafeMutableBufferPointer { allReduceSum($0) }
+        let total = totals[0]
+        let scale = total > 0 ? Float(1 / total) : 0
+        buffer.withUnsafeBufferPointer { fused in
+            var offset = 0
+            for p in parameters {
+                let n = p.value.count
+                let g = p.gradient.unsafeMutableBase()
+                for i in 0..<n { g[i] = fused[offset + i] * scale }
+                offset += n
+            }
+        }
+        return (total > 0 ? totals[1] / total : 0, Int(totals[3]), totals[2] > 0)
+    }
+
+    /// This process's generator for one step's dropout masks and sampling: `shared` itself for
+    /// one process; for several, one derived from `shared`, the step and the rank without
+    /// advancing `shared`, so each process draws its own masks while the run's generator (which
+    /// a checkpoint saves, and which draws what all processes share, such as a TCN's window
+    /// positions) stays the same everywhere.
+    public func stepGenerator(_ shared: Xoshiro256, step: Int) -> Xoshiro256 {
+        guard size > 1 else { return shared }
+        var copy = shared
+        return copy.split(stream: UInt64(step) << 20 | UInt64(rank))
+    }
+
     /// Copies rank 0's values of `parameters` (weights) to every process, in one broadcast.
     public func broadcastValues(_ parameters: [Parameter]) {
         guard size > 1 else { return }

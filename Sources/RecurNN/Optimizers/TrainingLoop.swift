@@ -198,43 +198,12 @@ public final class TrainingLoop {
         )
     }
 
-    /// Averages the gradients over every process, weighted by their items.
-    ///
-    /// This process's gradients (means over its `weight` terms) become the mean over all
-    /// processes' terms, in one all-reduce of all the gradients; returns the global mean loss and
-    /// item count. A process with no items joins with zeros. A stop request of any process travels
-    /// in the same all-reduce.
     private func averageOverProcesses(loss: Double, items: Int, weight: Double) -> (Double, Int) {
-        let count = parameters.reduce(0) { $0 + $1.parameter.value.count }
-        if fused.count != count { fused = [Float](repeating: 0, count: count) }
-        var totals = [
-            weight, loss.isFinite ? loss * weight : .nan, localStopRequest ? 1 : 0, Double(items),
-        ]
-        let factor = Float(weight)
-        fused.withUnsafeMutableBufferPointer { buffer in
-            var offset = 0
-            for (_, p) in parameters {
-                let n = p.value.count
-                let g = p.gradient.unsafeBase
-                for i in 0..<n { buffer[offset + i] = weight > 0 ? g[i] * factor : 0 }
-                offset += n
-            }
-            group.allReduceSum(buffer)
-        }
-        totals.withUnsafeMutableBufferPointer { group.allReduceSum($0) }
-        let total = totals[0]
-        if totals[2] > 0 { interrupted = true }
-        let scale = total > 0 ? Float(1 / total) : 0
-        fused.withUnsafeBufferPointer { buffer in
-            var offset = 0
-            for (_, p) in parameters {
-                let n = p.value.count
-                let g = p.gradient.unsafeMutableBase()
-                for i in 0..<n { g[i] = buffer[offset + i] * scale }
-                offset += n
-            }
-        }
-        return (total > 0 ? totals[1] / total : 0, Int(totals[3]))
+        let agreed = group.averageGradients(
+            parameters.map(\.parameter), loss: loss, items: items, weight: weight,
+            stop: localStopRequest, buffer: &fused)
+        if agreed.stop { interrupted = true }
+        return (agreed.loss, agreed.items)
     }
 
     /// Items per second over this process's timed updates (0 before any).
