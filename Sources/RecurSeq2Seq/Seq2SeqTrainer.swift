@@ -429,6 +429,7 @@ public final class Seq2SeqTrainer {
     }
 
     /// Validation loss and greedy BLEU; keeps the best model by BLEU (ties: lower loss).
+    ///
     /// Rank 0 scores; the others wait for its numbers, so every process decides alike.
     private func evaluate(report: (Seq2SeqEvent) -> Void) throws {
         guard !data.validation.isEmpty else { return }

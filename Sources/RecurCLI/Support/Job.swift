@@ -57,7 +57,9 @@ enum Job {
         if group.size > 1 { MPIProcessGroup.finish() }
     }
 
-    /// Exits after a failed command. Rank 0 (or the only process) prints the error; another rank
+    /// Exits after a failed command.
+    ///
+    /// Rank 0 (or the only process) prints the error; another rank
     /// prints only errors of its own (a file it could not read), marked with its rank, since the
     /// command-line checks and every agreed training failure are reported by rank 0.
     static func exit(withError error: any Error) -> Never {
