@@ -172,7 +172,7 @@ let package = Package(
         // Open MPI, loaded at run time (dlopen): nothing to install or link for a plain build.
         .target(name: "CRecurMPI"),
         .target(
-            name: "RecurDistributed", dependencies: ["CRecurMPI", "RecurNN"],
+            name: "RecurDistributed", dependencies: ["CRecurMPI", "RecurTensor"],
             swiftSettings: optimization),
         .target(
             name: "RecurReport",

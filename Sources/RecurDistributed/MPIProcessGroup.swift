@@ -1,5 +1,5 @@
 import CRecurMPI
-import RecurNN
+import RecurTensor
 
 #if canImport(Glibc)
     import Glibc

@@ -139,14 +139,53 @@ public final class Word2VecTrainer {
     }
 
     /// Runs all epochs; `progress` is called from a worker thread about twice a second.
-    public func train(progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }) throws
-        -> Word2VecResult
-    {
-        let job = try TrainingJob(trainer: self, progress: progress)
+    ///
+    /// With a `ProcessGroup` of several processes, each trains (with its Hogwild threads) on its
+    /// own part of the corpus, and the processes average their vectors periodically, as in Ji et
+    /// al. 2016 ("Parallelizing Word2Vec in Shared and Distributed Memory"): the most frequent
+    /// words' rows after every round of `syncWords` words per process, all rows every
+    /// `fullSyncRounds` rounds and at the end. The learning rate decays on the words of all
+    /// processes. Every process returns the same vectors.
+    ///
+    /// - Parameters:
+    ///   - group: the processes training together (`SingleProcess`: no averaging).
+    ///   - syncWords: words each process trains between two averagings.
+    ///   - fullSyncRounds: rounds between two averagings of every row.
+    ///   - progress: called with the words done (over all processes) and the learning rate.
+    public func train(
+        group: any ProcessGroup = SingleProcess(), syncWords: Int = 200_000,
+        fullSyncRounds: Int = 8,
+        progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }
+    ) throws -> Word2VecResult {
+        var digest = Checksum()
+        digest.add(vocabulary.counts)
+        digest.add("\(configuration)")
+        guard group.agree(on: digest.value) else {
+            throw group.isRoot ? Word2VecError.processesDisagree : RootProcessFailed()
+        }
+        let job = try TrainingJob(trainer: self, group: group, progress: progress)
         let start = MonotonicClock.seconds()
-        ThreadPool.shared.run(tasks: configuration.threads, job: job)
+        if group.size == 1 {
+            job.roundWords = Int.max
+            ThreadPool.shared.run(tasks: configuration.threads, job: job)
+        } else {
+            job.roundWords = max(1, syncWords / configuration.threads)
+            var round = 0
+            // Every process takes part in every round (one that has finished trains nothing),
+            // until none has words left.
+            while group.any(!job.isFinished) {
+                ThreadPool.shared.run(tasks: configuration.threads, job: job)
+                if job.firstError() != nil { break }
+                round += 1
+                job.average(allRows: round % max(1, fullSyncRounds) == 0)
+            }
+            job.average(allRows: true)
+            job.sumLosses()
+        }
         let seconds = MonotonicClock.seconds() - start
-        if let error = job.firstError() { throw error }
+        if group.any(job.firstError() != nil) {
+            throw job.firstError() ?? Word2VecError.processesDisagree
+        }
         let losses = (0..<configuration.epochs).map { e in
             let l = (0..<configuration.threads).reduce(0.0) {
                 $0 + job.loss[$1 * configuration.epochs + e]
@@ -196,6 +235,13 @@ final class TrainingJob: ParallelJob {
     let keepProbability: [Float]
     let totalWords: Int
     let processed = Atomic<Int>(0)
+    /// Words the other processes had trained at the last averaging.
+    let othersProcessed = Atomic<Int>(0)
+    /// Words each thread trains per call of `run` (`Int.max`: all of them at once).
+    var roundWords = Int.max
+    let group: any ProcessGroup
+    /// Where each thread stands between rounds.
+    private var workers: [WorkerState]
     let progress: @Sendable (Word2VecProgress) -> Void
     let started = MonotonicClock.seconds()
     /// Per thread and epoch: summed loss and number of terms.
@@ -203,8 +249,11 @@ final class TrainingJob: ParallelJob {
     let lossCount: UnsafeMutablePointer<Double>
     private let errors = Mutex<[TextError]>([])
 
-    init(trainer: Word2VecTrainer, progress: @escaping @Sendable (Word2VecProgress) -> Void) throws
-    {
+    init(
+        trainer: Word2VecTrainer, group: any ProcessGroup,
+        progress: @escaping @Sendable (Word2VecProgress) -> Void
+    ) throws {
+        self.group = group
         config = trainer.configuration
         path = trainer.corpusPath
         table = trainer.vocabulary.table
@@ -242,6 +291,15 @@ final class TrainingJob: ParallelJob {
             return Float((Glibc.sqrt(Double(c) / threshold) + 1) * threshold / Double(c))
         }
         self.progress = progress
+        // Part `rank · threads + task` of the file for each thread of each process.
+        let (threads, seed, size) = (config.threads, config.seed, fileSize)
+        let parts = threads * group.size
+        let first = group.rank * threads
+        workers = (first..<(first + threads)).map { part in
+            WorkerState(
+                shard: (size * part / parts)..<(size * (part + 1) / parts),
+                seed: seed &+ UInt64(part) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        }
         loss = .allocate(capacity: config.threads * config.epochs)
         lossCount = .allocate(capacity: config.threads * config.epochs)
         loss.initialize(repeating: 0, count: config.threads * config.epochs)
@@ -255,90 +313,131 @@ final class TrainingJob: ParallelJob {
 
     func firstError() -> TextError? { errors.withLock { $0.first } }
 
+    /// Whether every thread of this process has trained all its epochs.
+    var isFinished: Bool { workers.allSatisfy(\.finished) }
+
+    /// Averages the vectors over the processes: the most frequent words' rows (the vocabulary
+    /// is sorted by count), or all rows; and learns how far the others have come.
+    func average(allRows: Bool) {
+        let scale = 1 / Float(group.size)
+        for matrix in [inputVectors, outputVectors, treeVectors] where matrix.rows > 0 {
+            let rows = allRows ? matrix.rows : min(matrix.rows, max(1_000, matrix.rows / 10))
+            let values = UnsafeMutableBufferPointer(start: matrix.base, count: rows * matrix.stride)
+            group.allReduceSum(values)
+            for i in values.indices { values[i] *= scale }
+        }
+        let mine = processed.load(ordering: .relaxed)
+        let all = Int(group.sum([Double(mine)])[0])
+        othersProcessed.store(all - mine, ordering: .relaxed)
+    }
+
+    /// Sums every process's per-epoch losses, so each reports the whole corpus's.
+    func sumLosses() {
+        let n = config.threads * config.epochs
+        for buffer in [loss, lossCount] {
+            group.allReduceSum(UnsafeMutableBufferPointer(start: buffer, count: n))
+        }
+    }
+
     func learningRate(_ done: Int) -> Float {
         let r = config.learningRate * (1 - Float(Double(done) / Double(totalWords + 1)))
         return max(r, config.learningRate * 1e-4)
     }
 
-    /// One worker: every epoch, stream this thread's shard and train on its sentences.
+    /// One worker: every epoch, stream this thread's shard and train on its sentences, until
+    /// `roundWords` words of this call are done (then it returns, to go on in the next call).
     func run(task: Int) {
-        let threads = config.threads
-        let shard = (fileSize * task / threads)..<(fileSize * (task + 1) / threads)
-        var rng = Xoshiro256(seed: config.seed &+ UInt64(task) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        let state = workers[task]
         let tokenizer = WordTokenizer(config.tokenization)
         var ids: [Int32] = []
         ids.reserveCapacity(1 << 18)
         var sentence = [Int32](repeating: 0, count: 1000)
         let work = UnsafeMutablePointer<Float>.allocate(capacity: 2 * inputVectors.stride)
         defer { work.deallocate() }
-        var counted = 0
+        var rng = state.rng
+        defer { state.rng = rng }
         var lastReport = MonotonicClock.seconds()
-        for epoch in 0..<config.epochs {
-            var stream: TokenStream
-            do {
-                stream = try TokenStream(path: path, range: shard, tokenizer: tokenizer)
-            } catch {
-                errors.withLock { $0.append(error) }
-                return
-            }
-            defer { stream.close() }
-            var more = true
-            while more {
-                ids.removeAll(keepingCapacity: true)
+        var budget = roundWords
+        while !state.finished && budget > 0 {
+            let epoch = state.epoch
+            if state.stream == nil {
                 do {
-                    more = try stream.next { token in
+                    state.stream = try TokenStream(
+                        path: path, range: state.shard, tokenizer: tokenizer)
+                } catch {
+                    errors.withLock { $0.append(error) }
+                    state.finished = true
+                    return
+                }
+            }
+            ids.removeAll(keepingCapacity: true)
+            let more: Bool
+            do {
+                more =
+                    try state.stream?.next { token in
                         if token.isEmpty {
                             ids.append(-1)  // sentence boundary
                         } else if let id = table.id(of: token) {
                             ids.append(Int32(id))
                         }
-                    }
-                } catch {
-                    errors.withLock { $0.append(error) }
-                    return
-                }
-                // Sentences of at most 1000 kept words (the C tool's MAX_SENTENCE_LENGTH).
-                var length = 0
-                var alpha = learningRate(processed.load(ordering: .relaxed))
-                for id in ids {
-                    if id >= 0 {
-                        counted += 1
-                        if counted >= 10_000 {
-                            let done = processed.add(counted, ordering: .relaxed).newValue
-                            counted = 0
-                            alpha = learningRate(done)
-                            if task == 0 {
-                                let now = MonotonicClock.seconds()
-                                if now - lastReport > 0.5 {
-                                    lastReport = now
-                                    progress(
-                                        Word2VecProgress(
-                                            wordsProcessed: done, totalWords: totalWords,
-                                            learningRate: alpha,
-                                            seconds: now - started, epoch: epoch))
-                                }
+                    } ?? false
+            } catch {
+                errors.withLock { $0.append(error) }
+                state.finished = true
+                return
+            }
+            if !more {
+                state.stream?.close()
+                state.stream = nil
+                state.epoch += 1
+                state.finished = state.epoch == config.epochs
+            }
+            // Sentences of at most 1000 kept words (the C tool's MAX_SENTENCE_LENGTH).
+            var length = 0
+            let others = othersProcessed.load(ordering: .relaxed)
+            var alpha = learningRate(processed.load(ordering: .relaxed) + others)
+            for id in ids {
+                if id >= 0 {
+                    state.counted += 1
+                    budget -= 1
+                    if state.counted >= 10_000 {
+                        let done = processed.add(state.counted, ordering: .relaxed).newValue
+                        state.counted = 0
+                        alpha = learningRate(done + others)
+                        if task == 0 {
+                            let now = MonotonicClock.seconds()
+                            if now - lastReport > 0.5 {
+                                lastReport = now
+                                progress(
+                                    Word2VecProgress(
+                                        wordsProcessed: done + others, totalWords: totalWords,
+                                        learningRate: alpha,
+                                        seconds: now - started, epoch: epoch))
                             }
                         }
-                        if rng.nextFloat() < keepProbability[Int(id)] {
-                            sentence[length] = id
-                            length += 1
-                        }
                     }
-                    if (id < 0 && length > 0) || length == 1000 {
-                        trainSentence(
-                            sentence, length: length, alpha: alpha, rng: &rng, work: work,
-                            slot: task * config.epochs + epoch)
-                        length = 0
+                    if rng.nextFloat() < keepProbability[Int(id)] {
+                        sentence[length] = id
+                        length += 1
                     }
                 }
-                if length > 0 {
+                if (id < 0 && length > 0) || length == 1000 {
                     trainSentence(
                         sentence, length: length, alpha: alpha, rng: &rng, work: work,
                         slot: task * config.epochs + epoch)
+                    length = 0
                 }
             }
+            if length > 0 {
+                trainSentence(
+                    sentence, length: length, alpha: alpha, rng: &rng, work: work,
+                    slot: task * config.epochs + epoch)
+            }
         }
-        processed.add(counted, ordering: .relaxed)
+        if state.finished {
+            processed.add(state.counted, ordering: .relaxed)
+            state.counted = 0
+        }
     }
 
     /// Skip-gram or CBOW updates for every position of one sentence.
@@ -496,5 +595,22 @@ enum SIMD {
     @inline(__always)
     static func scale(_ p: UnsafeMutablePointer<Float>, _ s: Float, _ lanes: Int) {
         for k in 0..<lanes { store(load(p + 16 * k) * s, p + 16 * k) }
+    }
+}
+
+/// Where one worker thread stands between rounds of a multi-process run.
+final class WorkerState {
+    /// The bytes of the corpus this thread trains on.
+    let shard: Range<Int>
+    var rng: Xoshiro256
+    var epoch = 0
+    var stream: TokenStream?
+    var finished = false
+    /// Words counted but not yet added to the shared count.
+    var counted = 0
+
+    init(shard: Range<Int>, seed: UInt64) {
+        self.shard = shard
+        rng = Xoshiro256(seed: seed)
     }
 }

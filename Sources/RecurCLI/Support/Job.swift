@@ -1,6 +1,6 @@
 import ArgumentParser
 import RecurDistributed
-import RecurNN
+import RecurTensor
 
 #if canImport(Glibc)
     import Glibc

@@ -105,15 +105,16 @@ struct W2VTrain: ParsableCommand {
             throw CLIError(
                 "\(existing) already exists; pass --force to replace it, or choose another --out")
         }
-        try checkWritable(out, directory: format == .tsv)
+        let group = Job.group
+        try group.atRoot { try checkWritable(out, directory: format == .tsv) }
         var console = Console()
-        console.quiet = quiet
+        console.quiet = quiet || !Job.prints
         let vocabulary = try readVocab.map {
             try WordVocabulary.read(path: $0, minCount: minCount, maxWords: maxVocab)
         }
         let trainer = try Word2VecTrainer(
             corpusPath: data, configuration: configuration, vocabulary: vocabulary)
-        if let saveVocab {
+        if let saveVocab, group.isRoot {
             do {
                 try AtomicFile.write(trainer.vocabulary.savedText(), to: saveVocab)
             } catch {
@@ -122,12 +123,12 @@ struct W2VTrain: ParsableCommand {
         }
         let v = trainer.vocabulary
         console.log(
-            "\(v.count) words (min count \(minCount)) from \(v.corpusWords) corpus words; \(cbow ? "CBOW" : "skip-gram"), \(hs ? "hierarchical softmax" : "negative \(negative)"), dim \(dim), \(epochs) epochs, \(runtime.threadCount) threads"
+            "\(v.count) words (min count \(minCount)) from \(v.corpusWords) corpus words; \(cbow ? "CBOW" : "skip-gram"), \(hs ? "hierarchical softmax" : "negative \(negative)"), dim \(dim), \(epochs) epochs, \(group.size > 1 ? "\(group.size) processes × " : "")\(runtime.threadCount) threads"
         )
         // Redrawn in place on a terminal, a plain line every 10 s otherwise (the callback comes
         // from the training threads, hence the lock).
         let progress = Mutex(console)
-        let result = try trainer.train { p in
+        let result = try trainer.train(group: group) { p in
             let line =
                 "epoch \(p.epoch + 1) | \(Console.fixed(100 * Double(p.wordsProcessed) / Double(max(p.totalWords, 1)), 1))% | lr \(Console.fixed(Double(p.learningRate), 5)) | \(Console.compact(p.wordsPerSecond)) words/s | ETA \(Console.duration(Double(p.totalWords - p.wordsProcessed) / max(p.wordsPerSecond, 1)))"
             progress.withLock { $0.progress(line) }
@@ -137,17 +138,19 @@ struct W2VTrain: ParsableCommand {
             console.log("epoch \(e + 1): mean loss \(Console.fixed(loss, 4)) per prediction")
         }
         // Without --force an output that appeared during training (another run) is kept.
-        let files = try result.vectors.write(to: out, format: format, replacing: force)
+        // Every process holds the averaged vectors; rank 0 writes them.
+        var files: [String] = []
+        try group.atRoot { files = try result.vectors.write(to: out, format: format, replacing: force) }
         console.log(
             "done: \(Console.compact(result.wordsPerSecond)) words/s, \(Console.duration(result.seconds)); vectors in \(files.joined(separator: ", "))"
         )
-        if json {
+        if json && group.isRoot {
             let line: JSONValue = .object([
                 ("bench", "word2vec"), ("impl", .string("recur-\(Recur.version)")),
                 ("vocab", .int(v.count)),
                 ("corpus_words", .int(v.corpusWords)), ("training_words", .int(v.trainingWords)),
                 ("dim", .int(dim)), ("epochs", .int(epochs)),
-                ("threads", .int(runtime.threadCount)),
+                ("threads", .int(runtime.threadCount)), ("processes", .int(group.size)),
                 ("seconds", .rounded(result.seconds, 3)),
                 ("words_per_s", .rounded(result.wordsPerSecond, 1)),
                 ("epoch_losses", .array(result.epochLosses.map { .rounded($0, 5) })),

@@ -1,4 +1,4 @@
-import RecurTensor
+
 
 /// The processes that train one model together (synchronous data parallelism): each computes
 /// the gradient of its share of a batch, and collectives make every process take the same step.
