@@ -7,7 +7,7 @@
 # --transform-for-static-hosting for a web server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(RecurBase RecurTensor RecurText RecurNN RecurCharLM RecurWord2Vec RecurSeq2Seq)
+targets=(RecurBase RecurTensor RecurText RecurNN RecurCharLM RecurWord2Vec RecurSeq2Seq RecurDistributed)
 args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done
 log="$(mktemp)"

@@ -134,8 +134,9 @@ public final class CharLMTrainer {
     ) throws {
         self.group = group
         guard config.batchSize % group.size == 0 else {
-            throw CharLMTrainingError.batchNotDivisible(
-                batch: config.batchSize, processes: group.size)
+            throw group.agreed(
+                CharLMTrainingError.batchNotDivisible(
+                    batch: config.batchSize, processes: group.size))
         }
         rows = group.share(of: config.batchSize)
         self.model = model
@@ -202,7 +203,9 @@ public final class CharLMTrainer {
             rng = seeded.split(stream: 1)
         }
         if group.size > 1 {
-            guard group.agree(on: checksum()) else { throw CharLMTrainingError.processesDisagree }
+            guard group.agree(on: checksum()) else {
+                throw group.agreed(CharLMTrainingError.processesDisagree)
+            }
             group.broadcastValues(parameters.map(\.parameter))
         }
     }

@@ -310,8 +310,9 @@ public final class Seq2SeqTrainer {
         }
         if group.size > 1 {
             guard config.batchSize % group.size == 0 else {
-                throw Seq2SeqTrainingError.batchNotDivisible(
-                    batch: config.batchSize, processes: group.size)
+                throw group.agreed(
+                    Seq2SeqTrainingError.batchNotDivisible(
+                        batch: config.batchSize, processes: group.size))
             }
             var digest = Checksum()
             for pair in data.train {

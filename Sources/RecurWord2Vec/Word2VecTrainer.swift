@@ -161,7 +161,7 @@ public final class Word2VecTrainer {
         digest.add(vocabulary.counts)
         digest.add("\(configuration)")
         guard group.agree(on: digest.value) else {
-            throw group.isRoot ? Word2VecError.processesDisagree : RootProcessFailed()
+            throw group.agreed(Word2VecError.processesDisagree)
         }
         let job = try TrainingJob(trainer: self, group: group, progress: progress)
         let start = MonotonicClock.seconds()

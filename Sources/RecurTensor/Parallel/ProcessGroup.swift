@@ -1,5 +1,3 @@
-
-
 /// The processes that train one model together (synchronous data parallelism): each computes
 /// the gradient of its share of a batch, and collectives make every process take the same step.
 ///
@@ -183,6 +181,10 @@ public struct RootProcessFailed: Error, CustomStringConvertible, Sendable {
 }
 
 extension ProcessGroup {
+    /// `error` on rank 0, `RootProcessFailed` on the others: for a failure every process meets
+    /// alike (a setting they share), which rank 0 alone should report.
+    public func agreed(_ error: any Error) -> any Error { isRoot ? error : RootProcessFailed() }
+
     /// Runs `body` (writing files) on rank 0 alone; when it throws there, every process throws
     /// (rank 0 its error, the others `RootProcessFailed`), so none is left waiting.
     public func atRoot(_ body: () throws -> Void) throws {

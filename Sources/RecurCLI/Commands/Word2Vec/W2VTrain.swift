@@ -140,7 +140,9 @@ struct W2VTrain: ParsableCommand {
         // Without --force an output that appeared during training (another run) is kept.
         // Every process holds the averaged vectors; rank 0 writes them.
         var files: [String] = []
-        try group.atRoot { files = try result.vectors.write(to: out, format: format, replacing: force) }
+        try group.atRoot {
+            files = try result.vectors.write(to: out, format: format, replacing: force)
+        }
         console.log(
             "done: \(Console.compact(result.wordsPerSecond)) words/s, \(Console.duration(result.seconds)); vectors in \(files.joined(separator: ", "))"
         )
