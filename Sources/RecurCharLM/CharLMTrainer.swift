@@ -63,6 +63,10 @@ public struct CharLMSummary: Sendable {
     public var clippedSteps: Int
     /// Whether early stopping (`patience`) ended the run before `steps`.
     public var stoppedEarly: Bool = false
+    /// The processes that trained (1 without a group).
+    public var processes: Int = 1
+    /// Of `seconds`, the time spent averaging gradients over the processes.
+    public var communicationSeconds: Double = 0
 }
 
 /// Why a char-LM run cannot start (divergence while training is a `TrainingDivergence`).
@@ -390,7 +394,8 @@ public final class CharLMTrainer {
             symbolsPerSecond: loop.itemsPerSecond, trainLoss: loop.recentLoss,
             validationBPC: validation, bestValidationBPC: progress.bestValidationBPC,
             interrupted: interrupted,
-            clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly)
+            clippedSteps: progress.clippedSteps, stoppedEarly: stoppedEarly,
+            processes: group.size, communicationSeconds: loop.communicationSeconds)
     }
 
     /// Forward and backward of this process's rows of the next batch (the next window of the

@@ -167,6 +167,10 @@ public struct Seq2SeqSummary: Sendable {
     public var interrupted: Bool
     /// How many steps clipping scaled the gradients down.
     public var clippedSteps: Int
+    /// The processes that trained (1 without a group).
+    public var processes: Int = 1
+    /// Of `seconds`, the time spent averaging gradients over the processes.
+    public var communicationSeconds: Double = 0
 }
 
 /// Why training stopped.
@@ -426,7 +430,8 @@ public final class Seq2SeqTrainer {
             pairsPerSecond: loop.itemsPerSecond, trainLoss: loop.recentLoss,
             validationBLEU: progress.lastValidationBLEU,
             bestValidationBLEU: progress.bestValidationBLEU, interrupted: loop.interrupted,
-            clippedSteps: progress.clippedSteps)
+            clippedSteps: progress.clippedSteps, processes: group.size,
+            communicationSeconds: loop.communicationSeconds)
     }
 
     /// Validation loss and greedy BLEU; keeps the best model by BLEU (ties: lower loss).

@@ -85,6 +85,10 @@ public final class TrainingLoop {
     public private(set) var timedItems = 0
     /// Updates taken by this process.
     public private(set) var updatesThisRun = 0
+    /// Seconds of the timed updates spent averaging gradients over the group (the all-reduces
+    /// and the copies into and out of the fused buffer; 0 for one process).
+    public private(set) var communicationSeconds = 0.0
+    private var lastCommunication = 0.0
     /// Updates at the start of this process that are not timed (caches, page faults).
     public let warmupUpdates: Int
     /// The processes that take each update together (`SingleProcess` alone).
@@ -186,6 +190,7 @@ public final class TrainingLoop {
         let elapsed = MonotonicClock.seconds() - started
         if updatesThisRun > warmupUpdates {
             timedSeconds += elapsed
+            communicationSeconds += lastCommunication
             timedItems += items
         }
         recentLosses.append(loss)
@@ -199,6 +204,8 @@ public final class TrainingLoop {
     }
 
     private func averageOverProcesses(loss: Double, items: Int, weight: Double) -> (Double, Int) {
+        let started = MonotonicClock.seconds()
+        defer { lastCommunication = MonotonicClock.seconds() - started }
         let agreed = group.averageGradients(
             parameters.map(\.parameter), loss: loss, items: items, weight: weight,
             stop: localStopRequest, buffer: &fused)

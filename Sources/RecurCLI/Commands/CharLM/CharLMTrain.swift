@@ -349,7 +349,7 @@ struct CharLMTrain: ParsableCommand {
             console.log("stopped early at step \(summary.steps) of \(config.steps)")
         }
         console.log(
-            "done: \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.symbolsPerSecond)) chars/s, validation bpc \(summary.validationBPC.map { Console.fixed($0, 4) } ?? "n/a"); model in \(out)"
+            "done: \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.symbolsPerSecond)) chars/s\(summary.processes > 1 ? " over \(summary.processes) processes" : ""), validation bpc \(summary.validationBPC.map { Console.fixed($0, 4) } ?? "n/a"); model in \(out)"
         )
         if json && group.isRoot {
             printSummary(
@@ -432,7 +432,9 @@ struct CharLMTrain: ParsableCommand {
             ("layers", .int(architecture.layers)), ("batch", .int(config.batchSize)),
             ("seq", .int(config.sequenceLength)),
             ("steps", .int(s.steps)), ("threads", .int(threads)),
-            ("processes", .int(Job.group.size)), ("seed", .int(Int(config.seed))),
+            ("processes", .int(s.processes)),
+            ("comm_seconds", .rounded(s.communicationSeconds, 3)),
+            ("seed", .int(Int(config.seed))),
             ("seconds", .rounded(s.seconds, 2)), ("chars_per_s", .rounded(s.symbolsPerSecond, 1)),
             ("train_loss", .rounded(s.trainLoss, 4)),
             ("val_bpc", s.validationBPC.map { .rounded($0, 4) } ?? .null),

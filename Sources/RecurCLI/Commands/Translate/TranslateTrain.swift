@@ -416,7 +416,7 @@ struct TranslateTrain: ParsableCommand {
             }
         }
         console.log(
-            "done: \(summary.epochs) epochs, \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.pairsPerSecond)) pairs/s, validation BLEU \(summary.validationBLEU.map { Console.fixed($0, 2) } ?? "n/a") (best \(summary.bestValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a")); model in \(out)"
+            "done: \(summary.epochs) epochs, \(summary.steps) steps in \(Console.duration(summary.seconds)), \(Console.compact(summary.pairsPerSecond)) pairs/s\(summary.processes > 1 ? " over \(summary.processes) processes" : ""), validation BLEU \(summary.validationBLEU.map { Console.fixed($0, 2) } ?? "n/a") (best \(summary.bestValidationBLEU.map { Console.fixed($0, 2) } ?? "n/a")); model in \(out)"
         )
         if json && group.isRoot {
             printSummary(summary, model: model.architecture, config: config, data: data, test: test)
@@ -522,7 +522,8 @@ struct TranslateTrain: ParsableCommand {
             ("batch", .int(config.batchSize)),
             ("train_pairs", .int(data.train.count)), ("epochs", .int(s.epochs)),
             ("steps", .int(s.steps)),
-            ("threads", .int(runtime.threadCount)), ("processes", .int(Job.group.size)),
+            ("threads", .int(runtime.threadCount)), ("processes", .int(s.processes)),
+            ("comm_seconds", .rounded(s.communicationSeconds, 3)),
             ("seed", .int(Int(config.seed))),
             ("seconds", .rounded(s.seconds, 2)),
             ("pairs_per_s", .rounded(s.pairsPerSecond, 1)),

@@ -144,7 +144,7 @@ struct W2VTrain: ParsableCommand {
             files = try result.vectors.write(to: out, format: format, replacing: force)
         }
         console.log(
-            "done: \(Console.compact(result.wordsPerSecond)) words/s, \(Console.duration(result.seconds)); vectors in \(files.joined(separator: ", "))"
+            "done: \(Console.compact(result.wordsPerSecond)) words/s\(group.size > 1 ? " over \(group.size) processes" : ""), \(Console.duration(result.seconds)); vectors in \(files.joined(separator: ", "))"
         )
         if json && group.isRoot {
             let line: JSONValue = .object([
