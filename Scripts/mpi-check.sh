@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 bash Scripts/system-packages.sh openmpi-bin
 bin=$(swift build -c release -Xswiftc -enable-testing --show-bin-path)
 recur="$bin/recur"
-mpirun=(mpirun --oversubscribe --bind-to none -np 2)
-[ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
+launcher=(mpirun --oversubscribe --bind-to none)
+[ "$(id -u)" -eq 0 ] && launcher+=(--allow-run-as-root)
+mpirun=("${launcher[@]}" -np 2)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "mpi-check: $*" >&2; exit 1; }
@@ -68,17 +69,49 @@ set -e
   && [ "$(grep -c Error "$work/odd.err")" -eq 1 ] && [ ! -e "$work/odd/checkpoint.json" ] \
   || { cat "$work/odd.err"; fail "--batch 7 on 2 ranks was not one clear error"; }
 
+# Ranks that read different data refuse with one line (rank 0's), before anything is trained.
+head -c 150000 corpora/prose.txt > "$work/other.txt"
+set +e
+"${launcher[@]}" -np 1 "$recur" "${charlm[@]}" --out "$work/mixed" : -np 1 "$recur" \
+  "${charlm[@]}" --data "$work/other.txt" --out "$work/mixed" > /dev/null 2> "$work/mixed.err"
+status=$?
+set -e
+[ "$status" -ne 0 ] && grep -q "read different data or settings" "$work/mixed.err" \
+  && [ "$(grep -c Error "$work/mixed.err")" -eq 1 ] && [ ! -e "$work/mixed/checkpoint.json" ] \
+  || { cat "$work/mixed.err"; fail "ranks with different data were not one clear error"; }
+
+# One process under mpirun is the plain single-process run (word2vec, 1 thread: bit for bit).
+"${launcher[@]}" -np 1 "$recur" "${w2v[@]}" --threads 1 --out "$work/w-mpi.txt"
+"$recur" "${w2v[@]}" --threads 1 --out "$work/w-plain.txt"
+cmp -s "$work/w-mpi.txt" "$work/w-plain.txt" || fail "word2vec under mpirun -np 1 differs from the plain run"
+
+# A rank that dies: mpirun ends the job, and the last checkpoint is intact.
+"${mpirun[@]}" "$recur" charlm train --data "$work/text.txt" --embed 16 --hidden 48 --batch 8 \
+  --seq 32 --steps 1000000 --checkpoint-every 50 --threads 1 --out "$work/dies" > /dev/null 2>&1 &
+job=$!
+for _ in $(seq 1 100); do
+  [ -e "$work/dies/checkpoint.json" ] && break
+  sleep 0.2
+done
+sleep 0.5
+victim=$(pgrep -P "$job" -f "recur charlm" | tail -1)
+kill -KILL "$victim"
+wait "$job" && fail "mpirun succeeded although a rank was killed"
+"$recur" charlm eval --model "$work/dies" --data "$work/text.txt" > /dev/null \
+  || fail "the checkpoint left by the killed job does not load"
+echo "mpi-check: a killed rank ended the job; its last checkpoint loads" >&2
+
 # Ctrl-C to mpirun: every rank stops after the same step and rank 0 saves one checkpoint.
 "${mpirun[@]}" "$recur" charlm train --data "$work/text.txt" --embed 16 --hidden 48 --batch 8 \
   --seq 32 --steps 1000000 --threads 1 --out "$work/stop" > /dev/null 2> "$work/stop.err" &
-launcher=$!
+job=$!
 for _ in $(seq 1 100); do
   grep -q "^step " "$work/stop.err" 2> /dev/null && break
   sleep 0.2
 done
 sleep 1
-kill -INT "$launcher"
-wait "$launcher" || true
+kill -INT "$job"
+wait "$job" || true
 grep -q "interrupted at step" "$work/stop.err" || { cat "$work/stop.err"; fail "Ctrl-C did not stop the 2-rank run cleanly"; }
 step=$(python3 -c "import json; print(json.load(open('$work/stop/checkpoint.json'))['step'])")
 "${mpirun[@]}" "$recur" charlm train --data "$work/text.txt" --resume "$work/stop" --out "$work/stop" \

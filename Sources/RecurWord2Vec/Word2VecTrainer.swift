@@ -141,11 +141,12 @@ public final class Word2VecTrainer {
     /// Runs all epochs; `progress` is called from a worker thread about twice a second.
     ///
     /// With a `ProcessGroup` of several processes, each trains (with its Hogwild threads) on its
-    /// own part of the corpus, and the processes average their vectors periodically, as in Ji et
+    /// own part of the corpus, and the processes merge their vectors periodically, as in Ji et
     /// al. 2016 ("Parallelizing Word2Vec in Shared and Distributed Memory"): the most frequent
     /// words' rows after every round of `syncWords` words per process, all rows every
-    /// `fullSyncRounds` rounds and at the end. The learning rate decays on the words of all
-    /// processes. Every process returns the same vectors.
+    /// `fullSyncRounds` rounds and at the end. A merge adds every process's change since the
+    /// last merge (see `merge`). The learning rate decays on the words of all processes. Every
+    /// process returns the same vectors.
     ///
     /// - Parameters:
     ///   - group: the processes training together (`SingleProcess`: no averaging).
@@ -153,8 +154,8 @@ public final class Word2VecTrainer {
     ///   - fullSyncRounds: rounds between two averagings of every row.
     ///   - progress: called with the words done (over all processes) and the learning rate.
     public func train(
-        group: any ProcessGroup = SingleProcess(), syncWords: Int = 200_000,
-        fullSyncRounds: Int = 8,
+        group: any ProcessGroup = SingleProcess(), syncWords: Int = 50_000,
+        fullSyncRounds: Int = 4,
         progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }
     ) throws -> Word2VecResult {
         var digest = Checksum()
@@ -170,6 +171,7 @@ public final class Word2VecTrainer {
             ThreadPool.shared.run(tasks: configuration.threads, job: job)
         } else {
             job.roundWords = max(1, syncWords / configuration.threads)
+            job.startMerging()
             var round = 0
             // Every process takes part in every round (one that has finished trains nothing),
             // until none has words left.
@@ -177,9 +179,9 @@ public final class Word2VecTrainer {
                 ThreadPool.shared.run(tasks: configuration.threads, job: job)
                 if job.firstError() != nil { break }
                 round += 1
-                job.average(allRows: round % max(1, fullSyncRounds) == 0)
+                job.merge(allRows: round % max(1, fullSyncRounds) == 0)
             }
-            job.average(allRows: true)
+            job.merge(allRows: true)
             job.sumLosses()
         }
         let seconds = MonotonicClock.seconds() - start
@@ -242,6 +244,9 @@ final class TrainingJob: ParallelJob {
     let group: any ProcessGroup
     /// Where each thread stands between rounds.
     private var workers: [WorkerState]
+    /// The matrices as of the last merge (input, output, tree), for multi-process runs.
+    private var merged: [[Float]] = [[], [], []]
+    private var change: [Float] = []
     let progress: @Sendable (Word2VecProgress) -> Void
     let started = MonotonicClock.seconds()
     /// Per thread and epoch: summed loss and number of terms.
@@ -316,15 +321,38 @@ final class TrainingJob: ParallelJob {
     /// Whether every thread of this process has trained all its epochs.
     var isFinished: Bool { workers.allSatisfy(\.finished) }
 
-    /// Averages the vectors over the processes: the most frequent words' rows (the vocabulary
-    /// is sorted by count), or all rows; and learns how far the others have come.
-    func average(allRows: Bool) {
-        let scale = 1 / Float(group.size)
-        for matrix in [inputVectors, outputVectors, treeVectors] where matrix.rows > 0 {
+    /// Remembers the starting vectors (the same on every process: seeded input vectors, zero
+    /// output vectors) as the first merged state.
+    func startMerging() {
+        merged = [inputVectors, outputVectors, treeVectors].map {
+            Array(UnsafeBufferPointer(start: $0.base, count: $0.rows * $0.stride))
+        }
+    }
+
+    /// Merges the processes' vectors: the most frequent words' rows (the vocabulary is sorted by
+    /// count), or all rows; and learns how far the others have come.
+    ///
+    /// Each process's change to a row since the last merge is summed over the processes and
+    /// added to the merged row, as if the processes' threads had written to one shared matrix
+    /// (Hogwild across processes). A plain average of the rows would halve the update of every
+    /// word that only one process saw since the last merge.
+    func merge(allRows: Bool) {
+        for (index, matrix) in [inputVectors, outputVectors, treeVectors].enumerated()
+        where matrix.rows > 0 {
             let rows = allRows ? matrix.rows : min(matrix.rows, max(1_000, matrix.rows / 10))
-            let values = UnsafeMutableBufferPointer(start: matrix.base, count: rows * matrix.stride)
-            group.allReduceSum(values)
-            for i in values.indices { values[i] *= scale }
+            let count = rows * matrix.stride
+            if change.count < count { change = [Float](repeating: 0, count: count) }
+            let values = matrix.base
+            merged[index].withUnsafeMutableBufferPointer { base in
+                change.withUnsafeMutableBufferPointer { delta in
+                    for i in 0..<count { delta[i] = values[i] - base[i] }
+                    group.allReduceSum(UnsafeMutableBufferPointer(rebasing: delta[0..<count]))
+                    for i in 0..<count {
+                        base[i] += delta[i]
+                        values[i] = base[i]
+                    }
+                }
+            }
         }
         let mine = processed.load(ordering: .relaxed)
         let all = Int(group.sum([Double(mine)])[0])

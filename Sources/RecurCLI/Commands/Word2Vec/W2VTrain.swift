@@ -51,6 +51,12 @@ struct W2VTrain: ParsableCommand {
     var tokenize: Tokenization = .whitespace
     @Option(help: "Write the vocabulary (`word count` lines) here.") var saveVocab: String?
     @Option(help: "Use this vocabulary file instead of counting the corpus.") var readVocab: String?
+    @Option(
+        help:
+            "Under mpirun: words each process trains between two merges of the frequent words' vectors."
+    ) var syncWords: Int = 50_000
+    @Option(help: "Under mpirun: merges between two merges of every word's vectors.")
+    var fullSyncEvery: Int = 4
     @Flag(help: "Print a one-line JSON summary last.") var json = false
     @Flag(help: "Only errors and the summary.") var quiet = false
     @OptionGroup var runtime: RuntimeOptions
@@ -75,6 +81,12 @@ struct W2VTrain: ParsableCommand {
 
     func validate() throws {
         if let problem = configuration.problem { throw CLIError(problem) }
+        if syncWords < 1_000 || syncWords > 1_000_000_000 {
+            throw CLIError("--sync-words must be between 1000 and 1000000000, got \(syncWords)")
+        }
+        if fullSyncEvery < 1 || fullSyncEvery > 1_000_000 {
+            throw CLIError("--full-sync-every must be between 1 and 1000000, got \(fullSyncEvery)")
+        }
     }
 
     func run() throws {
@@ -128,7 +140,9 @@ struct W2VTrain: ParsableCommand {
         // Redrawn in place on a terminal, a plain line every 10 s otherwise (the callback comes
         // from the training threads, hence the lock).
         let progress = Mutex(console)
-        let result = try trainer.train(group: group) { p in
+        let result = try trainer.train(
+            group: group, syncWords: syncWords, fullSyncRounds: fullSyncEvery
+        ) { p in
             let line =
                 "epoch \(p.epoch + 1) | \(Console.fixed(100 * Double(p.wordsProcessed) / Double(max(p.totalWords, 1)), 1))% | lr \(Console.fixed(Double(p.learningRate), 5)) | \(Console.compact(p.wordsPerSecond)) words/s | ETA \(Console.duration(Double(p.totalWords - p.wordsProcessed) / max(p.wordsPerSecond, 1)))"
             progress.withLock { $0.progress(line) }
