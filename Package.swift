@@ -153,7 +153,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "RecurBenchmarks",
-            dependencies: ["RecurNN", "AllocationCounter"],
+            dependencies: ["RecurNN", "RecurDistributed", "AllocationCounter"],
             path: "Benchmarks/RecurBenchmarks",
             swiftSettings: optimization
         ),

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 shared=${RECUR_SHARED:-../shared}
 steps=${1:-40}
 py=${RECUR_PEERS_VENV:-$HOME/.cache/recur-peers/venv}/bin/python
-recur=$(bash Scripts/build-distributed.sh | tail -1)
+recur=$(bash Scripts/build-distributed.sh 2> /dev/null | tail -1)
+swift build -c release --product RecurBenchmarks > /dev/null 2>&1
+bench=$(swift build -c release --show-bin-path)/RecurBenchmarks
 text=$shared/corpora/tinyshakespeare.txt
 # What a user's machine runs: no OpenBLAS overrides, on either side.
 clean=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
@@ -41,6 +43,21 @@ print(f"B6 gradient averaging: {1000 * two['comm_seconds'] / timed:.1f} ms per s
 print(f"B6 val bpc after {steps} steps: recur 2x1 {two['val_bpc']}, recur 1x1 {one['val_bpc']},"
       f" pytorch-ddp {peer['val_bpc']} (its first 20k validation chars)")
 PY
+# B1 on 2 ranks (a small model: communication weighs more), and the bare gradient averaging of
+# the B1 (244,162 parameters) and B1-L (3,323,074) models, every rank starting together.
+b1=$("${clean[@]}" "${mpirun[@]}" "$recur" charlm train --data "$text" --hidden 128 --embed 64 \
+  --layers 2 --batch 50 --seq 50 --steps 300 --lr 2e-3 --clip 5 --seed 1 --threads 1 \
+  --eval-every 0 --quiet --json --out "$work/b1" | tail -1)
+"$py" - "$b1" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+timed = 300 - 10
+print(f"B6 B1 2x1: {r['chars_per_s']:.0f} chars/s, {1000 * r['seconds'] / timed:.1f} ms per step,"
+      f" {1000 * r['comm_seconds'] / timed:.2f} ms in gradient averaging (waits for the slower rank included)")
+PY
+for floats in 244162 3323074; do
+  "${clean[@]}" "${mpirun[@]}" "$bench" allreduce --floats $floats --iterations 30
+done
 w2v=(word2vec train --data "$shared/corpora/gcide8.txt" --dim 100 --window 5 --negative 5 --sample 1e-3
   --min-count 5 --epochs ${W2V_EPOCHS:-5} --lr 0.025 --seed 1 --quiet --json)
 a=$("${clean[@]}" "$recur" "${w2v[@]}" --threads 2 --out "$work/w1.txt" | tail -1)

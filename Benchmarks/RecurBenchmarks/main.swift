@@ -3,6 +3,7 @@
 
 import AllocationCounter
 import Foundation
+import RecurDistributed
 import RecurNN
 import RecurTensor
 
@@ -251,13 +252,57 @@ func cellProbe() {
             best * 1e6, best * 1e9 / Double(rows * h)))
 }
 
+/// Under `mpirun -np R`: the gradient averaging of one update for a model of `--floats`
+/// parameters (`ProcessGroup.averageGradients`: the copies into the fused buffer, the two
+/// all-reduces, the copies back) and the bare in-place all-reduce of that many floats; median
+/// milliseconds over `--iterations`, printed by rank 0.
+func allReduceBenchmark() {
+    guard let group = try? MPIProcessGroup.start() else {
+        print("allreduce: run under mpirun with several processes")
+        return
+    }
+    let floats = Int(option("floats", "3400000")) ?? 3_400_000
+    let iterations = Int(option("iterations", "30")) ?? 30
+    // Parameters of 1M floats at most each, like a model's weight matrices.
+    var parameters: [Parameter] = []
+    var left = floats
+    while left > 0 {
+        let n = min(left, 1 << 20)
+        parameters.append(Parameter(Tensor(shape: [n], scalars: [Float](repeating: 0.5, count: n))))
+        left -= n
+    }
+    var buffer: [Float] = []
+    var bare = [Float](repeating: 1, count: floats)
+    func median(_ body: () -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<(iterations + 3) {
+            _ = group.any(false)  // start together: no rank's lateness counted as communication
+            let t0 = seconds()
+            body()
+            times.append(seconds() - t0)
+        }
+        return times.dropFirst(3).sorted()[iterations / 2]
+    }
+    let average = median {
+        _ = group.averageGradients(parameters, loss: 1, items: 1, weight: 1, buffer: &buffer)
+    }
+    let allReduce = median { bare.withUnsafeMutableBufferPointer { group.allReduceSum($0) } }
+    if group.isRoot {
+        print(
+            "{\"bench\":\"allreduce\",\"processes\":\(group.size),\"floats\":\(floats),\"ms_average_gradients\":\(String(format: "%.3f", average * 1e3)),\"ms_allreduce\":\(String(format: "%.3f", allReduce * 1e3))}"
+        )
+    }
+    MPIProcessGroup.finish()
+}
+
 switch CommandLine.arguments.dropFirst().first {
+case "allreduce": allReduceBenchmark()
 case "panel-probe": panelProbe()
 case "dw-probe": weightGradientProbe()
 case "cell-probe": cellProbe()
 case "rnn": recurrentBenchmark()
 default:
     print(
-        "usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N] | panel-probe | dw-probe | cell-probe"
+        "usage: RecurBenchmarks rnn [--cell lstm|gru|rnn] [--size b1|b1l] [--threads N] [--iterations N] | allreduce [--floats N] [--iterations N] (under mpirun) | panel-probe | dw-probe | cell-probe"
     )
 }
