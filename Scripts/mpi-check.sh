@@ -24,7 +24,7 @@ close() { python3 -c "import sys; a,b,r=map(float,sys.argv[1:]); sys.exit(0 if a
 echo "mpi-check: RecurDistributedTests on 2 ranks" >&2
 "${mpirun[@]}" "$bin/RecurPackageTests.xctest" --testing-library swift-testing \
   --filter RecurDistributedTests > "$work/tests.log" 2>&1 || { cat "$work/tests.log"; fail "the 2-rank tests failed"; }
-grep -q "Test run with 6 tests in 1 suite passed" "$work/tests.log" || { cat "$work/tests.log"; fail "the 2-rank tests did not run"; }
+grep -q "Test run with 7 tests in 1 suite passed" "$work/tests.log" || { cat "$work/tests.log"; fail "the 2-rank tests did not run"; }
 
 head -c 200000 corpora/prose.txt > "$work/text.txt"
 charlm=(charlm train --data "$work/text.txt" --embed 16 --hidden 48 --dropout 0 --batch 8 --seq 32 --steps 20

@@ -41,6 +41,18 @@ struct Recur: ParsableCommand {
             if !Job.prints { Self.exit(withError: ExitCode(exitCode(for: error).rawValue)) }
             Self.exit(withError: error)
         }
+        let size = Job.launchedSize()
+        if size > 1 && !(command is CharLMTrain || command is TranslateTrain || command is W2VTrain)
+        {
+            // Only training runs over several processes; N copies of another command would
+            // print (or write) the same thing N times.
+            if Job.launchedRank() == 0 {
+                Output.error(
+                    "Error: only the train commands run over several processes; run this command as one process (without mpirun, or with -np 1)\n"
+                )
+            }
+            Self.exit(withError: ExitCode(64))
+        }
         if let refusal = Job.start() {
             // One line from the first copy; the others stop quietly with the same status.
             if Job.launchedRank() == 0 { Output.error(refusal) }

@@ -48,6 +48,10 @@ struct HostileInputCLITests {
             }
             #expect(!FileManager.default.fileExists(atPath: out), "a refused copy wrote \(out)")
         }
+        // Commands other than training never run as several copies (MPI or not).
+        let sample = try Recur.run(
+            ["charlm", "sample", "--model", out], environment: ["OMPI_COMM_WORLD_SIZE": "2"])
+        expectCleanFailure(sample, "only the train commands")
         // A job of one process is just a run.
         let single = try Recur.run(
             arguments + ["--hidden", "16", "--embed", "8", "--quiet"],

@@ -108,6 +108,40 @@ struct DistributedTests {
         #expect(sameOnEveryRank(averaged, group))
     }
 
+    @Test("replicas stay identical after every update (Adam, clipping)")
+    func replicasAfterEveryStep() throws {
+        let (t, b) = (10, 8)
+        let model = Self.model(.lstm)
+        let parameters = model.parameters().map(\.parameter)
+        let optimizer = Adam(parameters: model.parameters(), learningRate: 0.01)
+        let loop = TrainingLoop(
+            optimizer: optimizer, learningRate: 0.01, clip: 0.5, totalSteps: 5, group: group,
+            directory: "unused")
+        let rows = group.share(of: b)
+        let ids = Self.corpus.trainIDs
+        var rng = Xoshiro256(seed: 2)
+        for step in 0..<5 {
+            var inputs = [Int32]()
+            var targets = [Int32]()
+            for k in 0..<t {
+                for row in rows {
+                    let p = step * t + row * 500 + k
+                    inputs.append(ids[p])
+                    targets.append(ids[p + 1])
+                }
+            }
+            _ = try loop.update(learningRate: 0.01) {
+                model.zeroGradients()
+                let loss = model.trainingStep(
+                    inputs: inputs, targets: targets, timeSteps: t, batch: rows.count, state: nil,
+                    rng: &rng
+                ).loss
+                return (loss, rows.count * t)
+            }
+            #expect(sameOnEveryRank(parameters.flatMap(\.value.scalars), group), "step \(step + 1)")
+        }
+    }
+
     @Test("seq2seq shards of unequal token counts: gradients weighted by tokens equal 1 process")
     func seq2seqGradients() {
         var a = Seq2SeqArchitecture()
