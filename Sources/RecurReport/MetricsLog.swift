@@ -137,3 +137,13 @@ public enum MetricValue: Codable, Sendable, Equatable, ExpressibleByFloatLiteral
         }
     }
 }
+
+extension MetricsLog {
+    /// Creates a training run's directory and opens its `metrics.jsonl` for a run at `step`: a
+    /// new log at step 0; when resuming, the lines after `step` are dropped (see `init`).
+    public static func openRun(directory: String, step: Int) throws(FileWriteError) -> MetricsLog {
+        try AtomicFile.createDirectory(directory)
+        return try MetricsLog(
+            path: directory + "/metrics.jsonl", truncate: step == 0, keepingStepsThrough: step)
+    }
+}

@@ -341,14 +341,11 @@ public final class Seq2SeqTrainer {
     ) throws -> Seq2SeqSummary {
         let isRoot = group.isRoot
         func report(_ event: Seq2SeqEvent) { if isRoot { reportAll(event) } }
-        try group.atRoot {
+        metrics = try group.atRoot { () throws(CheckpointError) -> MetricsLog in
             do throws(FileWriteError) {
-                try AtomicFile.createDirectory(outputDirectory)
-                metrics = try MetricsLog(
-                    path: outputDirectory + "/metrics.jsonl", truncate: progress.step == 0,
-                    keepingStepsThrough: progress.step)
+                return try .openRun(directory: outputDirectory, step: progress.step)
             } catch {
-                throw CheckpointError.writeFailed(path: outputDirectory, reason: error.reason)
+                throw .writeFailed(path: outputDirectory, reason: error.reason)
             }
         }
         let tape = Tape()

@@ -185,14 +185,18 @@ extension ProcessGroup {
     /// alike (a setting they share), which rank 0 alone should report.
     public func agreed(_ error: any Error) -> any Error { isRoot ? error : RootProcessFailed() }
 
-    /// Runs `body` (writing files) on rank 0 alone; when it throws there, every process throws
-    /// (rank 0 its error, the others `RootProcessFailed`), so none is left waiting.
-    public func atRoot(_ body: () throws -> Void) throws {
+    /// Runs `body` (writing files) on rank 0 alone and returns its result there (nil on the
+    /// others); when it throws on rank 0, every process throws (rank 0 its error, the others
+    /// `RootProcessFailed`), so none is left waiting.
+    @discardableResult
+    public func atRoot<T>(_ body: () throws -> T) throws -> T? {
         var failure: (any Error)?
+        var result: T?
         if isRoot {
-            do { try body() } catch { failure = error }
+            do { result = try body() } catch { failure = error }
         }
         if any(failure != nil) { throw failure ?? RootProcessFailed() }
+        return result
     }
 }
 

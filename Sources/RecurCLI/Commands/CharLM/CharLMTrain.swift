@@ -288,9 +288,8 @@ struct CharLMTrain: ParsableCommand {
         // Inputs are checked; now take the output directory, held until the process ends so no
         // other run can write there meanwhile.
         // Rank 0 alone writes (and claims) it in a job of several processes.
-        var runDirectory: RunDirectory?
-        try group.atRoot {
-            runDirectory = try claimRunDirectory(
+        let runDirectory = try group.atRoot {
+            try claimRunDirectory(
                 out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
                 inputs: [data])
         }

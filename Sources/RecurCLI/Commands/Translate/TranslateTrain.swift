@@ -339,12 +339,12 @@ struct TranslateTrain: ParsableCommand {
         // Inputs are checked; now take the output directory, held until the process ends so no
         // other run can write there meanwhile.
         // Rank 0 alone claims and writes it in a job of several processes.
-        var runDirectory: RunDirectory?
-        try group.atRoot {
-            runDirectory = try claimRunDirectory(
+        let runDirectory = try group.atRoot {
+            let claimed = try claimRunDirectory(
                 out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
                 inputs: [pairs] + [sourceVectors, targetVectors].compactMap { $0 })
             try writeSplits(data, out: out)
+            return claimed
         }
         defer { withExtendedLifetime(runDirectory) {} }
         let trainer: Seq2SeqTrainer
