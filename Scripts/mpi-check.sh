@@ -80,6 +80,25 @@ set -e
   && [ "$(grep -c Error "$work/mixed.err")" -eq 1 ] && [ ! -e "$work/mixed/checkpoint.json" ] \
   || { cat "$work/mixed.err"; fail "ranks with different data were not one clear error"; }
 
+# A file missing on one rank's host: that rank says so (marked with its rank), once.
+set +e
+"${launcher[@]}" -np 1 "$recur" "${charlm[@]}" --out "$work/missing" : -np 1 "$recur" \
+  "${charlm[@]}" --data "$work/not-here.txt" --out "$work/missing" > /dev/null 2> "$work/missing.err"
+status=$?
+set -e
+[ "$status" -ne 0 ] && grep -q "^Error (rank 1): .*not-here.txt" "$work/missing.err" \
+  && [ "$(grep -c Error "$work/missing.err")" -eq 1 ] \
+  || { cat "$work/missing.err"; fail "a file missing on rank 1 was not one clear error"; }
+# A bad option on every rank: rank 0 reports it, once.
+set +e
+"${mpirun[@]}" "$recur" "${charlm[@]}" --resume "$work/two-lstm" --out "$work/two-lstm" --batch 4 \
+  > /dev/null 2> "$work/conflict.err"
+status=$?
+set -e
+[ "$status" -ne 0 ] && [ "$(grep -c "^Error: --resume continues the saved run" "$work/conflict.err")" -eq 1 ] \
+  && [ "$(grep -c Error "$work/conflict.err")" -eq 1 ] \
+  || { cat "$work/conflict.err"; fail "an error every rank meets was not reported once"; }
+
 # One process under mpirun is the plain single-process run (word2vec, 1 thread: bit for bit).
 "${launcher[@]}" -np 1 "$recur" "${w2v[@]}" --threads 1 --out "$work/w-mpi.txt"
 "$recur" "${w2v[@]}" --threads 1 --out "$work/w-plain.txt"

@@ -198,6 +198,12 @@ struct DistributedTests {
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 
+    /// Removes a shared directory once every rank is done with it.
+    func removeShared(_ directory: String) {
+        _ = group.any(false)  // a barrier: the other rank may still be writing there
+        if group.isRoot { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
     static func config(steps: Int) -> CharLMTrainingConfig {
         var c = CharLMTrainingConfig()
         c.batchSize = 8
@@ -215,7 +221,7 @@ struct DistributedTests {
         arguments: [CharLMCell.lstm, .gru, .rnn, .tcn])
     func charLMTraining(cell: CharLMCell) throws {
         let directory = sharedDirectory("train")
-        defer { if group.isRoot { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { removeShared(directory) }
         let distributed = Self.model(cell)
         let summary = try CharLMTrainer(
             model: distributed, corpus: Self.corpus, config: Self.config(steps: 20),
@@ -242,7 +248,7 @@ struct DistributedTests {
     @Test("2 ranks: 10 + 10 steps = 20 steps; a 2-rank checkpoint resumes in 1 process")
     func resume() throws {
         let directory = sharedDirectory("resume")
-        defer { if group.isRoot { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { removeShared(directory) }
         func train(_ steps: Int, _ out: String, from: String? = nil, group: any ProcessGroup)
             throws -> CharLMSummary
         {

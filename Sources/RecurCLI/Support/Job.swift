@@ -59,13 +59,20 @@ enum Job {
 
     /// Exits after a failed command.
     ///
-    /// Rank 0 (or the only process) prints the error; another rank
-    /// prints only errors of its own (a file it could not read), marked with its rank, since the
-    /// command-line checks and every agreed training failure are reported by rank 0.
+    /// Rank 0 (or the only process) prints the error at once. Another rank waits a moment
+    /// first: when rank 0 met the same error (a bad option, a checkpoint that does not fit),
+    /// `mpirun` ends the job meanwhile and the error is reported once; when the error is this
+    /// rank's own (a file missing on its host), it is printed, marked with the rank. A failure
+    /// the processes agreed on (`RootProcessFailed`) is rank 0's to report.
     static func exit(withError error: any Error) -> Never {
         if group.size > 1 && !group.isRoot {
-            let ownsError = !(error is CLIError || error is RootProcessFailed || error is ExitCode)
-            if ownsError { Output.error("Error (rank \(group.rank)): \(error)\n") }
+            if !(error is RootProcessFailed || error is ExitCode) {
+                // mpirun's SIGTERM must end this process now, not ask training to stop.
+                signal(SIGTERM, SIG_DFL)
+                signal(SIGINT, SIG_DFL)
+                usleep(1_500_000)
+                Output.error("Error (rank \(group.rank)): \(error)\n")
+            }
             Glibc.exit(Recur.exitCode(for: error).rawValue)
         }
         Recur.exit(withError: error)
