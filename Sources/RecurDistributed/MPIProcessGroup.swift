@@ -47,7 +47,8 @@ public final class MPIProcessGroup: ProcessGroup {
         let name = library ?? getenv("RECUR_MPI_LIBRARY").map { String(cString: $0) }
         var message = [CChar](repeating: 0, count: 512)
         guard recur_mpi_start(name, &message, message.count) == 0 else {
-            throw MPIUnavailable(reason: String(cString: message))
+            let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            throw MPIUnavailable(reason: String(decoding: bytes, as: UTF8.self))
         }
         let group = MPIProcessGroup(rank: Int(recur_mpi_rank()), size: Int(recur_mpi_size()))
         world = group

@@ -33,6 +33,25 @@ enum Job {
         return 0
     }
 
+    /// The processes the launcher started on this host (`OMPI_COMM_WORLD_LOCAL_SIZE`,
+    /// `MPI_LOCALNRANKS`; 1 without a launcher).
+    static func localProcesses(_ variable: (String) -> String? = environment) -> Int {
+        for name in ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"] {
+            if let text = variable(name), let size = Int(text), size > 0 { return size }
+        }
+        return 1
+    }
+
+    /// Threads per process when `--threads` is not given: the CPUs this process may use; when
+    /// the launcher did not bind it (`--bind-to none`: every process may use every CPU), those
+    /// CPUs shared among the processes on this host, so they do not time-slice.
+    static var defaultThreads: Int {
+        let allowed = ThreadPool.defaultThreadCount
+        let local = localProcesses()
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return local > 1 && allowed >= online ? max(1, allowed / local) : allowed
+    }
+
     /// Joins the MPI job when a launcher started several processes; otherwise does nothing.
     ///
     /// - Returns: the error line when MPI cannot start (printed by the first process only).

@@ -46,7 +46,8 @@ public final class ThreadPool: @unchecked Sendable {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 4096)
         while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
+            let text = String(
+                decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             guard text.hasPrefix("Cpus_allowed:") else { continue }
             let mask = text.dropFirst("Cpus_allowed:".count)
             var count = 0
