@@ -68,6 +68,9 @@ enum Job {
         }
     }
 
+    /// " over N processes" for throughput over several processes, "" for one.
+    static var over: String { group.size > 1 ? " over \(group.size) processes" : "" }
+
     /// Whether this process prints (rank 0, or the only process).
     static var prints: Bool { group.size == 1 ? launchedRank() == 0 : group.isRoot }
 

@@ -312,7 +312,7 @@ struct CharLMTrain: ParsableCommand {
                 switch event {
                 case .step(let r):
                     let line =
-                        "step \(r.step)/\(r.totalSteps) | loss \(Console.fixed(r.loss, 3)) | bpc \(Console.fixed(r.bitsPerSymbol, 3)) | \(Console.compact(r.symbolsPerSecond)) chars/s | ETA \(Console.duration(r.secondsRemaining))"
+                        "step \(r.step)/\(r.totalSteps) | loss \(Console.fixed(r.loss, 3)) | bpc \(Console.fixed(r.bitsPerSymbol, 3)) | \(Console.compact(r.symbolsPerSecond)) chars/s\(Job.over) | ETA \(Console.duration(r.secondsRemaining))"
                     console.progress(line, force: r.step == r.totalSteps)
                 case .evaluation(let step, let bpc, let best):
                     console.log(

@@ -376,7 +376,7 @@ struct TranslateTrain: ParsableCommand {
                 switch event {
                 case .step(let r):
                     console.progress(
-                        "epoch \(r.epoch)/\(config.epochs) | step \(r.step)/\(r.totalSteps) | loss \(Console.fixed(r.loss, 3)) | \(Console.compact(r.pairsPerSecond)) pairs/s | ETA \(Console.duration(r.secondsRemaining))",
+                        "epoch \(r.epoch)/\(config.epochs) | step \(r.step)/\(r.totalSteps) | loss \(Console.fixed(r.loss, 3)) | \(Console.compact(r.pairsPerSecond)) pairs/s\(Job.over) | ETA \(Console.duration(r.secondsRemaining))",
                         force: r.step == r.totalSteps)
                 case .evaluation(let epoch, let loss, let bleu, let best):
                     console.log(

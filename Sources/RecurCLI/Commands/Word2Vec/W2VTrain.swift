@@ -144,7 +144,7 @@ struct W2VTrain: ParsableCommand {
             group: group, syncWords: syncWords, fullSyncRounds: fullSyncEvery
         ) { p in
             let line =
-                "epoch \(p.epoch + 1) | \(Console.fixed(100 * Double(p.wordsProcessed) / Double(max(p.totalWords, 1)), 1))% | lr \(Console.fixed(Double(p.learningRate), 5)) | \(Console.compact(p.wordsPerSecond)) words/s | ETA \(Console.duration(Double(p.totalWords - p.wordsProcessed) / max(p.wordsPerSecond, 1)))"
+                "epoch \(p.epoch + 1) | \(Console.fixed(100 * Double(p.wordsProcessed) / Double(max(p.totalWords, 1)), 1))% | lr \(Console.fixed(Double(p.learningRate), 5)) | \(Console.compact(p.wordsPerSecond)) words/s\(Job.over) | ETA \(Console.duration(Double(p.totalWords - p.wordsProcessed) / max(p.wordsPerSecond, 1)))"
             progress.withLock { $0.progress(line) }
         }
         progress.withLock { $0.finishProgress() }
