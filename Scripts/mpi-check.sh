@@ -61,43 +61,34 @@ python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) -
   || fail "word2vec: 2 ranks analogy accuracy $two, 1 process $one"
 echo "mpi-check: word2vec analogies: 1 process × 2 threads $one, 2 ranks × 1 thread $two" >&2
 
-set +e
-"${mpirun[@]}" "$recur" "${charlm[@]}" --batch 7 --out "$work/odd" > /dev/null 2> "$work/odd.err"
-status=$?
-set -e
-[ "$status" -ne 0 ] && grep -q "does not split evenly over 2 processes" "$work/odd.err" \
-  && [ "$(grep -c Error "$work/odd.err")" -eq 1 ] && [ ! -e "$work/odd/checkpoint.json" ] \
-  || { cat "$work/odd.err"; fail "--batch 7 on 2 ranks was not one clear error"; }
-
+# one_error NAME PATTERN COMMAND...: COMMAND fails with exactly one error line, matching PATTERN,
+# and leaves no checkpoint in $work/NAME.
+one_error() {
+  local name=$1 pattern=$2 status
+  shift 2
+  set +e
+  "$@" > /dev/null 2> "$work/$name.err"
+  status=$?
+  set -e
+  [ "$status" -ne 0 ] && grep -q "$pattern" "$work/$name.err" \
+    && [ "$(grep -c Error "$work/$name.err")" -eq 1 ] && [ ! -e "$work/$name/checkpoint.json" ] \
+    || { cat "$work/$name.err"; fail "$name: not one clear error line"; }
+}
+# The global batch must split evenly.
+one_error odd "does not split evenly over 2 processes" \
+  "${mpirun[@]}" "$recur" "${charlm[@]}" --batch 7 --out "$work/odd"
 # Ranks that read different data refuse with one line (rank 0's), before anything is trained.
 head -c 150000 corpora/prose.txt > "$work/other.txt"
-set +e
-"${launcher[@]}" -np 1 "$recur" "${charlm[@]}" --out "$work/mixed" : -np 1 "$recur" \
-  "${charlm[@]}" --data "$work/other.txt" --out "$work/mixed" > /dev/null 2> "$work/mixed.err"
-status=$?
-set -e
-[ "$status" -ne 0 ] && grep -q "read different data or settings" "$work/mixed.err" \
-  && [ "$(grep -c Error "$work/mixed.err")" -eq 1 ] && [ ! -e "$work/mixed/checkpoint.json" ] \
-  || { cat "$work/mixed.err"; fail "ranks with different data were not one clear error"; }
-
+one_error mixed "read different data or settings" \
+  "${launcher[@]}" -np 1 "$recur" "${charlm[@]}" --out "$work/mixed" : \
+  -np 1 "$recur" "${charlm[@]}" --data "$work/other.txt" --out "$work/mixed"
 # A file missing on one rank's host: that rank says so (marked with its rank), once.
-set +e
-"${launcher[@]}" -np 1 "$recur" "${charlm[@]}" --out "$work/missing" : -np 1 "$recur" \
-  "${charlm[@]}" --data "$work/not-here.txt" --out "$work/missing" > /dev/null 2> "$work/missing.err"
-status=$?
-set -e
-[ "$status" -ne 0 ] && grep -q "^Error (rank 1): .*not-here.txt" "$work/missing.err" \
-  && [ "$(grep -c Error "$work/missing.err")" -eq 1 ] \
-  || { cat "$work/missing.err"; fail "a file missing on rank 1 was not one clear error"; }
+one_error missing "^Error (rank 1): .*not-here.txt" \
+  "${launcher[@]}" -np 1 "$recur" "${charlm[@]}" --out "$work/missing" : \
+  -np 1 "$recur" "${charlm[@]}" --data "$work/not-here.txt" --out "$work/missing"
 # A bad option on every rank: rank 0 reports it, once.
-set +e
-"${mpirun[@]}" "$recur" "${charlm[@]}" --resume "$work/two-lstm" --out "$work/two-lstm" --batch 4 \
-  > /dev/null 2> "$work/conflict.err"
-status=$?
-set -e
-[ "$status" -ne 0 ] && [ "$(grep -c "^Error: --resume continues the saved run" "$work/conflict.err")" -eq 1 ] \
-  && [ "$(grep -c Error "$work/conflict.err")" -eq 1 ] \
-  || { cat "$work/conflict.err"; fail "an error every rank meets was not reported once"; }
+one_error conflict "^Error: --resume continues the saved run" \
+  "${mpirun[@]}" "$recur" "${charlm[@]}" --resume "$work/two-lstm" --out "$work/two-lstm" --batch 4
 
 # One process under mpirun is the plain single-process run (word2vec, 1 thread: bit for bit).
 "${launcher[@]}" -np 1 "$recur" "${w2v[@]}" --threads 1 --out "$work/w-mpi.txt"
