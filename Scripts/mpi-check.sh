@@ -62,7 +62,7 @@ python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) -
 echo "mpi-check: word2vec analogies: 1 process × 2 threads $one, 2 ranks × 1 thread $two" >&2
 
 # one_error NAME PATTERN COMMAND...: COMMAND fails with exactly one error line, matching PATTERN,
-# and leaves no checkpoint in $work/NAME.
+# and writes nothing to $work/NAME.
 one_error() {
   local name=$1 pattern=$2 status
   shift 2
@@ -71,7 +71,7 @@ one_error() {
   status=$?
   set -e
   [ "$status" -ne 0 ] && grep -q "$pattern" "$work/$name.err" \
-    && [ "$(grep -c Error "$work/$name.err")" -eq 1 ] && [ ! -e "$work/$name/checkpoint.json" ] \
+    && [ "$(grep -c Error "$work/$name.err")" -eq 1 ] && [ ! -e "$work/$name" ] \
     || { cat "$work/$name.err"; fail "$name: not one clear error line"; }
 }
 # The global batch must split evenly.

@@ -73,10 +73,6 @@ public struct CharLMSummary: Sendable {
 public enum CharLMTrainingError: Error, CustomStringConvertible {
     /// The training text is shorter than one batch window.
     case textTooShort(symbols: Int, needed: Int, batch: Int, sequence: Int)
-    /// The global batch does not split evenly over the processes.
-    case batchNotDivisible(batch: Int, processes: Int)
-    /// A process read other data or settings than rank 0.
-    case processesDisagree
 
     /// One line saying what went wrong and what to do.
     public var description: String {
@@ -84,12 +80,6 @@ public enum CharLMTrainingError: Error, CustomStringConvertible {
         case .textTooShort(let symbols, let needed, let batch, let sequence):
             return
                 "the training text has \(symbols) symbols, but --batch \(batch) × (--seq \(sequence) + 1) needs at least \(needed); use a longer text or smaller --batch/--seq"
-        case .batchNotDivisible(let batch, let processes):
-            return
-                "--batch \(batch) (the global batch) does not split evenly over \(processes) processes; use a multiple of \(processes)"
-        case .processesDisagree:
-            return
-                "the processes of this job read different data or settings (their checksums differ from rank 0's): give every rank the same file and options"
         }
     }
 }
@@ -137,11 +127,7 @@ public final class CharLMTrainer {
         group: any ProcessGroup = SingleProcess()
     ) throws {
         self.group = group
-        guard config.batchSize % group.size == 0 else {
-            throw group.agreed(
-                CharLMTrainingError.batchNotDivisible(
-                    batch: config.batchSize, processes: group.size))
-        }
+        try group.requireEvenShares(of: config.batchSize)
         rows = group.share(of: config.batchSize)
         self.model = model
         self.corpus = corpus
@@ -206,22 +192,19 @@ public final class CharLMTrainer {
             var seeded = Xoshiro256(seed: config.seed)
             rng = seeded.split(stream: 1)
         }
-        if group.size > 1 {
-            guard group.agree(on: checksum()) else {
-                throw group.agreed(CharLMTrainingError.processesDisagree)
-            }
-            group.broadcastValues(parameters.map(\.parameter))
-        }
+        try group.requireAgreement(on: digest)
+        group.broadcastValues(parameters.map(\.parameter))
     }
 
     /// A digest of what every process must share: the text, the settings, the architecture and
     /// where training stands.
-    private func checksum() -> UInt64 {
-        var digest = Checksum()
-        digest.add(corpus.trainIDs)
-        digest.add(corpus.validationIDs)
-        digest.add("\(config)|\(model.architecture)|\(progress.step)|\(progress.position)")
-        return digest.value
+    private func digest() -> [UInt8] {
+        var sha = SHA256()
+        corpus.trainIDs.withUnsafeBytes { sha.update($0) }
+        corpus.validationIDs.withUnsafeBytes { sha.update($0) }
+        sha.update(
+            Array("\(config)|\(model.architecture)|\(progress.step)|\(progress.position)".utf8))
+        return Array(sha.finalizeHex().utf8)
     }
 
     /// Rows `rows` of every layer of a carried state.
@@ -292,17 +275,13 @@ public final class CharLMTrainer {
 
     /// Runs until `config.steps`, or until `shouldStop` returns true (then a checkpoint is
     /// written and the summary says `interrupted`).
+    ///
+    /// In a group, every process reports the same (agreed) events; show rank 0's.
     public func run(
-        shouldStop: () -> Bool = { false }, report reportAll: (CharLMEvent) -> Void = { _ in }
+        shouldStop: () -> Bool = { false }, report: (CharLMEvent) -> Void = { _ in }
     ) throws -> CharLMSummary {
-        let isRoot = group.isRoot
-        func report(_ event: CharLMEvent) { if isRoot { reportAll(event) } }
-        metrics = try group.atRoot { () throws(CheckpointError) -> MetricsLog in
-            do throws(FileWriteError) {
-                return try .openRun(directory: outputDirectory, step: progress.step)
-            } catch {
-                throw .writeFailed(path: outputDirectory, reason: error.reason)
-            }
+        metrics = try group.atRoot {
+            try MetricsLog.openRun(directory: outputDirectory, step: progress.step)
         }
         model.train()
         let t = config.sequenceLength
@@ -408,13 +387,12 @@ public final class CharLMTrainer {
             }
             batcher.window(at: progress.position, inputs: &inputs, targets: &targets)
             progress.position += t
-            guard !rows.isEmpty else { return 0 }
             let (localInputs, localTargets) = (ownRows(inputs), ownRows(targets))
-            var generator = dropoutGenerator()
-            let (loss, state) = model.trainingStep(
-                inputs: localInputs, targets: localTargets, timeSteps: t, batch: rows.count,
-                state: carried, rng: &generator)
-            if group.size == 1 { rng = generator }
+            let (loss, state) = group.withStepGenerator(&rng, step: progress.step) {
+                model.trainingStep(
+                    inputs: localInputs, targets: localTargets, timeSteps: t, batch: rows.count,
+                    state: carried, rng: &$0)
+            }
             if let state {
                 if carried == nil { carried = state.copied() } else { carried?.assign(state) }
             }
@@ -435,17 +413,13 @@ public final class CharLMTrainer {
             }
         }
         progress.epochs = (progress.trainedSymbols + b * t) / max(n, 1)
-        var generator = dropoutGenerator()
-        defer { if group.size == 1 { rng = generator } }
-        return model.trainingStep(
-            inputs: ownRows(inputs), targets: ownRows(targets), timeSteps: t, batch: rows.count,
-            state: nil, rng: &generator
-        ).loss
-    }
-
-    /// The generator for this step's dropout (see `ProcessGroup.stepGenerator`).
-    private func dropoutGenerator() -> Xoshiro256 {
-        group.stepGenerator(rng, step: progress.step)
+        let (localInputs, localTargets) = (ownRows(inputs), ownRows(targets))
+        return group.withStepGenerator(&rng, step: progress.step) {
+            model.trainingStep(
+                inputs: localInputs, targets: localTargets, timeSteps: t, batch: rows.count,
+                state: nil, rng: &$0
+            ).loss
+        }
     }
 
     /// This process's columns of a time-major `[T, B]` window (the window itself for one process).
@@ -469,7 +443,7 @@ public final class CharLMTrainer {
         // Each process scores its share of the validation streams.
         let own = model.evaluate(ids: corpus.validationIDs, part: group.rank, parts: group.size)
         let totals = group.sum([own.nats, Double(own.count)])
-        let bpc = group.size == 1 ? own.bitsPerSymbol : totals[0] / totals[1] / Double.log(2)
+        let bpc = totals[0] / totals[1] / Double.log(2)
         model.train()
         progress.lastValidationBPC = bpc
         let isBest = progress.bestValidationBPC.map { bpc < $0 } ?? true

@@ -177,21 +177,11 @@ public struct Seq2SeqSummary: Sendable {
 public enum Seq2SeqTrainingError: Error, CustomStringConvertible {
     /// Pretrained vectors do not fit the embedding.
     case vectors(String)
-    /// The global batch does not split evenly over the processes.
-    case batchNotDivisible(batch: Int, processes: Int)
-    /// A process read other data or settings than rank 0.
-    case processesDisagree
 
     /// One line saying what went wrong and what to do.
     public var description: String {
         switch self {
         case .vectors(let message): return message
-        case .batchNotDivisible(let batch, let processes):
-            return
-                "--batch \(batch) (the global batch) does not split evenly over \(processes) processes; use a multiple of \(processes)"
-        case .processesDisagree:
-            return
-                "the processes of this job read different data or settings (their checksums differ from rank 0's): give every rank the same file and options"
         }
     }
 }
@@ -312,23 +302,22 @@ public final class Seq2SeqTrainer {
             rng = seeded.split(stream: 2)
             progress.epochOrderState = seeded.split(stream: 3).stateWords
         }
-        if group.size > 1 {
-            guard config.batchSize % group.size == 0 else {
-                throw group.agreed(
-                    Seq2SeqTrainingError.batchNotDivisible(
-                        batch: config.batchSize, processes: group.size))
-            }
-            var digest = Checksum()
-            for pair in data.train {
-                digest.add(pair.source.joined(separator: " "))
-                digest.add(pair.target.joined(separator: "\t"))
-            }
-            digest.add("\(config)|\(model.architecture)|\(progress.step)|\(data.validation.count)")
-            guard group.agree(on: digest.value) else {
-                throw Seq2SeqTrainingError.processesDisagree
-            }
-            group.broadcastValues(model.parameters().map(\.parameter))
+        try group.requireEvenShares(of: config.batchSize)
+        try group.requireAgreement(on: digest)
+        group.broadcastValues(model.parameters().map(\.parameter))
+    }
+
+    /// A digest of what every process must share: the pairs, the settings, the architecture and
+    /// where training stands.
+    private func digest() -> [UInt8] {
+        var sha = SHA256()
+        for pair in data.train {
+            sha.update(
+                Array((pair.source + ["\t"] + pair.target + ["\n"]).joined(separator: " ").utf8))
         }
+        sha.update(
+            Array("\(config)|\(model.architecture)|\(progress.step)|\(data.validation.count)".utf8))
+        return Array(sha.finalizeHex().utf8)
     }
 
     /// Batches per epoch.
@@ -336,17 +325,13 @@ public final class Seq2SeqTrainer {
 
     /// Runs until `config.epochs` are done or `shouldStop` returns true (then a checkpoint is
     /// written and the summary says `interrupted`).
+    ///
+    /// In a group, every process reports the same (agreed) events; show rank 0's.
     public func run(
-        shouldStop: () -> Bool = { false }, report reportAll: (Seq2SeqEvent) -> Void = { _ in }
+        shouldStop: () -> Bool = { false }, report: (Seq2SeqEvent) -> Void = { _ in }
     ) throws -> Seq2SeqSummary {
-        let isRoot = group.isRoot
-        func report(_ event: Seq2SeqEvent) { if isRoot { reportAll(event) } }
-        metrics = try group.atRoot { () throws(CheckpointError) -> MetricsLog in
-            do throws(FileWriteError) {
-                return try .openRun(directory: outputDirectory, step: progress.step)
-            } catch {
-                throw .writeFailed(path: outputDirectory, reason: error.reason)
-            }
+        metrics = try group.atRoot {
+            try MetricsLog.openRun(directory: outputDirectory, step: progress.step)
         }
         let tape = Tape()
         let totalSteps = batchesPerEpoch * config.epochs
@@ -380,12 +365,13 @@ public final class Seq2SeqTrainer {
                     tape.reset()
                     // Several processes draw their own teacher-forcing coins and dropout masks;
                     // the run's generator stays the same on all.
-                    let generator = group.stepGenerator(rng, step: progress.step)
-                    var context = ForwardContext.training(tape: tape, generator: generator)
-                    let loss = model.loss(
-                        batch, teacherForcing: config.teacherForcing,
-                        labelSmoothing: config.labelSmoothing ?? 0, context: &context)
-                    if group.size == 1 { rng = context.generator }
+                    let loss = group.withStepGenerator(&rng, step: progress.step) { generator in
+                        var context = ForwardContext.training(tape: tape, generator: generator)
+                        defer { generator = context.generator }
+                        return model.loss(
+                            batch, teacherForcing: config.teacherForcing,
+                            labelSmoothing: config.labelSmoothing ?? 0, context: &context)
+                    }
                     tape.backward(from: loss)
                     let tokens = batch.targetOutput.reduce(0) {
                         $0 + ($1 == TranslationVocabulary.pad ? 0 : 1)
@@ -451,9 +437,7 @@ public final class Seq2SeqTrainer {
                 target: data.targetVocabulary, options: DecodingOptions())
             numbers = [loss, scores.bleu.score, scores.chrF.score]
         }
-        if group.size > 1 {
-            numbers.withUnsafeMutableBytes { group.broadcast($0, root: 0) }
-        }
+        numbers.withUnsafeMutableBytes { group.broadcast($0, root: 0) }
         let (loss, bleu, chrF) = (numbers[0], numbers[1], numbers[2])
         let isBest: Bool
         if let best = progress.bestValidationBLEU {

@@ -75,8 +75,6 @@ public enum Word2VecError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// The vectors became NaN or infinite (usually a learning rate far too high).
     case diverged(learningRate: Float)
-    /// A process of a multi-process run read another corpus or settings than rank 0.
-    case processesDisagree
 
     /// One line saying what is wrong.
     public var description: String {
@@ -89,9 +87,6 @@ public enum Word2VecError: Error, Equatable, CustomStringConvertible {
         case .unknownWords(let words):
             return "not in the vocabulary: " + words.joined(separator: ", ")
         case .invalidConfiguration(let message): return message
-        case .processesDisagree:
-            return
-                "the processes of this job read different corpora or settings (their checksums differ from rank 0's): give every rank the same file and options"
         case .diverged(let lr):
             return
                 "training diverged: the vectors became NaN or infinite (learning rate \(lr)); nothing was written; try a lower --lr"

@@ -158,14 +158,15 @@ public final class Word2VecTrainer {
         fullSyncRounds: Int = 4,
         progress: @escaping @Sendable (Word2VecProgress) -> Void = { _ in }
     ) throws -> Word2VecResult {
-        var digest = Checksum()
-        digest.add(vocabulary.counts)
-        digest.add("\(configuration)")
-        guard group.agree(on: digest.value) else {
-            throw group.agreed(Word2VecError.processesDisagree)
+        try group.requireAgreement {
+            var sha = SHA256()
+            vocabulary.counts.withUnsafeBytes { sha.update($0) }
+            sha.update(Array("\(configuration)".utf8))
+            return Array(sha.finalizeHex().utf8)
         }
         let job = try TrainingJob(trainer: self, group: group, progress: progress)
         let start = MonotonicClock.seconds()
+        var anyFailed = false
         if group.size == 1 {
             job.roundWords = Int.max
             ThreadPool.shared.run(tasks: configuration.threads, job: job)
@@ -173,11 +174,14 @@ public final class Word2VecTrainer {
             job.roundWords = max(1, syncWords / configuration.threads)
             job.startMerging()
             var round = 0
-            // Every process takes part in every round (one that has finished trains nothing),
-            // until none has words left.
-            while group.any(!job.isFinished) {
+            // Every process takes part in every round (one that has finished trains nothing)
+            // until none has words left or one failed: the decision is collective, so all
+            // leave the loop after the same round.
+            while true {
+                let state = group.sum([job.isFinished ? 0 : 1, job.firstError() == nil ? 0 : 1])
+                anyFailed = state[1] > 0
+                if state[0] == 0 || anyFailed { break }
                 ThreadPool.shared.run(tasks: configuration.threads, job: job)
-                if job.firstError() != nil { break }
                 round += 1
                 job.merge(allRows: round % max(1, fullSyncRounds) == 0)
             }
@@ -185,9 +189,9 @@ public final class Word2VecTrainer {
             job.sumLosses()
         }
         let seconds = MonotonicClock.seconds() - start
-        if group.any(job.firstError() != nil) {
-            throw job.firstError() ?? Word2VecError.processesDisagree
-        }
+        // The process that failed says why; the others stop with it.
+        if let error = job.firstError() { throw error }
+        if anyFailed { throw OtherProcessFailed() }
         let losses = (0..<configuration.epochs).map { e in
             let l = (0..<configuration.threads).reduce(0.0) {
                 $0 + job.loss[$1 * configuration.epochs + e]

@@ -308,7 +308,7 @@ struct DistributedTests {
             _ = try body()
             Issue.record("accepted")
         } catch {
-            #expect(group.isRoot ? error is CharLMTrainingError : error is RootProcessFailed)
+            #expect(group.isRoot ? error is DataParallelError : error is RootProcessFailed)
         }
     }
 }

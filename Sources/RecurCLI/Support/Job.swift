@@ -85,19 +85,24 @@ enum Job {
     /// first: when rank 0 met the same error (a bad option, a checkpoint that does not fit),
     /// `mpirun` ends the job meanwhile and the error is reported once; when the error is this
     /// rank's own (a file missing on its host), it is printed, marked with the rank. A failure
-    /// the processes agreed on (`RootProcessFailed`) is rank 0's to report.
+    /// the processes agreed on (`RootProcessFailed`) is rank 0's to report; one of another rank
+    /// (`OtherProcessFailed`) is that rank's, and rank 0 waits long enough for it to say so.
     static func exit(withError error: any Error) -> Never {
-        if group.size > 1 && !group.isRoot {
-            if !(error is RootProcessFailed || error is ExitCode) {
-                // mpirun's SIGTERM must end this process now, not ask training to stop.
-                signal(SIGTERM, SIG_DFL)
-                signal(SIGINT, SIG_DFL)
-                usleep(1_500_000)
-                Output.error("Error (rank \(group.rank)): \(error)\n")
-            }
-            Glibc.exit(Recur.exitCode(for: error).rawValue)
+        guard group.size > 1 else { Recur.exit(withError: error) }
+        // mpirun's SIGTERM must end a waiting process at once, not ask training to stop.
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
+        let code = Recur.exitCode(for: error).rawValue
+        if error is OtherProcessFailed {
+            if group.isRoot { usleep(3_000_000) }
+            Glibc.exit(code)
         }
-        Recur.exit(withError: error)
+        if group.isRoot { Recur.exit(withError: error) }
+        if !(error is RootProcessFailed || error is ExitCode) {
+            usleep(1_500_000)
+            Output.error("Error (rank \(group.rank)): \(error)\n")
+        }
+        Glibc.exit(code)
     }
 
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

@@ -88,12 +88,12 @@ public final class TrainingLoop {
     /// Seconds of the timed updates spent averaging gradients over the group (the all-reduces
     /// and the copies into and out of the fused buffer; 0 for one process).
     public private(set) var communicationSeconds = 0.0
-    private var lastCommunication = 0.0
     /// Updates at the start of this process that are not timed (caches, page faults).
     public let warmupUpdates: Int
     /// The processes that take each update together (`SingleProcess` alone).
     public let group: any ProcessGroup
     private let parameters: [(name: String, parameter: Parameter)]
+    private let trained: [Parameter]  // `parameters` without their names, for the group
     private var fused: [Float] = []  // every gradient in one buffer, for one all-reduce
     private var localStopRequest = false  // this process's stop request, not yet agreed
     private var recentLosses: [Double] = []
@@ -122,6 +122,7 @@ public final class TrainingLoop {
         self.group = group
         self.optimizer = optimizer
         self.parameters = optimizer.parameters
+        trained = optimizer.parameters.map(\.parameter)
         self.baseLearningRate = learningRate
         self.clip = clip
         self.totalSteps = totalSteps
@@ -138,11 +139,9 @@ public final class TrainingLoop {
     /// In a group of several processes a request is agreed in the next update's all-reduce, so
     /// every process stops after the same step (none is left waiting in a collective).
     public func stopRequested(_ shouldStop: () -> Bool) -> Bool {
-        if group.size > 1 {
-            if !localStopRequest && shouldStop() { localStopRequest = true }
-            return interrupted
-        }
-        if !interrupted && shouldStop() { interrupted = true }
+        if !localStopRequest && shouldStop() { localStopRequest = true }
+        // One process agrees with itself at once.
+        if group.size == 1 { interrupted = localStopRequest }
         return interrupted
     }
 
@@ -170,8 +169,15 @@ public final class TrainingLoop {
         let started = MonotonicClock.seconds()
         optimizer.learningRate = learningRate
         var (loss, items, weight) = try compute()
+        var communication = 0.0
         if group.size > 1 {
-            (loss, items) = averageOverProcesses(loss: loss, items: items, weight: weight)
+            let averaging = MonotonicClock.seconds()
+            let agreed = group.averageGradients(
+                trained, loss: loss, items: items, weight: weight, stop: localStopRequest,
+                buffer: &fused)
+            (loss, items) = (agreed.loss, agreed.items)
+            if agreed.stop { interrupted = true }
+            communication = MonotonicClock.seconds() - averaging
         }
         let norm =
             clip > 0
@@ -190,7 +196,7 @@ public final class TrainingLoop {
         let elapsed = MonotonicClock.seconds() - started
         if updatesThisRun > warmupUpdates {
             timedSeconds += elapsed
-            communicationSeconds += lastCommunication
+            communicationSeconds += communication
             timedItems += items
         }
         recentLosses.append(loss)
@@ -201,16 +207,6 @@ public final class TrainingLoop {
             clipped: clipped, seconds: elapsed, itemsPerSecond: speed,
             secondsRemaining: Double(max(totalSteps - step, 0)) * Double(items) / max(speed, 1e-9)
         )
-    }
-
-    private func averageOverProcesses(loss: Double, items: Int, weight: Double) -> (Double, Int) {
-        let started = MonotonicClock.seconds()
-        defer { lastCommunication = MonotonicClock.seconds() - started }
-        let agreed = group.averageGradients(
-            parameters.map(\.parameter), loss: loss, items: items, weight: weight,
-            stop: localStopRequest, buffer: &fused)
-        if agreed.stop { interrupted = true }
-        return (agreed.loss, agreed.items)
     }
 
     /// Items per second over this process's timed updates (0 before any).

@@ -272,6 +272,23 @@ public enum VectorMath {
         return result
     }
 
+    /// y = alpha · x for `count` elements (`x` and `y` may be the same).
+    @inlinable
+    public static func scale(
+        _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        var i = 0
+        while i + 16 <= count {
+            let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: alpha * a, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            y[i] = alpha * x[i]
+            i += 1
+        }
+    }
+
     /// y += alpha · x for `count` elements.
     @inlinable
     public static func axpy(

@@ -1,3 +1,5 @@
+import RecurBase
+
 /// The processes that train one model together (synchronous data parallelism): each computes
 /// the gradient of its share of a batch, and collectives make every process take the same step.
 ///
@@ -66,14 +68,6 @@ extension ProcessGroup {
         return value[0] > 0
     }
 
-    /// Rank `root`'s value of `value`, on every process.
-    public func broadcast(_ value: Double, root: Int = 0) -> Double {
-        guard size > 1 else { return value }
-        var copy = value
-        withUnsafeMutableBytes(of: &copy) { broadcast($0, root: root) }
-        return copy
-    }
-
     /// Copies rank `root`'s floats to every process.
     public func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int = 0) {
         guard size > 1 else { return }
@@ -101,76 +95,113 @@ extension ProcessGroup {
         _ parameters: [Parameter], loss: Double, items: Int, weight: Double, stop: Bool = false,
         buffer: inout [Float]
     ) -> (loss: Double, items: Int, stop: Bool) {
-        let count = parameters.reduce(0) { $0 + $1.value.count }
-        if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
         var totals = [weight, loss.isFinite ? loss * weight : .nan, stop ? 1 : 0, Double(items)]
-        let factor = Float(weight)
-        buffer.withUnsafeMutableBufferPointer { fused in
-            var offset = 0
-            for p in parameters {
-                let n = p.value.count
-                let g = p.gradient.unsafeBase
-                for i in 0..<n { fused[offset + i] = weight > 0 ? g[i] * factor : 0 }
-                offset += n
-            }
-            allReduceSum(fused)
-        }
+        Self.pack(parameters, gradients: true, scale: weight > 0 ? Float(weight) : 0, into: &buffer)
+        buffer.withUnsafeMutableBufferPointer { allReduceSum($0) }
         totals.withUnsafeMutableBufferPointer { allReduceSum($0) }
         let total = totals[0]
-        let scale = total > 0 ? Float(1 / total) : 0
-        buffer.withUnsafeBufferPointer { fused in
-            var offset = 0
-            for p in parameters {
-                let n = p.value.count
-                let g = p.gradient.unsafeMutableBase()
-                for i in 0..<n { g[i] = fused[offset + i] * scale }
-                offset += n
-            }
-        }
+        Self.unpack(
+            buffer, into: parameters, gradients: true, scale: total > 0 ? Float(1 / total) : 0)
         return (total > 0 ? totals[1] / total : 0, Int(totals[3]), totals[2] > 0)
     }
 
-    /// This process's generator for one step's dropout masks and sampling: `shared` itself for
-    /// one process; for several, one derived from `shared`, the step and the rank without
-    /// advancing `shared`, so each process draws its own masks while the run's generator (which
-    /// a checkpoint saves, and which draws what all processes share, such as a TCN's window
-    /// positions) stays the same everywhere.
-    public func stepGenerator(_ shared: Xoshiro256, step: Int) -> Xoshiro256 {
-        guard size > 1 else { return shared }
+    /// Copies `scale` × every parameter's gradient (or value) into `buffer`, one after another.
+    static func pack(
+        _ parameters: [Parameter], gradients: Bool, scale: Float, into buffer: inout [Float]
+    ) {
+        let count = parameters.reduce(0) { $0 + $1.value.count }
+        if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
+        buffer.withUnsafeMutableBufferPointer { fused in
+            var offset = 0
+            for p in parameters {
+                let source = gradients ? p.gradient.unsafeBase : p.value.unsafeBase
+                VectorMath.scale(scale, source, fused.start + offset, count: p.value.count)
+                offset += p.value.count
+            }
+        }
+    }
+
+    /// Copies `scale` × `buffer`'s pieces back into every parameter's gradient (or value), in
+    /// place (see `pack`).
+    static func unpack(
+        _ buffer: [Float], into parameters: [Parameter], gradients: Bool, scale: Float
+    ) {
+        buffer.withUnsafeBufferPointer { fused in
+            var offset = 0
+            for p in parameters {
+                let target =
+                    gradients ? p.gradient.unsafeMutableBase() : p.value.unsafeMutableBase()
+                VectorMath.scale(scale, fused.start + offset, target, count: p.value.count)
+                offset += p.value.count
+            }
+        }
+    }
+
+    /// Runs `body` with this process's generator for one step's dropout masks and sampling:
+    /// the run's generator `shared` itself for one process (so it advances as always); for
+    /// several, one derived from `shared`, the step and the rank without advancing `shared`, so
+    /// each process draws its own masks while the run's generator (which a checkpoint saves, and
+    /// which draws what all processes share, such as a TCN's window positions) stays the same
+    /// everywhere.
+    public func withStepGenerator<R>(
+        _ shared: inout Xoshiro256, step: Int, _ body: (inout Xoshiro256) throws -> R
+    ) rethrows -> R {
+        guard size > 1 else { return try body(&shared) }
         var copy = shared
-        return copy.split(stream: UInt64(step) << 20 | UInt64(rank))
+        var own = copy.split(stream: UInt64(step) << 20 | UInt64(rank))
+        return try body(&own)
     }
 
     /// Copies rank 0's values of `parameters` (weights) to every process, in one broadcast.
     public func broadcastValues(_ parameters: [Parameter]) {
         guard size > 1 else { return }
-        var fused = [Float](repeating: 0, count: parameters.reduce(0) { $0 + $1.value.count })
-        var offset = 0
-        for p in parameters {
-            fused.withUnsafeMutableBufferPointer { buffer in
-                _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + p.value.count)])
-                    .initialize(
-                        from: UnsafeBufferPointer(start: p.value.unsafeBase, count: p.value.count)
-                    )
-            }
-            offset += p.value.count
-        }
+        var fused: [Float] = []
+        Self.pack(parameters, gradients: false, scale: 1, into: &fused)
         fused.withUnsafeMutableBufferPointer { broadcast($0, root: 0) }
-        offset = 0
-        for p in parameters {
-            let target = p.value.unsafeMutableBase()
-            for i in 0..<p.value.count { target[i] = fused[offset + i] }
-            offset += p.value.count
+        Self.unpack(fused, into: parameters, gradients: false, scale: 1)
+    }
+
+    /// Checks that a global batch of `batch` rows splits evenly over the processes.
+    ///
+    /// - Throws: `DataParallelError.batchNotDivisible` (on rank 0; `RootProcessFailed` on the
+    ///   others, which meet the same).
+    public func requireEvenShares(of batch: Int) throws {
+        guard batch % size == 0 else {
+            throw agreed(DataParallelError.batchNotDivisible(batch: batch, processes: size))
         }
     }
 
-    /// Whether every process holds the same `checksum` as rank 0 (a digest of its data and
-    /// settings); every process learns the answer.
-    public func agree(on checksum: UInt64) -> Bool {
-        guard size > 1 else { return true }
-        var root = checksum
-        withUnsafeMutableBytes(of: &root) { broadcast($0, root: 0) }
-        return !any(root != checksum)
+    /// Checks that every process holds rank 0's `digest` (of its data and settings; the same
+    /// length on every process), computed only when there are several processes.
+    ///
+    /// - Throws: `DataParallelError.processesDisagree` on rank 0 and `RootProcessFailed` on the
+    ///   others when any differs.
+    public func requireAgreement(on digest: () -> [UInt8]) throws {
+        guard size > 1 else { return }
+        let mine = digest()
+        var root = mine
+        root.withUnsafeMutableBytes { broadcast($0, root: 0) }
+        if any(root != mine) { throw agreed(DataParallelError.processesDisagree) }
+    }
+}
+
+/// Why processes cannot train together.
+public enum DataParallelError: Error, CustomStringConvertible, Sendable {
+    /// The global batch does not split evenly over the processes.
+    case batchNotDivisible(batch: Int, processes: Int)
+    /// A process read other data or settings than rank 0.
+    case processesDisagree
+
+    /// One line saying what went wrong and what to do.
+    public var description: String {
+        switch self {
+        case .batchNotDivisible(let batch, let processes):
+            return
+                "--batch \(batch) (the global batch) does not split evenly over \(processes) processes; use a multiple of \(processes)"
+        case .processesDisagree:
+            return
+                "the processes of this job read different data or settings (their checksums differ from rank 0's): give every rank the same file and options"
+        }
     }
 }
 
@@ -178,6 +209,15 @@ extension ProcessGroup {
 public struct RootProcessFailed: Error, CustomStringConvertible, Sendable {
     /// One line (the CLI prints only rank 0's errors).
     public var description: String { "rank 0 of this job failed" }
+}
+
+/// Another process of the job failed (and reports why); this one stops with it.
+public struct OtherProcessFailed: Error, CustomStringConvertible, Sendable {
+    /// One line.
+    public var description: String { "another process of this job failed (its message says why)" }
+
+    /// The failure of another process.
+    public init() {}
 }
 
 extension ProcessGroup {
@@ -197,31 +237,5 @@ extension ProcessGroup {
         }
         if any(failure != nil) { throw failure ?? RootProcessFailed() }
         return result
-    }
-}
-
-/// A 64-bit FNV-1a digest, to check that processes hold the same data and settings.
-public struct Checksum: Sendable {
-    /// The digest so far.
-    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    /// An empty digest.
-    public init() {}
-
-    /// Adds bytes.
-    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-    }
-
-    /// Adds the bytes of `values`.
-    public mutating func add<T>(_ values: [T]) {
-        values.withUnsafeBytes { add($0) }
-    }
-
-    /// Adds the UTF-8 of `text`.
-    public mutating func add(_ text: String) {
-        add(Array(text.utf8))
     }
 }

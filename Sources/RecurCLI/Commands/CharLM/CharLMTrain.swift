@@ -285,21 +285,22 @@ struct CharLMTrain: ParsableCommand {
                 "the checkpoint is already at step \(resumed.config.progress.step); pass --steps larger than that to continue"
             )
         }
+        var rng = Xoshiro256(seed: config.seed)
+        let model = resumed?.model ?? CharLanguageModel(architecture: architecture, rng: &rng)
+        // The trainer checks that the processes can train together before anything is written.
+        let trainer = try CharLMTrainer(
+            model: model, corpus: corpus, config: config, unit: unit, outputDirectory: out,
+            dataPath: data,
+            resume: resumed?.resume, group: group)
         // Inputs are checked; now take the output directory, held until the process ends so no
-        // other run can write there meanwhile.
-        // Rank 0 alone writes (and claims) it in a job of several processes.
+        // other run can write there meanwhile. Rank 0 alone claims it in a job of several
+        // processes.
         let runDirectory = try group.atRoot {
             try claimRunDirectory(
                 out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
                 inputs: [data])
         }
         defer { withExtendedLifetime(runDirectory) {} }
-        var rng = Xoshiro256(seed: config.seed)
-        let model = resumed?.model ?? CharLanguageModel(architecture: architecture, rng: &rng)
-        let trainer = try CharLMTrainer(
-            model: model, corpus: corpus, config: config, unit: unit, outputDirectory: out,
-            dataPath: data,
-            resume: resumed?.resume, group: group)
         console.log(
             "\(architecture.summary), \(model.parameterCount) parameters; \(corpus.trainIDs.count) training and \(corpus.validationIDs.count) validation symbols; \(config.steps) steps; BLAS kernel \(BLAS.kernel.coreName), \(group.size > 1 ? "\(group.size) processes × " : "")\(runtime.threadCount) threads"
         )

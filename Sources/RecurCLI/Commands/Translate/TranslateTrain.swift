@@ -336,9 +336,13 @@ struct TranslateTrain: ParsableCommand {
             model = Seq2SeqModel(architecture: architecture, rng: &rng)
             try initializeEmbeddings(model, data: data, console: console)
         }
+        // The trainer checks that the processes can train together before anything is written.
+        let trainer = try Seq2SeqTrainer(
+            model: model, data: data, config: config, outputDirectory: out, dataPath: pairs,
+            dataPairs: corpus.pairs.count, resume: resumed?.resume, group: group)
         // Inputs are checked; now take the output directory, held until the process ends so no
-        // other run can write there meanwhile.
-        // Rank 0 alone claims and writes it in a job of several processes.
+        // other run can write there meanwhile. Rank 0 alone claims and writes it in a job of
+        // several processes.
         let runDirectory = try group.atRoot {
             let claimed = try claimRunDirectory(
                 out, resuming: resume.map { SafeRead.sameFile($0, out) } ?? false, force: force,
@@ -347,15 +351,6 @@ struct TranslateTrain: ParsableCommand {
             return claimed
         }
         defer { withExtendedLifetime(runDirectory) {} }
-        let trainer: Seq2SeqTrainer
-        do {
-            trainer = try Seq2SeqTrainer(
-                model: model, data: data, config: config, outputDirectory: out, dataPath: pairs,
-                dataPairs: corpus.pairs.count,
-                resume: resumed?.resume, group: group)
-        } catch let error as Seq2SeqTrainingError {
-            throw CLIError(error.description)
-        }
         var notes: [String] = []
         if corpus.skippedLines > 0 { notes.append("\(corpus.skippedLines) bad lines skipped") }
         if corpus.filteredPairs > 0 {
