@@ -111,6 +111,19 @@ public final class RunDirectory {
 
     deinit { release() }
 
+    /// Whether another process holds `path` now (a run training into it): its checkpoint may
+    /// change while it is read.
+    public static func isBusy(_ path: String) -> Bool {
+        let fd = open(path + "/" + lockName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
+
     /// Gives the directory up (the lock file stays, unlocked).
     public func release() {
         if descriptor >= 0 {

@@ -43,6 +43,16 @@ func claimRunDirectory(_ directory: String, resuming: Bool, force: Bool, inputs:
     }
 }
 
+/// Refuses to resume from a run directory another process is training into (its checkpoint is
+/// rewritten while this one would read it).
+func refuseBusyResume(_ resume: String?) throws {
+    if let resume, RunDirectory.isBusy(resume) {
+        throw CLIError(
+            "--resume \(resume): another recur process is training into this directory; wait for it to finish"
+        )
+    }
+}
+
 /// Refuses to write an output file over one of the command's inputs (`--out c.txt --data c.txt`).
 func refuseOverwritingInputs(outputs: [String], inputs: [(flag: String, path: String)]) throws {
     for output in outputs {

@@ -204,6 +204,7 @@ struct CharLMTrain: ParsableCommand {
         if resume != nil && force {
             throw CLIError("--force starts a new run; it cannot be combined with --resume")
         }
+        try refuseBusyResume(resume)
         var resumed: CharLMStore.Loaded?
         if let resume { resumed = try CharLMStore.load(directory: resume) }
         guard resumed == nil || resumed?.resume != nil else {

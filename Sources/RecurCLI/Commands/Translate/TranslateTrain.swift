@@ -217,6 +217,7 @@ struct TranslateTrain: ParsableCommand {
         if resume != nil && force {
             throw CLIError("--force starts a new run; it cannot be combined with --resume")
         }
+        try refuseBusyResume(resume)
         let resumed = try resume.map(loadTranslationModel)
         if let resumed, resumed.resume == nil {
             throw CLIError(
